@@ -1,0 +1,512 @@
+//! Decoding manifests: YAML text to validated, normalized resources.
+
+use super::{
+    API_VERSION, Framework, FrameworkSpec, Kind, ManualProof, Metadata, PolicyAttachment,
+    Requirement, RequirementRef, RequirementSpec, Resource, Scope, Section,
+};
+use crate::diagnostic::Diagnostic;
+use crate::name;
+use crate::periodicity::Periodicity;
+use crate::suggest;
+use crate::yaml::{self, Decoder, Node, Object, Pos, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// A resource decoded from a file, with the positions later checks need.
+#[derive(Debug, Clone)]
+pub struct ParsedDocument {
+    pub file: String,
+    /// Position of the document's `metadata.name` value (or of the document).
+    pub pos: Pos,
+    pub resource: Resource,
+    /// References to other resources, where they were written.
+    pub refs: Vec<LocatedRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedRef {
+    pub kind: Kind,
+    pub name: String,
+    pub pos: Pos,
+}
+
+const ROOT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+const METADATA_FIELDS: &[&str] = &[
+    "name",
+    "displayName",
+    "description",
+    "organization",
+    "annotations",
+];
+const REQUIREMENT_SPEC_FIELDS: &[&str] = &["policies", "manual_proofs"];
+const POLICY_FIELDS: &[&str] = &["ref", "periodicity", "sla", "with"];
+const PROOF_FIELDS: &[&str] = &["name", "description", "optional", "periodicity"];
+const FRAMEWORK_SPEC_FIELDS: &[&str] = &["requirements", "sections"];
+const SECTION_FIELDS: &[&str] = &["name", "description", "requirements", "sections"];
+const REF_FIELDS: &[&str] = &["ref"];
+
+/// Decodes every document of one file. `org` is the organization the documents are
+/// applied to: a document naming another one in `metadata.organization` is an error.
+/// Returns what decoded cleanly and every problem found.
+pub fn parse_file(file: &str, text: &str, org: &str) -> (Vec<ParsedDocument>, Vec<Diagnostic>) {
+    let nodes = match yaml::parse_documents(file, text) {
+        Ok(nodes) => nodes,
+        Err(diagnostic) => return (Vec::new(), vec![diagnostic]),
+    };
+    let mut documents = Vec::new();
+    let mut decoder = Decoder::new(file);
+    for node in &nodes {
+        let before = decoder.diagnostics.len();
+        let parsed = decode_document(&mut decoder, node, org);
+        if decoder.diagnostics.len() == before {
+            documents.extend(parsed);
+        }
+    }
+    (documents, decoder.diagnostics)
+}
+
+fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<ParsedDocument> {
+    let root = d.object(node, "", ROOT_FIELDS)?;
+    let api_version = d.required(&root, "", "apiVersion");
+    let kind_node = d.required(&root, "", "kind");
+    let metadata_node = d.required(&root, "", "metadata");
+    let spec_node = d.required(&root, "", "spec");
+
+    if let Some(n) = api_version
+        && let Some(v) = d.text(n, "apiVersion")
+        && v != API_VERSION
+    {
+        d.error(
+            n.pos,
+            format!("unsupported apiVersion '{v}'; expected '{API_VERSION}'"),
+        );
+    }
+    let kind = kind_node.and_then(|n| {
+        let text = d.text(n, "kind")?;
+        let kind = Kind::parse(&text);
+        if kind.is_none() {
+            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            let hint = match suggest::nearest(&text, names.iter().copied()) {
+                Some(s) => format!("did you mean '{s}'?"),
+                None => format!("expected one of: {}", names.join(", ")),
+            };
+            d.error(n.pos, format!("unknown kind '{text}'; {hint}"));
+        }
+        kind
+    });
+    // Metadata and spec are both decoded even when one fails, so one run reports all.
+    let metadata = metadata_node.and_then(|n| decode_metadata(d, n, kind, org));
+    let mut refs = Vec::new();
+    let spec = match (kind, spec_node) {
+        (Some(Kind::Requirement), Some(n)) => decode_requirement_spec(d, n).map(Spec::Requirement),
+        (Some(Kind::Framework), Some(n)) => {
+            decode_framework_spec(d, n, &mut refs).map(Spec::Framework)
+        }
+        _ => None,
+    };
+    let (metadata, pos) = metadata?;
+    let resource = match spec? {
+        Spec::Requirement(spec) => Resource::Requirement(Requirement { metadata, spec }),
+        Spec::Framework(spec) => Resource::Framework(Framework { metadata, spec }),
+    };
+    Some(ParsedDocument {
+        file: d.file.to_owned(),
+        pos,
+        resource,
+        refs,
+    })
+}
+
+enum Spec {
+    Requirement(RequirementSpec),
+    Framework(FrameworkSpec),
+}
+
+fn decode_metadata(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    kind: Option<Kind>,
+    org: &str,
+) -> Option<(Metadata, Pos)> {
+    let m = d.object(node, "metadata", METADATA_FIELDS)?;
+    let name_node = d.required(&m, "metadata", "name");
+    let name = name_node.and_then(|n| {
+        let name = d.text(n, "metadata.name")?;
+        match name::dns1123_problem(&name) {
+            Some(problem) => {
+                d.error(n.pos, format!("invalid metadata.name: {problem}"));
+                None
+            }
+            None => Some(name),
+        }
+    });
+    let display_name = optional_text(d, &m, "metadata.displayName", "displayName");
+    let description = optional_text(d, &m, "metadata.description", "description");
+    if let Some(n) = m.get("organization")
+        && let Some(o) = d.text(n, "metadata.organization")
+        && o != org
+    {
+        d.error(
+            n.pos,
+            format!("metadata.organization is '{o}' but the documents are being applied to organization '{org}'"),
+        );
+    }
+    let annotations = match m.get("annotations") {
+        Some(n) => decode_annotations(d, n, kind)?,
+        None => BTreeMap::new(),
+    };
+    let pos = name_node.map_or(node.pos, |n| n.pos);
+    Some((
+        Metadata {
+            name: name?,
+            display_name,
+            description,
+            annotations,
+        },
+        pos,
+    ))
+}
+
+fn decode_annotations(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    kind: Option<Kind>,
+) -> Option<BTreeMap<String, String>> {
+    let Value::Map(entries) = &node.value else {
+        d.error(
+            node.pos,
+            "metadata.annotations must be a mapping of strings",
+        );
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (key, value) in entries {
+        let path = format!("metadata.annotations.{}", key.name);
+        let Some(text) = d.text(value, &path) else {
+            ok = false;
+            continue;
+        };
+        let normalized = match (kind, key.name.as_str()) {
+            (Some(Kind::Requirement), "scope") => match Scope::parse(&text) {
+                Some(scope) => scope.as_str().to_owned(),
+                None => {
+                    d.error(
+                        value.pos,
+                        format!("invalid {path} '{text}'; expected PROJECT or PRODUCT"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            },
+            (_, "categories") => text
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => text,
+        };
+        out.insert(key.name.clone(), normalized);
+    }
+    ok.then_some(out)
+}
+
+fn decode_requirement_spec(d: &mut Decoder<'_>, node: &Node) -> Option<RequirementSpec> {
+    let before = d.diagnostics.len();
+    let spec = d.object(node, "spec", REQUIREMENT_SPEC_FIELDS)?;
+    let mut ok = d.diagnostics.len() == before;
+    let mut policies = Vec::new();
+    if let Some(list) = spec
+        .get("policies")
+        .and_then(|n| d.list(n, "spec.policies"))
+    {
+        for (i, item) in list.iter().enumerate() {
+            match decode_policy(d, item, &format!("spec.policies[{i}]")) {
+                Some(p) => policies.push(p),
+                None => ok = false,
+            }
+        }
+    }
+    let mut manual_proofs = Vec::new();
+    let mut proof_names: HashMap<String, Pos> = HashMap::new();
+    if let Some(list) = spec
+        .get("manual_proofs")
+        .and_then(|n| d.list(n, "spec.manual_proofs"))
+    {
+        for (i, item) in list.iter().enumerate() {
+            let path = format!("spec.manual_proofs[{i}]");
+            match decode_proof(d, item, &path) {
+                Some(p) => {
+                    if let Some(first) = proof_names.get(&p.name) {
+                        d.error(
+                            item.pos,
+                            format!(
+                                "manual proof '{}' is listed twice (first at line {})",
+                                p.name, first.line
+                            ),
+                        );
+                        ok = false;
+                    }
+                    proof_names.insert(p.name.clone(), item.pos);
+                    manual_proofs.push(p);
+                }
+                None => ok = false,
+            }
+        }
+    }
+    // Only when the spec is otherwise clean: a misspelt `polices` explains itself.
+    if ok && policies.is_empty() && manual_proofs.is_empty() {
+        d.error(
+            spec.pos,
+            "a requirement needs at least one policy (spec.policies) or manual proof (spec.manual_proofs)",
+        );
+        return None;
+    }
+    ok.then_some(RequirementSpec {
+        policies,
+        manual_proofs,
+    })
+}
+
+fn decode_policy(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<PolicyAttachment> {
+    let o = d.object(node, path, POLICY_FIELDS)?;
+    let reference = d
+        .required(&o, path, "ref")
+        .and_then(|n| d.text(n, &format!("{path}.ref")));
+    let reference = reference.filter(|r| {
+        let blank = r.trim().is_empty();
+        if blank {
+            d.error(o.pos, format!("{path}.ref must not be empty"));
+        }
+        !blank
+    });
+    let periodicity = decode_periodicity(d, &o, path)?;
+    let sla = match o.get("sla") {
+        Some(n) => Some(d.positive_int(n, &format!("{path}.sla"))?),
+        None => None,
+    };
+    let with = match o.get("with") {
+        Some(n) => decode_with(d, n, &format!("{path}.with"))?,
+        None => BTreeMap::new(),
+    };
+    Some(PolicyAttachment {
+        reference: reference?.trim().to_owned(),
+        periodicity,
+        sla,
+        with,
+    })
+}
+
+/// `with` values are strings in Chainloop; a YAML list becomes the newline-separated
+/// form Chainloop's list inputs accept.
+fn decode_with(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<BTreeMap<String, String>> {
+    let Value::Map(entries) = &node.value else {
+        d.error(
+            node.pos,
+            format!("{path} must be a mapping of argument names to values"),
+        );
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (key, value) in entries {
+        let arg_path = format!("{path}.{}", key.name);
+        let text = match &value.value {
+            Value::Seq(items) => items
+                .iter()
+                .map(|i| d.text(i, &arg_path))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.join("\n")),
+            _ => d.text(value, &arg_path),
+        };
+        match text {
+            Some(t) => {
+                out.insert(key.name.clone(), t);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_proof(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<ManualProof> {
+    let o = d.object(node, path, PROOF_FIELDS)?;
+    let name = d
+        .required(&o, path, "name")
+        .and_then(|n| d.text(n, &format!("{path}.name")));
+    let description = optional_text(d, &o, &format!("{path}.description"), "description");
+    let optional = match o.get("optional") {
+        Some(n) => d.boolean(n, &format!("{path}.optional"))?,
+        None => false,
+    };
+    let periodicity = decode_periodicity(d, &o, path)?;
+    let name = name?.trim().to_owned();
+    if name.is_empty() {
+        d.error(o.pos, format!("{path}.name must not be empty"));
+        return None;
+    }
+    Some(ManualProof {
+        name,
+        description,
+        optional,
+        periodicity,
+    })
+}
+
+/// `Some(None)` when absent, `None` when invalid.
+fn decode_periodicity(
+    d: &mut Decoder<'_>,
+    o: &Object<'_>,
+    path: &str,
+) -> Option<Option<Periodicity>> {
+    let Some(n) = o.get("periodicity") else {
+        return Some(None);
+    };
+    let text = d.text(n, &format!("{path}.periodicity"))?;
+    match Periodicity::parse(&text) {
+        Some(p) => Some(Some(p)),
+        None => {
+            let names: Vec<&str> = Periodicity::ALL.iter().map(|p| p.as_str()).collect();
+            let hint = match suggest::nearest(&text, names.iter().copied()) {
+                Some(s) => format!("did you mean '{s}'?"),
+                None => format!("expected one of: {}", names.join(", ")),
+            };
+            d.error(
+                n.pos,
+                format!("invalid {path}.periodicity '{text}'; {hint}"),
+            );
+            None
+        }
+    }
+}
+
+fn decode_framework_spec(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    refs: &mut Vec<LocatedRef>,
+) -> Option<FrameworkSpec> {
+    let spec = d.object(node, "spec", FRAMEWORK_SPEC_FIELDS)?;
+    let mut seen: HashMap<String, Pos> = HashMap::new();
+    let requirements = match spec.get("requirements") {
+        Some(n) => decode_refs(d, n, "spec.requirements", &mut seen, refs),
+        None => Some(Vec::new()),
+    };
+    let sections = match spec.get("sections") {
+        Some(n) => decode_sections(d, n, "spec.sections", &mut seen, refs),
+        None => Some(Vec::new()),
+    };
+    Some(FrameworkSpec {
+        requirements: requirements?,
+        sections: sections?,
+    })
+}
+
+fn decode_sections(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    path: &str,
+    seen: &mut HashMap<String, Pos>,
+    refs: &mut Vec<LocatedRef>,
+) -> Option<Vec<Section>> {
+    let list = d.list(node, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    let mut names: HashMap<String, Pos> = HashMap::new();
+    for (i, item) in list.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        let Some(o) = d.object(item, &item_path, SECTION_FIELDS) else {
+            ok = false;
+            continue;
+        };
+        let name = d
+            .required(&o, &item_path, "name")
+            .and_then(|n| d.text(n, &format!("{item_path}.name")));
+        if let Some(name) = &name {
+            if let Some(first) = names.get(name) {
+                d.error(
+                    o.pos,
+                    format!(
+                        "section '{name}' appears twice at this level (first at line {})",
+                        first.line
+                    ),
+                );
+                ok = false;
+            }
+            names.insert(name.clone(), o.pos);
+        }
+        let description = optional_text(d, &o, &format!("{item_path}.description"), "description");
+        let requirements = match o.get("requirements") {
+            Some(n) => decode_refs(d, n, &format!("{item_path}.requirements"), seen, refs),
+            None => Some(Vec::new()),
+        };
+        let sections = match o.get("sections") {
+            Some(n) => decode_sections(d, n, &format!("{item_path}.sections"), seen, refs),
+            None => Some(Vec::new()),
+        };
+        match (name, requirements, sections) {
+            (Some(name), Some(requirements), Some(sections)) => out.push(Section {
+                name,
+                description,
+                requirements,
+                sections,
+            }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_refs(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    path: &str,
+    seen: &mut HashMap<String, Pos>,
+    refs: &mut Vec<LocatedRef>,
+) -> Option<Vec<RequirementRef>> {
+    let list = d.list(node, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, item) in list.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        let Some(o) = d.object(item, &item_path, REF_FIELDS) else {
+            ok = false;
+            continue;
+        };
+        let Some((reference, pos)) = d
+            .required(&o, &item_path, "ref")
+            .and_then(|n| Some((d.text(n, &format!("{item_path}.ref"))?, n.pos)))
+        else {
+            ok = false;
+            continue;
+        };
+        let reference = reference.trim().to_owned();
+        if let Some(problem) = name::dns1123_problem(&reference) {
+            d.error(pos, format!("invalid requirement reference: {problem}"));
+            ok = false;
+            continue;
+        }
+        if let Some(first) = seen.get(&reference) {
+            d.error(
+                pos,
+                format!(
+                    "requirement '{reference}' appears twice in this framework (first at line {}, column {}); each requirement may be listed once",
+                    first.line, first.column
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        seen.insert(reference.clone(), pos);
+        refs.push(LocatedRef {
+            kind: super::Kind::Requirement,
+            name: reference.clone(),
+            pos,
+        });
+        out.push(RequirementRef { reference });
+    }
+    ok.then_some(out)
+}
+
+fn optional_text(d: &mut Decoder<'_>, o: &Object<'_>, path: &str, key: &str) -> Option<String> {
+    o.get(key).and_then(|n| d.text(n, path))
+}

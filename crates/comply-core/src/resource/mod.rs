@@ -1,0 +1,146 @@
+//! The declarative resource kinds and their decoding from YAML.
+
+mod document;
+mod framework;
+mod metadata;
+mod requirement;
+
+pub use document::{LocatedRef, ParsedDocument, parse_file};
+pub use framework::{Framework, FrameworkSpec, RequirementRef, Section};
+pub use metadata::Metadata;
+pub use requirement::{ManualProof, PolicyAttachment, Requirement, RequirementSpec, Scope};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const API_VERSION: &str = "chainloop.dev/v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Kind {
+    Requirement,
+    Framework,
+}
+
+impl Kind {
+    /// In dependency order: a kind may reference only kinds before it.
+    pub const ALL: [Kind; 2] = [Kind::Requirement, Kind::Framework];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Requirement => "Requirement",
+            Kind::Framework => "Framework",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The plural used in URLs and the CLI's `list` headings.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Requirement => "requirements",
+            Kind::Framework => "frameworks",
+        }
+    }
+
+    pub fn from_plural(text: &str) -> Option<Kind> {
+        Self::ALL.into_iter().find(|k| k.plural() == text)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A validated resource in its normalized form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resource {
+    Requirement(Requirement),
+    Framework(Framework),
+}
+
+impl Resource {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Resource::Requirement(_) => Kind::Requirement,
+            Resource::Framework(_) => Kind::Framework,
+        }
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            Resource::Requirement(r) => &r.metadata,
+            Resource::Framework(f) => &f.metadata,
+        }
+    }
+
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        match self {
+            Resource::Requirement(r) => &mut r.metadata,
+            Resource::Framework(f) => &mut f.metadata,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.metadata().name
+    }
+
+    /// The document `apply` accepts, without `metadata.organization`: the org is the
+    /// context a document is applied in, so an exported document applies anywhere.
+    pub fn to_document(&self) -> serde_json::Value {
+        let spec = match self {
+            Resource::Requirement(r) => serde_json::to_value(&r.spec),
+            Resource::Framework(f) => serde_json::to_value(&f.spec),
+        }
+        .expect("specs serialize");
+        serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": self.kind().as_str(),
+            "metadata": self.metadata(),
+            "spec": spec,
+        })
+    }
+
+    /// Reads back a document produced by [`Resource::to_document`] (stored data).
+    pub fn from_document(value: &serde_json::Value) -> Result<Resource, String> {
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .and_then(Kind::parse)
+            .ok_or("stored document has no known kind")?;
+        let metadata: Metadata = serde_json::from_value(value["metadata"].clone())
+            .map_err(|e| format!("stored metadata: {e}"))?;
+        let spec = value["spec"].clone();
+        Ok(match kind {
+            Kind::Requirement => Resource::Requirement(Requirement {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(|e| format!("stored spec: {e}"))?,
+            }),
+            Kind::Framework => Resource::Framework(Framework {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(|e| format!("stored spec: {e}"))?,
+            }),
+        })
+    }
+
+    /// Digest of the normalized document: equal documents, equal digests.
+    pub fn digest(&self) -> String {
+        crate::digest::of_json(&self.to_document())
+    }
+
+    /// Names of requirements this resource lists (frameworks only).
+    pub fn requirement_refs(&self) -> Vec<&str> {
+        match self {
+            Resource::Requirement(_) => Vec::new(),
+            Resource::Framework(f) => f.spec.all_refs().map(|r| r.reference.as_str()).collect(),
+        }
+    }
+
+    /// The document as YAML, as `describe -o schema` prints it.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(&self.to_document()).expect("documents serialize to YAML")
+    }
+}

@@ -1,0 +1,4 @@
+//! comply-core's integration tests: one binary, one module per area.
+
+mod manifests;
+mod plan;

@@ -1,0 +1,175 @@
+//! Decoding manifests: every validation rule, as the diagnostics a user sees.
+
+use comply_core::resource::{Resource, parse_file};
+
+/// Renders what a user would see for a file: each diagnostic on a line.
+fn diagnostics(text: &str) -> String {
+    let (_, diags) = parse_file("manifest.yaml", text, "acme");
+    assert!(!diags.is_empty(), "expected problems, found none");
+    diags
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_ok(text: &str) -> Vec<Resource> {
+    let (docs, diags) = parse_file("manifest.yaml", text, "acme");
+    assert!(diags.is_empty(), "unexpected problems: {diags:?}");
+    docs.into_iter().map(|d| d.resource).collect()
+}
+
+const BRIEF_REQUIREMENT: &str = r#"apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: no-vulnerabilities-high
+  displayName: No High-Severity Vulnerabilities
+  description: |
+    All software artifacts must not contain any unresolved
+    high-severity vulnerabilities at the time of deployment.
+  annotations:
+    categories: security, vulnerabilities
+spec:
+  policies:
+    - ref: cves-in-kev
+    - ref: vulnerabilities
+      with:
+        severity: "HIGH"
+"#;
+
+const BRIEF_FRAMEWORK: &str = r#"apiVersion: chainloop.dev/v1
+kind: Framework
+metadata:
+  name: my-best-practices
+  displayName: Best Practices
+  description: Internal security best practices
+spec:
+  sections:
+    - name: Source Code
+      description: Source code integrity and secure development practices.
+      requirements:
+        - ref: branch-protection
+        - ref: code-review
+        - ref: commits-signed-required
+    - name: Artifacts
+      description: Ensure artifacts are cryptographically signed before deployment.
+      requirements:
+        - ref: container-signed
+    - name: Vulnerability Management
+      description: Software is free from high-severity vulnerabilities.
+      requirements:
+        - ref: no-vulnerabilities-high
+"#;
+
+#[test]
+fn product_brief_examples_decode() {
+    let text = format!("{BRIEF_REQUIREMENT}---\n{BRIEF_FRAMEWORK}");
+    let resources = parse_ok(&text);
+    assert_eq!(resources.len(), 2);
+    let Resource::Requirement(r) = &resources[0] else {
+        panic!("first is a requirement")
+    };
+    assert_eq!(r.metadata.name, "no-vulnerabilities-high");
+    assert_eq!(r.categories(), ["security", "vulnerabilities"]);
+    assert_eq!(r.spec.policies[1].with["severity"], "HIGH");
+    let Resource::Framework(f) = &resources[1] else {
+        panic!("second is a framework")
+    };
+    let refs: Vec<_> = f.spec.all_refs().map(|r| r.reference.as_str()).collect();
+    assert_eq!(
+        refs,
+        [
+            "branch-protection",
+            "code-review",
+            "commits-signed-required",
+            "container-signed",
+            "no-vulnerabilities-high"
+        ]
+    );
+}
+
+#[test]
+fn schema_output_round_trips_to_the_same_digest() {
+    for text in [BRIEF_REQUIREMENT, BRIEF_FRAMEWORK] {
+        let original = parse_ok(text).remove(0);
+        let yaml = original.to_yaml();
+        let again = parse_ok(&yaml).remove(0);
+        assert_eq!(original, again, "round trip of:\n{yaml}");
+        assert_eq!(original.digest(), again.digest());
+    }
+}
+
+#[test]
+fn schema_output_snapshot() {
+    let r = parse_ok(BRIEF_REQUIREMENT).remove(0);
+    insta::assert_snapshot!("requirement_schema", r.to_yaml());
+    let f = parse_ok(BRIEF_FRAMEWORK).remove(0);
+    insta::assert_snapshot!("framework_schema", f.to_yaml());
+}
+
+#[test]
+fn normalization_makes_equivalent_documents_equal() {
+    let a = parse_ok(
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\n  annotations:\n    scope: product\n    categories: a,b\nspec:\n  policies:\n    - ref: sbom-banned-licenses\n      periodicity: Daily\n      sla: 6\n      with:\n        licenses: [AGPL-3.0, GPL-3.0]\n",
+    );
+    let b = parse_ok(
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\n  annotations:\n    categories: ' a, b '\n    scope: PRODUCT\nspec:\n  policies:\n    - ref: sbom-banned-licenses\n      with:\n        licenses: \"AGPL-3.0\\nGPL-3.0\"\n      sla: \"6\"\n      periodicity: daily\n",
+    );
+    assert_eq!(a[0].digest(), b[0].digest());
+}
+
+/// Each row: a broken manifest and the diagnostics it must produce.
+#[test]
+fn validation_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "yaml_syntax",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: [x\n",
+        ),
+        (
+            "unknown_fields_suggest",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\n  displayname: R\nspec:\n  polices:\n    - ref: x\n",
+        ),
+        (
+            "missing_fields",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  displayName: R\n",
+        ),
+        (
+            "wrong_api_version_and_kind",
+            "apiVersion: chainloop.dev/v2\nkind: Requirment\nmetadata:\n  name: r\nspec: {}\n",
+        ),
+        (
+            "invalid_name",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: No_Vulns\nspec:\n  policies: [{ref: x}]\n",
+        ),
+        (
+            "invalid_enums",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\n  annotations:\n    scope: TEAM\nspec:\n  policies:\n    - ref: x\n      periodicity: daly\n  manual_proofs:\n    - name: doc\n      periodicity: every-full-moon\n",
+        ),
+        (
+            "no_policies_nor_proofs",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\nspec:\n  policies: []\n",
+        ),
+        (
+            "bad_sla_and_optional",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\nspec:\n  policies:\n    - ref: x\n      sla: -3\n  manual_proofs:\n    - name: review\n      optional: maybe\n",
+        ),
+        (
+            "duplicate_ref_across_sections",
+            "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: f\nspec:\n  requirements:\n    - ref: a\n  sections:\n    - name: S\n      sections:\n        - name: T\n          requirements:\n            - ref: b\n            - ref: a\n",
+        ),
+        (
+            "other_organization",
+            "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: f\n  organization: globex\nspec: {}\n",
+        ),
+        (
+            "errors_in_two_documents",
+            "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: ok\nspec:\n  manual_proofs: [{name: p}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: F\nspec:\n  requirements: [{ref: x, weight: 2}]\n",
+        ),
+    ];
+    let mut rendered = String::new();
+    for (name, text) in cases {
+        rendered.push_str(&format!("## {name}\n{}\n\n", diagnostics(text)));
+    }
+    insta::assert_snapshot!("validation_errors", rendered);
+}
