@@ -1,0 +1,151 @@
+//! API tokens. Only a SHA-256 hash of each secret is stored.
+
+use crate::audit::AuditWriter;
+use crate::{Store, StoreError, Tx, flag};
+use comply_core::Role;
+use comply_core::audit::NewEvent;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// `sha256:<hex>` of the secret part of the token.
+    pub secret_hash: String,
+    /// May create organizations and act as owner in every one of them.
+    pub instance_admin: bool,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub name: String,
+    pub role: Role,
+    pub secret_hash: String,
+    pub instance_admin: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+fn token_from_row(row: &AnyRow) -> Result<TokenRow, StoreError> {
+    let role: String = row.try_get(4)?;
+    Ok(TokenRow {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        org_name: row.try_get(2)?,
+        name: row.try_get(3)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("token role '{role}'")))?,
+        secret_hash: row.try_get(5)?,
+        instance_admin: row.try_get::<i64, _>(6)? != 0,
+        created_at: row.try_get(7)?,
+        expires_at: row.try_get(8)?,
+        revoked_at: row.try_get(9)?,
+    })
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.org_id, o.name, t.name, t.role, t.secret_hash, t.instance_admin, \
+     t.created_at, t.expires_at, t.revoked_at FROM tokens t JOIN orgs o ON o.id = t.org_id";
+
+pub(crate) async fn insert_token(
+    tx: &mut Tx,
+    org_id: i64,
+    t: &NewToken,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tokens (id, org_id, name, role, secret_hash, instance_admin, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&t.id)
+    .bind(org_id)
+    .bind(&t.name)
+    .bind(t.role.as_str())
+    .bind(&t.secret_hash)
+    .bind(flag(t.instance_admin))
+    .bind(now_ms)
+    .bind(t.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_token(
+        &self,
+        org_id: i64,
+        token: &NewToken,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        insert_token(&mut tx, org_id, token, now_ms).await?;
+        audit.push(
+            NewEvent::new(actor, "token.create", format!("Token/{}", token.id)).detail(
+                serde_json::json!({
+                    "name": token.name, "role": token.role, "expires_at": token.expires_at
+                }),
+            ),
+        );
+        audit.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn token_by_id(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{TOKEN_SELECT} WHERE t.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    pub async fn list_tokens(&self, org_id: i64) -> Result<Vec<TokenRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{TOKEN_SELECT} WHERE t.org_id = $1 ORDER BY t.created_at, t.id"
+        )))
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// Revokes a token of the org. Revoking twice is not an error and is audited once.
+    pub async fn revoke_token(
+        &self,
+        org_id: i64,
+        id: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        let row = sqlx::query("SELECT revoked_at FROM tokens WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("token '{id}' does not exist")))?;
+        let revoked_at: Option<i64> = row.try_get(0)?;
+        if revoked_at.is_none() {
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit.push(NewEvent::new(actor, "token.revoke", format!("Token/{id}")));
+            audit.flush(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
