@@ -1,1 +1,32 @@
-fn main() {}
+//! `comply`: the server and its command-line client in one binary.
+
+mod cli;
+mod client;
+mod commands;
+mod config;
+mod error;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", err.message);
+            for detail in &err.details {
+                eprintln!("  {detail}");
+            }
+            ExitCode::from(err.code())
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Command-line syntax. Names here are a contract scripts depend on
+//! (`shared/spec/cli.md`): add freely, rename never.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "comply", version, about = "Compliance frameworks for software supply chains")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Server URL [default: from the config file, else http://127.0.0.1:8080]
+    #[arg(long, env = "COMPLY_SERVER", global = true)]
+    pub server: Option<String>,
+    /// API token [default: from the config file]
+    #[arg(long, env = "COMPLY_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Organization to act in [default: the token's]
+    #[arg(long, env = "COMPLY_ORG", global = true)]
+    pub org: Option<String>,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = Output::Table, global = true)]
+    pub output: Output,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Table,
+    Json,
+    Yaml,
+    /// The YAML document `apply` accepts (describe only)
+    Schema,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the comply server
+    Serve(ServeArgs),
+    /// Create or update resources from YAML files or directories (all or nothing)
+    Apply(ApplyArgs),
+    /// Requirements: list, describe, delete, duplicate, activate, deactivate
+    #[command(subcommand)]
+    Requirement(RequirementCommand),
+    /// Frameworks: list, describe, delete, duplicate
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
+    /// Organizations and their settings
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// API tokens of the organization
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Directory of the embedded SQLite database
+    #[arg(long, default_value = "./comply-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://…); several servers may share one database
+    #[arg(long, env = "COMPLY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Validate and show what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NameArg {
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DuplicateArgs {
+    pub name: String,
+    /// Name of the new custom resource
+    #[arg(long = "as")]
+    pub new_name: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequirementCommand {
+    /// List requirements (custom and built-in)
+    List,
+    /// Show one requirement
+    Describe(NameArg),
+    /// Delete a custom requirement
+    Delete(NameArg),
+    /// Copy a requirement into a new custom one
+    Duplicate(DuplicateArgs),
+    /// Evaluate and count the requirement again
+    Activate(NameArg),
+    /// Stop evaluating the requirement; it leaves every score
+    Deactivate(NameArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FrameworkCommand {
+    /// List frameworks (custom and built-in)
+    List,
+    /// Show one framework and its section tree
+    Describe(NameArg),
+    /// Delete a custom framework
+    Delete(NameArg),
+    /// Copy a framework into a new custom one
+    Duplicate(DuplicateArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn as_bool(self) -> bool {
+        self == OnOff::On
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organization (instance administrator only)
+    Create(NameArg),
+    /// List the organizations you can act in
+    List,
+    /// Show or change the organization's settings
+    Settings(SettingsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SettingsArgs {
+    #[arg(long, value_enum)]
+    pub in_preview_frameworks: Option<OnOff>,
+    #[arg(long, value_enum)]
+    pub requirements_auto_matching: Option<OnOff>,
+    #[arg(long, value_enum)]
+    pub allow_unsigned_attestations: Option<OnOff>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets)
+    List,
+    /// Revoke a token
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct TokenCreateArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_parser = ["owner", "admin", "member", "viewer"])]
+    pub role: String,
+    /// Expiry time (RFC 3339)
+    #[arg(long)]
+    pub expires: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// List events, oldest first
+    List(AuditListArgs),
+    /// Check that no event was edited or removed
+    Verify,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditListArgs {
+    /// Only events at or after this time (RFC 3339)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events about this resource, as KIND/NAME
+    #[arg(long)]
+    pub target: Option<String>,
+}

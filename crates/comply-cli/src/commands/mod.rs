@@ -1,0 +1,22 @@
+mod apply;
+mod audit;
+mod org;
+mod resources;
+mod serve;
+
+use crate::cli::{Cli, Command};
+use crate::client::Client;
+use crate::error::Result;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Apply(args) => apply::run(&mut Client::from_global(&global)?, global.output, args),
+        Command::Requirement(cmd) => resources::requirement(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Framework(cmd) => resources::framework(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),
+    }
+}

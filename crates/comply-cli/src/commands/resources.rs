@@ -1,0 +1,248 @@
+//! `comply requirement …` and `comply framework …`.
+
+use crate::cli::{FrameworkCommand, Output, RequirementCommand};
+use crate::client::Client;
+use crate::error::Result;
+use crate::output::{emit, table, text, yaml};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Requirement,
+    Framework,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Requirement => "requirements",
+            Kind::Framework => "frameworks",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Requirement => "Requirement",
+            Kind::Framework => "Framework",
+        }
+    }
+}
+
+pub fn requirement(client: &mut Client, output: Output, cmd: RequirementCommand) -> Result<()> {
+    let kind = Kind::Requirement;
+    match cmd {
+        RequirementCommand::List => list(client, output, kind),
+        RequirementCommand::Describe(a) => describe(client, output, kind, &a.name),
+        RequirementCommand::Delete(a) => delete(client, output, kind, &a.name),
+        RequirementCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
+        RequirementCommand::Activate(a) => set_active(client, output, &a.name, true),
+        RequirementCommand::Deactivate(a) => set_active(client, output, &a.name, false),
+    }
+}
+
+pub fn framework(client: &mut Client, output: Output, cmd: FrameworkCommand) -> Result<()> {
+    let kind = Kind::Framework;
+    match cmd {
+        FrameworkCommand::List => list(client, output, kind),
+        FrameworkCommand::Describe(a) => describe(client, output, kind, &a.name),
+        FrameworkCommand::Delete(a) => delete(client, output, kind, &a.name),
+        FrameworkCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
+    }
+}
+
+fn origin(r: &Value) -> String {
+    match (r["builtin"].as_bool(), r["shadows_builtin"].as_bool()) {
+        (Some(true), _) => "built-in".into(),
+        (_, Some(true)) => "custom (shadows built-in)".into(),
+        _ => "custom".into(),
+    }
+}
+
+fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
+    let path = client.org_path(&format!("/{}", kind.plural()))?;
+    let items = client.get(&path)?;
+    emit(output, &items, |items| {
+        let rows = items.as_array().cloned().unwrap_or_default();
+        match kind {
+            Kind::Requirement => table(
+                &["name", "origin", "scope", "active", "policies", "proofs", "revision"],
+                rows.iter()
+                    .map(|r| {
+                        vec![
+                            text(&r["name"]),
+                            origin(r),
+                            text(&r["scope"]),
+                            text(&r["active"]),
+                            text(&r["policies"]),
+                            text(&r["manual_proofs"]),
+                            text(&r["revision"]),
+                        ]
+                    })
+                    .collect(),
+            ),
+            Kind::Framework => table(
+                &["name", "origin", "preview", "requirements", "revision"],
+                rows.iter()
+                    .map(|r| {
+                        vec![
+                            text(&r["name"]),
+                            origin(r),
+                            text(&r["preview"]),
+                            text(&r["requirements"]),
+                            text(&r["revision"]),
+                        ]
+                    })
+                    .collect(),
+            ),
+        }
+    })
+}
+
+fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
+    let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
+    let r = client.get(&path)?;
+    if output == Output::Schema {
+        print!("{}", yaml(&r["document"]));
+        return Ok(());
+    }
+    emit(output, &r, |r| match kind {
+        Kind::Requirement => describe_requirement(r),
+        Kind::Framework => describe_framework(r),
+    })
+}
+
+fn header(r: &Value, out: &mut String) {
+    let doc = &r["document"];
+    let meta = &doc["metadata"];
+    out.push_str(&format!("Name:          {}\n", text(&r["name"])));
+    out.push_str(&format!("Display name:  {}\n", text(&meta["displayName"])));
+    out.push_str(&format!("Origin:        {}\n", origin(r)));
+    out.push_str(&format!("Revision:      {} ({})\n", text(&r["revision"]), text(&r["digest"])));
+}
+
+fn description(r: &Value, out: &mut String) {
+    if let Some(d) = r["document"]["metadata"]["description"].as_str() {
+        out.push_str("Description:\n");
+        for line in d.trim_end().lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+}
+
+fn describe_requirement(r: &Value) -> String {
+    let mut out = String::new();
+    header(r, &mut out);
+    let meta = &r["document"]["metadata"];
+    out.push_str(&format!("Scope:         {}\n", text(&r["scope"])));
+    out.push_str(&format!("Active:        {}\n", text(&r["active"])));
+    out.push_str(&format!("Categories:    {}\n", text(&meta["annotations"]["categories"])));
+    description(r, &mut out);
+    let spec = &r["document"]["spec"];
+    if let Some(policies) = spec["policies"].as_array() {
+        out.push_str("Policies:\n");
+        let rows = policies
+            .iter()
+            .map(|p| {
+                let with = p["with"]
+                    .as_object()
+                    .map(|w| {
+                        w.iter()
+                            .map(|(k, v)| format!("{k}={}", text(v).replace('\n', ",")))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "-".into());
+                let sla = p["sla"].as_u64().map_or("-".into(), |h| format!("{h}h"));
+                vec![text(&p["ref"]), with, text(&p["periodicity"]), sla]
+            })
+            .collect();
+        indent(&table(&["ref", "with", "periodicity", "sla"], rows), &mut out);
+    }
+    if let Some(proofs) = spec["manual_proofs"].as_array() {
+        out.push_str("Manual proofs:\n");
+        let rows = proofs
+            .iter()
+            .map(|p| {
+                vec![
+                    text(&p["name"]),
+                    text(&json!(p["optional"].as_bool().unwrap_or(false))),
+                    text(&p["periodicity"]),
+                    text(&p["description"]).lines().next().unwrap_or("").to_owned(),
+                ]
+            })
+            .collect();
+        indent(&table(&["name", "optional", "periodicity", "description"], rows), &mut out);
+    }
+    out
+}
+
+fn indent(block: &str, out: &mut String) {
+    for line in block.lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
+}
+
+fn count(section: &Value) -> usize {
+    section["requirements"].as_array().map_or(0, Vec::len)
+        + section["sections"].as_array().map_or(0, |s| s.iter().map(count).sum())
+}
+
+fn tree(sections: &Value, depth: usize, out: &mut String) {
+    for s in sections.as_array().into_iter().flatten() {
+        let pad = "  ".repeat(depth);
+        out.push_str(&format!("{pad}{} ({})\n", text(&s["name"]), count(s)));
+        for r in s["requirements"].as_array().into_iter().flatten() {
+            out.push_str(&format!("{pad}  - {}\n", text(&r["ref"])));
+        }
+        tree(&s["sections"], depth + 1, out);
+    }
+}
+
+fn describe_framework(r: &Value) -> String {
+    let mut out = String::new();
+    header(r, &mut out);
+    out.push_str(&format!("Preview:       {}\n", text(&r["preview"])));
+    out.push_str(&format!("Requirements:  {}\n", text(&r["requirements"])));
+    description(r, &mut out);
+    let spec = &r["document"]["spec"];
+    if let Some(root) = spec["requirements"].as_array() {
+        out.push_str(&format!("Requirements outside sections ({}):\n", root.len()));
+        for req in root {
+            out.push_str(&format!("  - {}\n", text(&req["ref"])));
+        }
+    }
+    if spec["sections"].is_array() {
+        out.push_str("Sections:\n");
+        tree(&spec["sections"], 1, &mut out);
+    }
+    out
+}
+
+fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
+    let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
+    client.delete(&path)?;
+    let answer = json!({"kind": kind.title(), "name": name, "deleted": true});
+    emit(output, &answer, |_| format!("{}/{name} deleted\n", kind.title()))
+}
+
+fn duplicate(client: &mut Client, output: Output, kind: Kind, name: &str, new_name: &str) -> Result<()> {
+    let path = client.org_path(&format!("/{}/{name}/duplicate", kind.plural()))?;
+    let answer = client.post(&path, &json!({"as": new_name}))?;
+    emit(output, &answer, |a| {
+        format!("{}/{} created from {name} (revision {})\n", kind.title(), text(&a["name"]), text(&a["revision"]))
+    })
+}
+
+fn set_active(client: &mut Client, output: Output, name: &str, active: bool) -> Result<()> {
+    let verb = if active { "activate" } else { "deactivate" };
+    let path = client.org_path(&format!("/requirements/{name}/{verb}"))?;
+    let answer = client.post(&path, &json!({}))?;
+    emit(output, &answer, |a| {
+        let state = if active { "active" } else { "inactive" };
+        if a["changed"] == Value::Bool(true) {
+            format!("Requirement/{name} is now {state}\n")
+        } else {
+            format!("Requirement/{name} was already {state}\n")
+        }
+    })
+}

@@ -1,0 +1,116 @@
+//! `comply serve`: zero configuration on SQLite, or PostgreSQL shared by several servers.
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::config::{self, Config};
+use crate::error::{CliError, Result};
+use comply_server::AppState;
+use comply_store::Store;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("COMPLY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn database_url(args: &ServeArgs) -> Result<String> {
+    if let Some(url) = &args.database_url {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| CliError::failed(format!("cannot create {}: {e}", args.data_dir.display())))?;
+    Ok(format!("sqlite://{}?mode=rwc", args.data_dir.join("comply.db").display()))
+}
+
+/// Shows a database URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    init_logging(args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let url = database_url(&args)?;
+    let store = Store::connect(&url)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot open the database {}: {e}", redact(&url))))?;
+    tracing::info!(database = %redact(&url), "database ready");
+    let builtins = comply_server::load_builtins(&store).await.map_err(CliError::failed)?;
+    tracing::info!(resources = builtins, "built-in content loaded");
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot listen on {}: {e}", args.addr)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    if let Some(issued) = comply_server::bootstrap(&store)
+        .await
+        .map_err(|e| CliError::failed(format!("first-start setup failed: {e}")))?
+    {
+        announce_first_start(&issued.secret, &format!("http://{addr}"));
+    }
+    tracing::info!(%addr, "comply is listening");
+    comply_server::serve(listener, AppState::new(store), shutdown_signal())
+        .await
+        .map_err(|e| CliError::failed(format!("server error: {e}")))
+}
+
+fn announce_first_start(token: &str, server: &str) {
+    println!("First start: created organization 'default' and its owner token.");
+    println!("This token is shown only now; it can also create organizations:");
+    println!();
+    println!("    {token}");
+    println!();
+    let written = config::write_if_absent(&Config {
+        server: Some(server.to_owned()),
+        token: Some(token.to_owned()),
+        org: None,
+    });
+    match (written, config::path()) {
+        (Ok(Some(path)), _) => println!("Saved to {} for the comply CLI.", path.display()),
+        (Ok(None), Some(path)) => println!("{} already exists and was left unchanged.", path.display()),
+        (Ok(None), None) => println!("No config directory is known (set XDG_CONFIG_HOME); pass --token."),
+        (Err(e), _) => println!("Could not write the CLI config file: {e}"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

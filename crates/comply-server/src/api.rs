@@ -1,0 +1,121 @@
+//! The route registry: every route with the access it requires and what it does.
+
+use crate::auth::guard;
+use crate::state::AppState;
+use axum::Router;
+use axum::handler::Handler;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodFilter, on};
+use comply_core::Role;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// No token needed (health, the API document).
+    Public,
+    /// Any valid token.
+    Authenticated,
+    /// The instance administrator's token only.
+    InstanceAdmin,
+    /// A token of the path's `{org}` with at least this role.
+    Org(Role),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Patch => MethodFilter::PATCH,
+            Method::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteDoc {
+    pub method: Method,
+    pub path: String,
+    pub access: Access,
+    pub summary: &'static str,
+    /// A JSON example of the request body, for documentation and tests.
+    pub body: Option<&'static str>,
+}
+
+pub struct Api {
+    router: Router<AppState>,
+    docs: Vec<RouteDoc>,
+    state: Option<AppState>,
+}
+
+impl Api {
+    /// `state` is needed to guard routes; `None` builds the documentation only.
+    pub fn new(state: Option<AppState>) -> Self {
+        Self {
+            router: Router::new(),
+            docs: Vec::new(),
+            state,
+        }
+    }
+
+    pub fn route<H, T>(self, method: Method, path: &str, access: Access, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.route_with_body(method, path, access, summary, None, handler)
+    }
+
+    pub fn route_with_body<H, T>(
+        mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        summary: &'static str,
+        body: Option<&'static str>,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.docs.push(RouteDoc {
+            method,
+            path: path.to_owned(),
+            access,
+            summary,
+            body,
+        });
+        if let Some(state) = &self.state {
+            let guarded = on(method.filter(), handler).route_layer(from_fn_with_state((state.clone(), access), guard));
+            self.router = self.router.route(path, guarded);
+        }
+        self
+    }
+
+    pub fn docs(&self) -> &[RouteDoc] {
+        &self.docs
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteDoc>) {
+        (self.router, self.docs)
+    }
+}

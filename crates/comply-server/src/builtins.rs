@@ -1,0 +1,33 @@
+//! Loading the embedded content into the store at startup.
+
+use comply_core::resource::{Resource, parse_file};
+use comply_store::Store;
+
+/// Parses the embedded content (failing on any problem: shipped content must be valid)
+/// and makes the stored built-ins equal to it.
+pub async fn load_builtins(store: &Store) -> Result<usize, String> {
+    let resources = parse_content(comply_content::yaml_files())?;
+    let report = store
+        .sync_builtins(&resources, crate::state::now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    for (kind, name, action) in &report {
+        tracing::info!(%kind, %name, action, "built-in content changed");
+    }
+    Ok(resources.len())
+}
+
+pub fn parse_content<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Vec<Resource>, String> {
+    let mut resources = Vec::new();
+    let mut problems = Vec::new();
+    for (path, text) in files {
+        let (docs, diagnostics) = parse_file(&format!("content/{path}"), text, "_builtin");
+        problems.extend(diagnostics.iter().map(ToString::to_string));
+        resources.extend(docs.into_iter().map(|d| d.resource));
+    }
+    if problems.is_empty() {
+        Ok(resources)
+    } else {
+        Err(format!("built-in content is invalid:\n{}", problems.join("\n")))
+    }
+}

@@ -1,0 +1,204 @@
+//! Declarative resources: apply, list, get, delete, duplicate, lifecycle.
+
+use crate::auth::OrgCtx;
+use crate::error::ApiError;
+use crate::state::{AppState, fmt_time, now_ms};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use comply_core::apply;
+use comply_core::resource::{Kind, Resource, parse_file};
+use comply_store::StoredResource;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Annotation that marks a built-in framework as in preview.
+pub const PREVIEW_ANNOTATION: &str = "comply.dev/preview";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRequest {
+    documents: Vec<DocumentIn>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentIn {
+    file: String,
+    content: String,
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Json(request): Json<ApplyRequest>,
+) -> Result<Json<Value>, ApiError> {
+    if request.documents.is_empty() {
+        return Err(ApiError::BadRequest("no documents to apply".into()));
+    }
+    let mut parsed = Vec::new();
+    let mut diagnostics = Vec::new();
+    for doc in &request.documents {
+        let (docs, diags) = parse_file(&doc.file, &doc.content, &ctx.org.name);
+        parsed.extend(docs);
+        diagnostics.extend(diags);
+    }
+    if !diagnostics.is_empty() {
+        return Err(ApiError::Invalid(diagnostics));
+    }
+    if parsed.is_empty() {
+        return Err(ApiError::BadRequest("the files hold no YAML documents".into()));
+    }
+    let outcome = state
+        .store
+        .apply(ctx.org.id, &ctx.principal.actor(), now_ms(), request.dry_run, |known| {
+            apply::plan(parsed, known)
+        })
+        .await?;
+    let changes = outcome.map_err(ApiError::Invalid)?;
+    let results: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({
+                "kind": c.resource.kind(),
+                "name": c.resource.name(),
+                "action": c.action,
+                "revision": c.revision,
+                "digest": c.digest,
+                "shadows_builtin": c.shadows_builtin,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"dry_run": request.dry_run, "results": results})))
+}
+
+fn is_preview(r: &StoredResource) -> bool {
+    r.builtin && r.document["metadata"]["annotations"][PREVIEW_ANNOTATION].as_str() == Some("true")
+}
+
+fn summary(r: &StoredResource) -> Result<Value, ApiError> {
+    let resource = r.resource()?;
+    let metadata = resource.metadata();
+    let mut view = json!({
+        "name": r.name,
+        "builtin": r.builtin,
+        "shadows_builtin": r.shadows_builtin,
+        "displayName": metadata.display_name,
+        "revision": r.revision,
+        "updated_at": fmt_time(r.updated_at),
+    });
+    match &resource {
+        Resource::Requirement(req) => {
+            view["active"] = json!(r.active);
+            view["scope"] = json!(req.scope());
+            view["policies"] = json!(req.spec.policies.len());
+            view["manual_proofs"] = json!(req.spec.manual_proofs.len());
+        }
+        Resource::Framework(fw) => {
+            view["preview"] = json!(is_preview(r));
+            view["requirements"] = json!(fw.spec.all_refs().count());
+        }
+    }
+    Ok(view)
+}
+
+fn visible(ctx: &OrgCtx, r: &StoredResource) -> bool {
+    ctx.org.settings.in_preview_frameworks || !is_preview(r)
+}
+
+pub async fn list(kind: Kind, State(state): State<AppState>, Extension(ctx): Extension<OrgCtx>) -> Result<Json<Vec<Value>>, ApiError> {
+    let rows = state.store.list_resources(ctx.org.id, kind).await?;
+    Ok(Json(
+        rows.iter()
+            .filter(|r| visible(&ctx, r))
+            .map(summary)
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+fn not_found(kind: Kind, name: &str) -> ApiError {
+    ApiError::NotFound(format!("{kind}/{name} does not exist"))
+}
+
+pub async fn get(
+    kind: Kind,
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let r = state
+        .store
+        .get_resource(ctx.org.id, kind, &name)
+        .await?
+        .filter(|r| visible(&ctx, r))
+        .ok_or_else(|| not_found(kind, &name))?;
+    let mut view = summary(&r)?;
+    view["kind"] = json!(kind);
+    view["digest"] = json!(r.digest);
+    view["created_at"] = json!(fmt_time(r.created_at));
+    view["document"] = r.document.clone();
+    Ok(Json(view))
+}
+
+pub async fn delete(
+    kind: Kind,
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .delete_resource(ctx.org.id, kind, &name, &ctx.principal.actor(), now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateRequest {
+    #[serde(rename = "as")]
+    new_name: String,
+}
+
+pub async fn duplicate(
+    kind: Kind,
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Json(body): Json<DuplicateRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if let Some(source) = state.store.get_resource(ctx.org.id, kind, &name).await?
+        && !visible(&ctx, &source)
+    {
+        return Err(not_found(kind, &name));
+    }
+    let change = state
+        .store
+        .duplicate_resource(ctx.org.id, kind, &name, &body.new_name, &ctx.principal.actor(), now_ms())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "kind": kind,
+            "name": change.resource.name(),
+            "action": change.action,
+            "revision": change.revision,
+            "shadows_builtin": change.shadows_builtin,
+        })),
+    ))
+}
+
+pub async fn set_active(
+    active: bool,
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let changed = state
+        .store
+        .set_requirement_active(ctx.org.id, &name, active, &ctx.principal.actor(), now_ms())
+        .await?;
+    Ok(Json(json!({"name": name, "active": active, "changed": changed})))
+}

@@ -1,0 +1,32 @@
+use comply_store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// The server's clock, read in one place; the domain receives time as a parameter.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// RFC 3339 in UTC, as every API answer writes times.
+pub fn fmt_time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// Parses an RFC 3339 time given by a caller.
+pub fn parse_time(text: &str, what: &str) -> Result<i64, crate::ApiError> {
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|e| crate::ApiError::BadRequest(format!("{what} '{text}' is not an RFC 3339 time: {e}")))
+}
