@@ -30,8 +30,17 @@ fn main() {
     let mut code = String::from("pub static FILES: &[(&str, &str)] = &[\n");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
-        writeln!(code, "    ({relative:?}, include_str!({:?})),", file.display().to_string()).unwrap();
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        writeln!(
+            code,
+            "    ({relative:?}, include_str!({:?})),",
+            file.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("content.rs");

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "comply", version, about = "Compliance frameworks for software supply chains")]
+#[command(
+    name = "comply",
+    version,
+    about = "Compliance frameworks for software supply chains"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -173,9 +177,7 @@ pub enum TokenCommand {
     /// List tokens (never their secrets)
     List,
     /// Revoke a token
-    Revoke {
-        id: String,
-    },
+    Revoke { id: String },
 }
 
 #[derive(Args, Debug)]

@@ -82,7 +82,10 @@ impl Client {
             _ => unreachable!("unsupported method {method}"),
         };
         let mut response = result.map_err(|e| {
-            CliError::failed(format!("cannot reach the comply server at {}: {e}", self.base))
+            CliError::failed(format!(
+                "cannot reach the comply server at {}: {e}",
+                self.base
+            ))
         })?;
         let status = response.status();
         let text = response
@@ -99,11 +102,18 @@ impl Client {
         if status.is_success() {
             return Ok(value);
         }
-        Err(problem_to_error(status.as_u16(), &value, self.token.is_none()))
+        Err(problem_to_error(
+            status.as_u16(),
+            &value,
+            self.token.is_none(),
+        ))
     }
 }
 
-fn with_auth<B>(request: ureq::RequestBuilder<B>, auth: &Option<String>) -> ureq::RequestBuilder<B> {
+fn with_auth<B>(
+    request: ureq::RequestBuilder<B>,
+    auth: &Option<String>,
+) -> ureq::RequestBuilder<B> {
     match auth {
         Some(a) => request.header("Authorization", a),
         None => request,

@@ -31,7 +31,10 @@ pub fn load() -> Result<Config> {
         Ok(text) => toml::from_str(&text)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(e) => Err(CliError::usage(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(CliError::usage(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -7,11 +7,16 @@ use serde_json::Value;
 /// Prints `value` as JSON or YAML, or as the table `render` makes of it.
 pub fn emit(output: Output, value: &Value, render: impl FnOnce(&Value) -> String) -> Result<()> {
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(value).expect("JSON values serialize")),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("JSON values serialize")
+        ),
         Output::Yaml => print!("{}", yaml(value)),
         Output::Table => print!("{}", render(value)),
         Output::Schema => {
-            return Err(CliError::usage("-o schema is only for `describe`; use table, json or yaml"));
+            return Err(CliError::usage(
+                "-o schema is only for `describe`; use table, json or yaml",
+            ));
         }
     }
     Ok(())

@@ -25,6 +25,7 @@ impl Default for OrgSettings {
 
 /// A partial update: only the fields present change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrgSettingsPatch {
     pub in_preview_frameworks: Option<bool>,
     pub requirements_auto_matching: Option<bool>,

@@ -76,7 +76,14 @@ impl Api {
         }
     }
 
-    pub fn route<H, T>(self, method: Method, path: &str, access: Access, summary: &'static str, handler: H) -> Self
+    pub fn route<H, T>(
+        self,
+        method: Method,
+        path: &str,
+        access: Access,
+        summary: &'static str,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
@@ -105,7 +112,8 @@ impl Api {
             body,
         });
         if let Some(state) = &self.state {
-            let guarded = on(method.filter(), handler).route_layer(from_fn_with_state((state.clone(), access), guard));
+            let guarded = on(method.filter(), handler)
+                .route_layer(from_fn_with_state((state.clone(), access), guard));
             self.router = self.router.route(path, guarded);
         }
         self

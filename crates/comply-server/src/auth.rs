@@ -34,7 +34,12 @@ pub fn hash_secret(secret: &str) -> String {
     comply_core::digest::sha256(secret.as_bytes())
 }
 
-pub fn issue_token(name: &str, role: Role, instance_admin: bool, expires_at: Option<i64>) -> IssuedToken {
+pub fn issue_token(
+    name: &str,
+    role: Role,
+    instance_admin: bool,
+    expires_at: Option<i64>,
+) -> IssuedToken {
     let id = random_hex(8);
     let secret = random_hex(32);
     IssuedToken {
@@ -80,13 +85,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn authenticate(state: &AppState, authorization: Option<String>) -> Result<Principal, ApiError> {
-    let header = authorization
-        .ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer comply_…)".into()))?;
+async fn authenticate(
+    state: &AppState,
+    authorization: Option<String>,
+) -> Result<Principal, ApiError> {
+    let header = authorization.ok_or_else(|| {
+        ApiError::Unauthorized("missing bearer token (Authorization: Bearer comply_…)".into())
+    })?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into()))?
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+        })?
         .trim();
     let invalid = || ApiError::Unauthorized("invalid token".into());
     let (id, secret) = token
@@ -115,15 +126,31 @@ async fn authenticate(state: &AppState, authorization: Option<String>) -> Result
 
 /// Resolves the `{org}` of a path for a caller. Another org's resources answer 404, as
 /// if they did not exist: a caller learns nothing about orgs it cannot see.
-pub async fn org_context(state: &AppState, principal: Principal, org_name: &str) -> Result<OrgCtx, ApiError> {
+pub async fn org_context(
+    state: &AppState,
+    principal: Principal,
+    org_name: &str,
+) -> Result<OrgCtx, ApiError> {
     let not_found = || ApiError::NotFound(format!("organization '{org_name}' not found"));
     if principal.org_name == org_name {
-        let org = state.store.org_by_id(principal.org_id).await?.ok_or_else(not_found)?;
+        let org = state
+            .store
+            .org_by_id(principal.org_id)
+            .await?
+            .ok_or_else(not_found)?;
         let role = principal.role;
-        return Ok(OrgCtx { principal, org, role });
+        return Ok(OrgCtx {
+            principal,
+            org,
+            role,
+        });
     }
     if principal.instance_admin {
-        let org = state.store.org_by_name(org_name).await?.ok_or_else(not_found)?;
+        let org = state
+            .store
+            .org_by_name(org_name)
+            .await?
+            .ok_or_else(not_found)?;
         return Ok(OrgCtx {
             principal,
             org,
@@ -135,7 +162,11 @@ pub async fn org_context(state: &AppState, principal: Principal, org_name: &str)
 
 /// Runs before a route's extractors, so a caller without access never learns whether
 /// its request body would have been valid.
-pub async fn guard(State((state, access)): State<(AppState, Access)>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     if access == Access::Public {
         return Ok(next.run(request).await);
     }
@@ -184,11 +215,19 @@ mod tests {
     #[test]
     fn issued_tokens_store_only_a_hash() {
         let t = issue_token("ci", Role::Member, false, None);
-        let (id, secret) = t.secret.strip_prefix(TOKEN_PREFIX).unwrap().split_once('_').unwrap();
+        let (id, secret) = t
+            .secret
+            .strip_prefix(TOKEN_PREFIX)
+            .unwrap()
+            .split_once('_')
+            .unwrap();
         assert_eq!(id, t.record.id);
         assert_eq!(t.record.secret_hash, hash_secret(secret));
         assert!(!t.record.secret_hash.contains(secret));
-        assert_ne!(issue_token("ci", Role::Member, false, None).secret, t.secret);
+        assert_ne!(
+            issue_token("ci", Role::Member, false, None).secret,
+            t.secret
+        );
     }
 
     #[test]

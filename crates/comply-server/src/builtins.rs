@@ -17,7 +17,9 @@ pub async fn load_builtins(store: &Store) -> Result<usize, String> {
     Ok(resources.len())
 }
 
-pub fn parse_content<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Vec<Resource>, String> {
+pub fn parse_content<'a>(
+    files: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<Resource>, String> {
     let mut resources = Vec::new();
     let mut problems = Vec::new();
     for (path, text) in files {
@@ -28,6 +30,9 @@ pub fn parse_content<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Res
     if problems.is_empty() {
         Ok(resources)
     } else {
-        Err(format!("built-in content is invalid:\n{}", problems.join("\n")))
+        Err(format!(
+            "built-in content is invalid:\n{}",
+            problems.join("\n")
+        ))
     }
 }

@@ -13,6 +13,7 @@ pub enum ApiError {
     NotFound(String),
     Conflict(String),
     BadRequest(String),
+    TooLarge(String),
     Invalid(Vec<Diagnostic>),
     Internal(String),
     Unavailable(String),
@@ -37,6 +38,11 @@ impl ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not found", m.clone()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad request", m.clone()),
+            ApiError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload too large",
+                m.clone(),
+            ),
             ApiError::Invalid(d) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid documents",
@@ -46,7 +52,11 @@ impl ApiError {
                     if d.len() == 1 { "" } else { "s" }
                 ),
             ),
-            ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error", m.clone()),
+            ApiError::Internal(m) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                m.clone(),
+            ),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone()),
         }
     }
@@ -70,7 +80,12 @@ impl IntoResponse for ApiError {
             errors,
         })
         .expect("problems serialize");
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -81,6 +96,34 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Forbidden(m) => ApiError::Forbidden(m),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A JSON request body whose rejections are problem documents like every other error.
+pub struct Body<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for Body<T>
+where
+    axum::Json<T>:
+        axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(format!(
+                    "the request body is larger than the {} MiB limit",
+                    crate::routes::MAX_BODY_BYTES / (1024 * 1024)
+                )))
+            }
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "invalid request body: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

@@ -24,13 +24,25 @@ fn build(routes: &[RouteDoc]) -> Value {
     let mut paths = Map::new();
     for route in routes {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({"description": "Success", "content": {"application/json": {}}}));
+        responses.insert(
+            "200".into(),
+            json!({"description": "Success", "content": {"application/json": {}}}),
+        );
         if route.access != Access::Public {
-            responses.insert("401".into(), problem("Missing, invalid, expired or revoked token"));
-            responses.insert("403".into(), problem("The token's role does not allow this"));
+            responses.insert(
+                "401".into(),
+                problem("Missing, invalid, expired or revoked token"),
+            );
+            responses.insert(
+                "403".into(),
+                problem("The token's role does not allow this"),
+            );
         }
         if matches!(route.access, Access::Org(_)) {
-            responses.insert("404".into(), problem("No such organization or resource visible to the caller"));
+            responses.insert(
+                "404".into(),
+                problem("No such organization or resource visible to the caller"),
+            );
         }
         let access = match route.access {
             Access::Public => "public".to_owned(),
@@ -49,7 +61,8 @@ fn build(routes: &[RouteDoc]) -> Value {
         }
         if let Some(example) = route.body {
             let example: Value = serde_json::from_str(example).unwrap_or(Value::Null);
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"example": example}}});
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"example": example}}});
         }
         let entry = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
         entry[route.method.as_str().to_lowercase()] = op;

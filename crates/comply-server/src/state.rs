@@ -28,5 +28,7 @@ pub fn parse_time(text: &str, what: &str) -> Result<i64, crate::ApiError> {
     text.trim()
         .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|e| crate::ApiError::BadRequest(format!("{what} '{text}' is not an RFC 3339 time: {e}")))
+        .map_err(|e| {
+            crate::ApiError::BadRequest(format!("{what} '{text}' is not an RFC 3339 time: {e}"))
+        })
 }

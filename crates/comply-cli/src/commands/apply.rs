@@ -18,7 +18,10 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             .collect();
         entries.sort();
         for entry in entries {
-            let is_yaml = matches!(entry.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+            let is_yaml = matches!(
+                entry.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            );
             if entry.is_dir() || is_yaml {
                 collect(&entry, out)?;
             }
@@ -44,7 +47,10 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
         documents.push(json!({"file": file.display().to_string(), "content": content}));
     }
     let path = client.org_path("/apply")?;
-    let answer = client.post(&path, &json!({"documents": documents, "dry_run": args.dry_run}))?;
+    let answer = client.post(
+        &path,
+        &json!({"documents": documents, "dry_run": args.dry_run}),
+    )?;
     let results = answer["results"].clone();
     emit(output, &results, |results| {
         let suffix = if args.dry_run { " (dry run)" } else { "" };

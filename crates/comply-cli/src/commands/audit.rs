@@ -9,7 +9,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -25,7 +27,11 @@ pub fn run(client: &mut Client, output: Output, cmd: AuditCommand) -> Result<()>
             if let Some(t) = &args.target {
                 query.push(format!("target={}", encode(t)));
             }
-            let q = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            let q = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", query.join("&"))
+            };
             let path = client.org_path(&format!("/audit{q}"))?;
             let events = client.get(&path)?;
             emit(output, &events, |events| {
@@ -44,7 +50,10 @@ pub fn run(client: &mut Client, output: Output, cmd: AuditCommand) -> Result<()>
                         ]
                     })
                     .collect();
-                table(&["seq", "time", "actor", "action", "target", "revision"], rows)
+                table(
+                    &["seq", "time", "actor", "action", "target", "revision"],
+                    rows,
+                )
             })
         }
         AuditCommand::Verify => {
@@ -60,7 +69,9 @@ pub fn run(client: &mut Client, output: Output, cmd: AuditCommand) -> Result<()>
                     text(&answer["reason"])
                 )));
             }
-            emit(output, &answer, |a| format!("The audit log is intact ({} events)\n", text(&a["events"])))
+            emit(output, &answer, |a| {
+                format!("The audit log is intact ({} events)\n", text(&a["events"]))
+            })
         }
     }
 }

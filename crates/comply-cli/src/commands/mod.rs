@@ -13,8 +13,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Apply(args) => apply::run(&mut Client::from_global(&global)?, global.output, args),
-        Command::Requirement(cmd) => resources::requirement(&mut Client::from_global(&global)?, global.output, cmd),
-        Command::Framework(cmd) => resources::framework(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Requirement(cmd) => {
+            resources::requirement(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Framework(cmd) => {
+            resources::framework(&mut Client::from_global(&global)?, global.output, cmd)
+        }
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),

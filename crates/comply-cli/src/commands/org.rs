@@ -10,7 +10,9 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
     match cmd {
         OrgCommand::Create(a) => {
             let answer = client.post("/api/v1/orgs", &json!({"name": a.name}))?;
-            emit(output, &answer, |a| format!("Organization {} created\n", text(&a["name"])))
+            emit(output, &answer, |a| {
+                format!("Organization {} created\n", text(&a["name"]))
+            })
         }
         OrgCommand::List => {
             let orgs = client.get("/api/v1/orgs")?;
@@ -29,8 +31,14 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
             let mut patch = Map::new();
             for (key, value) in [
                 ("in_preview_frameworks", args.in_preview_frameworks),
-                ("requirements_auto_matching", args.requirements_auto_matching),
-                ("allow_unsigned_attestations", args.allow_unsigned_attestations),
+                (
+                    "requirements_auto_matching",
+                    args.requirements_auto_matching,
+                ),
+                (
+                    "allow_unsigned_attestations",
+                    args.allow_unsigned_attestations,
+                ),
             ] {
                 if let Some(v) = value {
                     patch.insert(key.into(), json!(v.as_bool()));
@@ -47,7 +55,11 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     .into_iter()
                     .flatten()
                     .map(|(k, v)| {
-                        let on = if v.as_bool() == Some(true) { "on" } else { "off" };
+                        let on = if v.as_bool() == Some(true) {
+                            "on"
+                        } else {
+                            "off"
+                        };
                         vec![k.replace('_', "-"), on.to_owned()]
                     })
                     .collect();
@@ -61,7 +73,10 @@ pub fn token(client: &mut Client, output: Output, cmd: TokenCommand) -> Result<(
     match cmd {
         TokenCommand::Create(a) => {
             let path = client.org_path("/tokens")?;
-            let answer = client.post(&path, &json!({"name": a.name, "role": a.role, "expires": a.expires}))?;
+            let answer = client.post(
+                &path,
+                &json!({"name": a.name, "role": a.role, "expires": a.expires}),
+            )?;
             emit(output, &answer, |t| {
                 format!(
                     "Token {} ({}, role {}) created. Its secret is shown only now:\n{}\n",
@@ -96,7 +111,9 @@ pub fn token(client: &mut Client, output: Output, cmd: TokenCommand) -> Result<(
         TokenCommand::Revoke { id } => {
             let path = client.org_path(&format!("/tokens/{id}"))?;
             client.delete(&path)?;
-            emit(output, &json!({"id": id, "revoked": true}), |_| format!("Token {id} revoked\n"))
+            emit(output, &json!({"id": id, "revoked": true}), |_| {
+                format!("Token {id} revoked\n")
+            })
         }
     }
 }

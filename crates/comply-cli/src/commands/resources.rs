@@ -64,7 +64,9 @@ fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
         let rows = items.as_array().cloned().unwrap_or_default();
         match kind {
             Kind::Requirement => table(
-                &["name", "origin", "scope", "active", "policies", "proofs", "revision"],
+                &[
+                    "name", "origin", "scope", "active", "policies", "proofs", "revision",
+                ],
                 rows.iter()
                     .map(|r| {
                         vec![
@@ -116,7 +118,11 @@ fn header(r: &Value, out: &mut String) {
     out.push_str(&format!("Name:          {}\n", text(&r["name"])));
     out.push_str(&format!("Display name:  {}\n", text(&meta["displayName"])));
     out.push_str(&format!("Origin:        {}\n", origin(r)));
-    out.push_str(&format!("Revision:      {} ({})\n", text(&r["revision"]), text(&r["digest"])));
+    out.push_str(&format!(
+        "Revision:      {} ({})\n",
+        text(&r["revision"]),
+        text(&r["digest"])
+    ));
 }
 
 fn description(r: &Value, out: &mut String) {
@@ -134,7 +140,10 @@ fn describe_requirement(r: &Value) -> String {
     let meta = &r["document"]["metadata"];
     out.push_str(&format!("Scope:         {}\n", text(&r["scope"])));
     out.push_str(&format!("Active:        {}\n", text(&r["active"])));
-    out.push_str(&format!("Categories:    {}\n", text(&meta["annotations"]["categories"])));
+    out.push_str(&format!(
+        "Categories:    {}\n",
+        text(&meta["annotations"]["categories"])
+    ));
     description(r, &mut out);
     let spec = &r["document"]["spec"];
     if let Some(policies) = spec["policies"].as_array() {
@@ -156,7 +165,10 @@ fn describe_requirement(r: &Value) -> String {
                 vec![text(&p["ref"]), with, text(&p["periodicity"]), sla]
             })
             .collect();
-        indent(&table(&["ref", "with", "periodicity", "sla"], rows), &mut out);
+        indent(
+            &table(&["ref", "with", "periodicity", "sla"], rows),
+            &mut out,
+        );
     }
     if let Some(proofs) = spec["manual_proofs"].as_array() {
         out.push_str("Manual proofs:\n");
@@ -167,11 +179,18 @@ fn describe_requirement(r: &Value) -> String {
                     text(&p["name"]),
                     text(&json!(p["optional"].as_bool().unwrap_or(false))),
                     text(&p["periodicity"]),
-                    text(&p["description"]).lines().next().unwrap_or("").to_owned(),
+                    text(&p["description"])
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
                 ]
             })
             .collect();
-        indent(&table(&["name", "optional", "periodicity", "description"], rows), &mut out);
+        indent(
+            &table(&["name", "optional", "periodicity", "description"], rows),
+            &mut out,
+        );
     }
     out
 }
@@ -184,7 +203,9 @@ fn indent(block: &str, out: &mut String) {
 
 fn count(section: &Value) -> usize {
     section["requirements"].as_array().map_or(0, Vec::len)
-        + section["sections"].as_array().map_or(0, |s| s.iter().map(count).sum())
+        + section["sections"]
+            .as_array()
+            .map_or(0, |s| s.iter().map(count).sum())
 }
 
 fn tree(sections: &Value, depth: usize, out: &mut String) {
@@ -206,7 +227,10 @@ fn describe_framework(r: &Value) -> String {
     description(r, &mut out);
     let spec = &r["document"]["spec"];
     if let Some(root) = spec["requirements"].as_array() {
-        out.push_str(&format!("Requirements outside sections ({}):\n", root.len()));
+        out.push_str(&format!(
+            "Requirements outside sections ({}):\n",
+            root.len()
+        ));
         for req in root {
             out.push_str(&format!("  - {}\n", text(&req["ref"])));
         }
@@ -222,14 +246,27 @@ fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result
     let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
     client.delete(&path)?;
     let answer = json!({"kind": kind.title(), "name": name, "deleted": true});
-    emit(output, &answer, |_| format!("{}/{name} deleted\n", kind.title()))
+    emit(output, &answer, |_| {
+        format!("{}/{name} deleted\n", kind.title())
+    })
 }
 
-fn duplicate(client: &mut Client, output: Output, kind: Kind, name: &str, new_name: &str) -> Result<()> {
+fn duplicate(
+    client: &mut Client,
+    output: Output,
+    kind: Kind,
+    name: &str,
+    new_name: &str,
+) -> Result<()> {
     let path = client.org_path(&format!("/{}/{name}/duplicate", kind.plural()))?;
     let answer = client.post(&path, &json!({"as": new_name}))?;
     emit(output, &answer, |a| {
-        format!("{}/{} created from {name} (revision {})\n", kind.title(), text(&a["name"]), text(&a["revision"]))
+        format!(
+            "{}/{} created from {name} (revision {})\n",
+            kind.title(),
+            text(&a["name"]),
+            text(&a["revision"])
+        )
     })
 }
 

@@ -27,7 +27,10 @@ fn database_url(args: &ServeArgs) -> Result<String> {
     }
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::failed(format!("cannot create {}: {e}", args.data_dir.display())))?;
-    Ok(format!("sqlite://{}?mode=rwc", args.data_dir.join("comply.db").display()))
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        args.data_dir.join("comply.db").display()
+    ))
 }
 
 /// Shows a database URL without its password.
@@ -57,7 +60,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .map_err(|e| CliError::failed(format!("cannot open the database {}: {e}", redact(&url))))?;
     tracing::info!(database = %redact(&url), "database ready");
-    let builtins = comply_server::load_builtins(&store).await.map_err(CliError::failed)?;
+    let builtins = comply_server::load_builtins(&store)
+        .await
+        .map_err(CliError::failed)?;
     tracing::info!(resources = builtins, "built-in content loaded");
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -90,8 +95,12 @@ fn announce_first_start(token: &str, server: &str) {
     });
     match (written, config::path()) {
         (Ok(Some(path)), _) => println!("Saved to {} for the comply CLI.", path.display()),
-        (Ok(None), Some(path)) => println!("{} already exists and was left unchanged.", path.display()),
-        (Ok(None), None) => println!("No config directory is known (set XDG_CONFIG_HOME); pass --token."),
+        (Ok(None), Some(path)) => {
+            println!("{} already exists and was left unchanged.", path.display())
+        }
+        (Ok(None), None) => {
+            println!("No config directory is known (set XDG_CONFIG_HOME); pass --token.")
+        }
         (Err(e), _) => println!("Could not write the CLI config file: {e}"),
     }
 }
@@ -102,7 +111,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -22,7 +22,11 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let query = AuditQuery {
-        since_ms: params.since.as_deref().map(|s| parse_time(s, "since")).transpose()?,
+        since_ms: params
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, "since"))
+            .transpose()?,
         target: params.target,
         limit: params.limit,
     };
@@ -47,7 +51,10 @@ pub async fn list(
     ))
 }
 
-pub async fn verify(State(state): State<AppState>, Extension(ctx): Extension<OrgCtx>) -> Result<Json<Value>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(match state.store.audit_verify(ctx.org.id).await? {
         Ok(events) => json!({"intact": true, "events": events}),
         Err(b) => json!({"intact": false, "broken_at": b.seq, "reason": b.reason}),

@@ -25,31 +25,156 @@ pub fn api_with(state: Option<AppState>) -> Api {
     use Access::*;
     use Method::*;
     let mut api = Api::new(state)
-        .route(Get, "/healthz", Public, "Liveness: the process answers.", system::healthz)
-        .route(Get, "/readyz", Public, "Readiness: the database answers.", system::readyz)
-        .route(Get, "/api/v1/openapi.json", Public, "This API's OpenAPI document.", system::openapi)
-        .route(Get, "/api/v1/whoami", Authenticated, "The caller's token, org and role.", system::whoami)
-        .route(Get, "/api/v1/orgs", Authenticated, "Organizations the caller can act in.", system::list_orgs)
-        .route_with_body(Post, "/api/v1/orgs", InstanceAdmin, "Create an organization.", Some(r#"{"name":"acme"}"#), system::create_org)
-        .route(Get, "/api/v1/orgs/{org}/settings", Org(Role::Viewer), "The organization's settings.", system::get_settings)
-        .route_with_body(Patch, "/api/v1/orgs/{org}/settings", Org(Role::Owner), "Change settings; absent fields keep their value.", Some(r#"{"in_preview_frameworks":true}"#), system::patch_settings)
-        .route(Get, "/api/v1/orgs/{org}/tokens", Org(Role::Owner), "List API tokens (never their secrets).", tokens::list)
-        .route_with_body(Post, "/api/v1/orgs/{org}/tokens", Org(Role::Owner), "Create an API token; the secret is returned once.", Some(r#"{"name":"ci","role":"member","expires":null}"#), tokens::create)
-        .route(Delete, "/api/v1/orgs/{org}/tokens/{id}", Org(Role::Owner), "Revoke an API token.", tokens::revoke)
-        .route_with_body(Post, "/api/v1/orgs/{org}/apply", Org(Role::Admin), "Apply YAML documents: all or nothing, idempotent.", Some(r#"{"documents":[{"file":"r.yaml","content":"..."}],"dry_run":false}"#), resources::apply)
-        .route(Get, "/api/v1/orgs/{org}/audit", Org(Role::Viewer), "Audit events, oldest first (query: since, target, limit).", audit::list)
-        .route(Get, "/api/v1/orgs/{org}/audit/verify", Org(Role::Viewer), "Re-hash the audit chain and report the first break.", audit::verify);
+        .route(
+            Get,
+            "/healthz",
+            Public,
+            "Liveness: the process answers.",
+            system::healthz,
+        )
+        .route(
+            Get,
+            "/readyz",
+            Public,
+            "Readiness: the database answers.",
+            system::readyz,
+        )
+        .route(
+            Get,
+            "/api/v1/openapi.json",
+            Public,
+            "This API's OpenAPI document.",
+            system::openapi,
+        )
+        .route(
+            Get,
+            "/api/v1/whoami",
+            Authenticated,
+            "The caller's token, org and role.",
+            system::whoami,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs",
+            Authenticated,
+            "Organizations the caller can act in.",
+            system::list_orgs,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs",
+            InstanceAdmin,
+            "Create an organization.",
+            Some(r#"{"name":"acme"}"#),
+            system::create_org,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/settings",
+            Org(Role::Viewer),
+            "The organization's settings.",
+            system::get_settings,
+        )
+        .route_with_body(
+            Patch,
+            "/api/v1/orgs/{org}/settings",
+            Org(Role::Owner),
+            "Change settings; absent fields keep their value.",
+            Some(r#"{"in_preview_frameworks":true}"#),
+            system::patch_settings,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/tokens",
+            Org(Role::Owner),
+            "List API tokens (never their secrets).",
+            tokens::list,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/tokens",
+            Org(Role::Owner),
+            "Create an API token; the secret is returned once.",
+            Some(r#"{"name":"ci","role":"member","expires":null}"#),
+            tokens::create,
+        )
+        .route(
+            Delete,
+            "/api/v1/orgs/{org}/tokens/{id}",
+            Org(Role::Owner),
+            "Revoke an API token.",
+            tokens::revoke,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/apply",
+            Org(Role::Admin),
+            "Apply YAML documents: all or nothing, idempotent.",
+            Some(r#"{"documents":[{"file":"r.yaml","content":"..."}],"dry_run":false}"#),
+            resources::apply,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/audit",
+            Org(Role::Viewer),
+            "Audit events, oldest first (query: since, target, limit).",
+            audit::list,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/audit/verify",
+            Org(Role::Viewer),
+            "Re-hash the audit chain and report the first break.",
+            audit::verify,
+        );
     for kind in Kind::ALL {
         let list_path = format!("/api/v1/orgs/{{org}}/{}", kind.plural());
         let item_path = format!("{list_path}/{{name}}");
         api = api
-            .route(Get, &list_path, Org(Role::Viewer), "List the org's and the built-in resources of this kind.", move |s, e| resources::list(kind, s, e))
-            .route(Get, &item_path, Org(Role::Viewer), "One resource: the org's own, else the built-in one.", move |s, e, p| resources::get(kind, s, e, p))
-            .route(Delete, &item_path, Org(Role::Admin), "Delete a custom resource no other resource lists.", move |s, e, p| resources::delete(kind, s, e, p))
-            .route_with_body(Post, &format!("{item_path}/duplicate"), Org(Role::Admin), "Copy a resource into a new custom one.", Some(r#"{"as":"my-copy"}"#), move |s, e, p, b| resources::duplicate(kind, s, e, p, b));
+            .route(
+                Get,
+                &list_path,
+                Org(Role::Viewer),
+                "List the org's and the built-in resources of this kind.",
+                move |s, e| resources::list(kind, s, e),
+            )
+            .route(
+                Get,
+                &item_path,
+                Org(Role::Viewer),
+                "One resource: the org's own, else the built-in one.",
+                move |s, e, p| resources::get(kind, s, e, p),
+            )
+            .route(
+                Delete,
+                &item_path,
+                Org(Role::Admin),
+                "Delete a custom resource no other resource lists.",
+                move |s, e, p| resources::delete(kind, s, e, p),
+            )
+            .route_with_body(
+                Post,
+                &format!("{item_path}/duplicate"),
+                Org(Role::Admin),
+                "Copy a resource into a new custom one.",
+                Some(r#"{"as":"my-copy"}"#),
+                move |s, e, p, b| resources::duplicate(kind, s, e, p, b),
+            );
     }
-    api.route(Post, "/api/v1/orgs/{org}/requirements/{name}/activate", Org(Role::Admin), "Activate a requirement for this org.", |s, e, p| resources::set_active(true, s, e, p))
-        .route(Post, "/api/v1/orgs/{org}/requirements/{name}/deactivate", Org(Role::Admin), "Deactivate a requirement: it leaves every score.", |s, e, p| resources::set_active(false, s, e, p))
+    api.route(
+        Post,
+        "/api/v1/orgs/{org}/requirements/{name}/activate",
+        Org(Role::Admin),
+        "Activate a requirement for this org.",
+        |s, e, p| resources::set_active(true, s, e, p),
+    )
+    .route(
+        Post,
+        "/api/v1/orgs/{org}/requirements/{name}/deactivate",
+        Org(Role::Admin),
+        "Deactivate a requirement: it leaves every score.",
+        |s, e, p| resources::set_active(false, s, e, p),
+    )
 }
 
 pub fn api() -> Api {

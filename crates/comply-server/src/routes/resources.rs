@@ -1,7 +1,7 @@
 //! Declarative resources: apply, list, get, delete, duplicate, lifecycle.
 
 use crate::auth::OrgCtx;
-use crate::error::ApiError;
+use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,7 +33,7 @@ pub struct DocumentIn {
 pub async fn apply(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrgCtx>,
-    Json(request): Json<ApplyRequest>,
+    Body(request): Body<ApplyRequest>,
 ) -> Result<Json<Value>, ApiError> {
     if request.documents.is_empty() {
         return Err(ApiError::BadRequest("no documents to apply".into()));
@@ -49,13 +49,19 @@ pub async fn apply(
         return Err(ApiError::Invalid(diagnostics));
     }
     if parsed.is_empty() {
-        return Err(ApiError::BadRequest("the files hold no YAML documents".into()));
+        return Err(ApiError::BadRequest(
+            "the files hold no YAML documents".into(),
+        ));
     }
     let outcome = state
         .store
-        .apply(ctx.org.id, &ctx.principal.actor(), now_ms(), request.dry_run, |known| {
-            apply::plan(parsed, known)
-        })
+        .apply(
+            ctx.org.id,
+            &ctx.principal.actor(),
+            now_ms(),
+            request.dry_run,
+            |known| apply::plan(parsed, known),
+        )
         .await?;
     let changes = outcome.map_err(ApiError::Invalid)?;
     let results: Vec<Value> = changes
@@ -71,7 +77,9 @@ pub async fn apply(
             })
         })
         .collect();
-    Ok(Json(json!({"dry_run": request.dry_run, "results": results})))
+    Ok(Json(
+        json!({"dry_run": request.dry_run, "results": results}),
+    ))
 }
 
 fn is_preview(r: &StoredResource) -> bool {
@@ -108,7 +116,11 @@ fn visible(ctx: &OrgCtx, r: &StoredResource) -> bool {
     ctx.org.settings.in_preview_frameworks || !is_preview(r)
 }
 
-pub async fn list(kind: Kind, State(state): State<AppState>, Extension(ctx): Extension<OrgCtx>) -> Result<Json<Vec<Value>>, ApiError> {
+pub async fn list(
+    kind: Kind,
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     let rows = state.store.list_resources(ctx.org.id, kind).await?;
     Ok(Json(
         rows.iter()
@@ -167,7 +179,7 @@ pub async fn duplicate(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
-    Json(body): Json<DuplicateRequest>,
+    Body(body): Body<DuplicateRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if let Some(source) = state.store.get_resource(ctx.org.id, kind, &name).await?
         && !visible(&ctx, &source)
@@ -176,7 +188,14 @@ pub async fn duplicate(
     }
     let change = state
         .store
-        .duplicate_resource(ctx.org.id, kind, &name, &body.new_name, &ctx.principal.actor(), now_ms())
+        .duplicate_resource(
+            ctx.org.id,
+            kind,
+            &name,
+            &body.new_name,
+            &ctx.principal.actor(),
+            now_ms(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -200,5 +219,7 @@ pub async fn set_active(
         .store
         .set_requirement_active(ctx.org.id, &name, active, &ctx.principal.actor(), now_ms())
         .await?;
-    Ok(Json(json!({"name": name, "active": active, "changed": changed})))
+    Ok(Json(
+        json!({"name": name, "active": active, "changed": changed}),
+    ))
 }

@@ -1,7 +1,7 @@
 //! Health, the API document, the caller, organizations and their settings.
 
 use crate::auth::{OrgCtx, Principal};
-use crate::error::ApiError;
+use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,7 +42,10 @@ pub struct OrgView {
     created_at: String,
 }
 
-pub async fn list_orgs(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Result<Json<Vec<OrgView>>, ApiError> {
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Vec<OrgView>>, ApiError> {
     let orgs = if p.instance_admin {
         state.store.list_orgs().await?
     } else {
@@ -67,12 +70,17 @@ pub struct CreateOrg {
 pub async fn create_org(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Json(body): Json<CreateOrg>,
+    Body(body): Body<CreateOrg>,
 ) -> Result<(StatusCode, Json<OrgView>), ApiError> {
     if let Some(problem) = name::dns1123_problem(&body.name) {
-        return Err(ApiError::BadRequest(format!("invalid organization name: {problem}")));
+        return Err(ApiError::BadRequest(format!(
+            "invalid organization name: {problem}"
+        )));
     }
-    let org = state.store.create_org(&body.name, &p.actor(), now_ms()).await?;
+    let org = state
+        .store
+        .create_org(&body.name, &p.actor(), now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(OrgView {
@@ -89,7 +97,7 @@ pub async fn get_settings(Extension(ctx): Extension<OrgCtx>) -> Json<OrgSettings
 pub async fn patch_settings(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrgCtx>,
-    Json(patch): Json<OrgSettingsPatch>,
+    Body(patch): Body<OrgSettingsPatch>,
 ) -> Result<Json<OrgSettings>, ApiError> {
     let settings = state
         .store

@@ -1,7 +1,7 @@
 //! API tokens of an organization.
 
 use crate::auth::{OrgCtx, issue_token};
-use crate::error::ApiError;
+use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +20,10 @@ pub struct TokenView {
     revoked: bool,
 }
 
-pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<OrgCtx>) -> Result<Json<Vec<TokenView>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
     let tokens = state.store.list_tokens(ctx.org.id).await?;
     Ok(Json(
         tokens
@@ -49,17 +52,26 @@ pub struct CreateToken {
 pub async fn create(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrgCtx>,
-    Json(body): Json<CreateToken>,
+    Body(body): Body<CreateToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::BadRequest("a token name must have 1 to 100 characters".into()));
+        return Err(ApiError::BadRequest(
+            "a token name must have 1 to 100 characters".into(),
+        ));
     }
     let role = Role::parse(&body.role).ok_or_else(|| {
-        ApiError::BadRequest(format!("unknown role '{}'; expected owner, admin, member or viewer", body.role))
+        ApiError::BadRequest(format!(
+            "unknown role '{}'; expected owner, admin, member or viewer",
+            body.role
+        ))
     })?;
     let now = now_ms();
-    let expires = body.expires.as_deref().map(|e| parse_time(e, "expires")).transpose()?;
+    let expires = body
+        .expires
+        .as_deref()
+        .map(|e| parse_time(e, "expires"))
+        .transpose()?;
     if expires.is_some_and(|e| e <= now) {
         return Err(ApiError::BadRequest("expires must be in the future".into()));
     }

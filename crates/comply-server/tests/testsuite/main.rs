@@ -1,0 +1,7 @@
+//! comply-server's tests: the HTTP API through the real router and a real store
+//! (SQLite always, PostgreSQL when `COMPLY_TEST_DATABASE_URL` is set).
+
+mod api;
+mod security;
+mod support;
+mod two_servers;
