@@ -1,0 +1,6 @@
+//! The `comply` binary, run as users run it, against a real server.
+
+mod declarative;
+mod serve;
+mod support;
+mod tenancy;

@@ -1,0 +1,177 @@
+use comply_server::{AppState, bootstrap, load_builtins, serve};
+use comply_store::Store;
+use comply_store::testing::{TempDir, TestDb};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_comply");
+
+/// A server on a loopback port with its own database, and a sandbox for the CLI
+/// (its own config directory, so the developer's config never leaks in).
+pub struct Env {
+    pub server: String,
+    pub token: String,
+    pub home: TempDir,
+    _db: TestDb,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Env {
+    pub fn start() -> Env {
+        let db = TestDb::sqlite();
+        let url = db.url.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let store = Store::connect(&url).await.unwrap();
+                load_builtins(&store).await.unwrap();
+                let token = bootstrap(&store).await.unwrap().unwrap().secret;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                tx.send((format!("http://{addr}"), token)).unwrap();
+                serve(listener, AppState::new(store), std::future::pending())
+                    .await
+                    .unwrap();
+            });
+        });
+        let (server, token) = rx.recv().unwrap();
+        Env {
+            server,
+            token,
+            home: TempDir::new(),
+            _db: db,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir())
+            .env("XDG_CONFIG_HOME", self.dir().join("config"))
+            .env("COMPLY_SERVER", &self.server)
+            .env("COMPLY_TOKEN", &self.token)
+            .current_dir(self.dir());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(self.command(), args)
+    }
+
+    pub fn run_as(&self, token: &str, args: &[&str]) -> Run {
+        let mut cmd = self.command();
+        cmd.env("COMPLY_TOKEN", token);
+        self.run_with(cmd, args)
+    }
+
+    fn run_with(&self, mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd.args(args).output().unwrap();
+        let dir = self.dir().display().to_string();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout)
+                .unwrap()
+                .replace(&dir, "<dir>"),
+            stderr: String::from_utf8(out.stderr)
+                .unwrap()
+                .replace(&dir, "<dir>"),
+        }
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "comply {args:?} failed:\n{}", run.stderr);
+        run.stdout
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+}
+
+pub const REQUIREMENT: &str = r#"apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: no-vulnerabilities-high
+  displayName: No High-Severity Vulnerabilities
+  description: |
+    All software artifacts must not contain any unresolved
+    high-severity vulnerabilities at the time of deployment.
+  annotations:
+    categories: security, vulnerabilities
+spec:
+  policies:
+    - ref: cves-in-kev
+    - ref: vulnerabilities
+      with:
+        severity: "HIGH"
+      periodicity: daily
+      sla: 6
+"#;
+
+pub const MORE_REQUIREMENTS: &str = r#"apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: architecture-review
+  annotations:
+    scope: PRODUCT
+spec:
+  manual_proofs:
+    - name: review-minutes
+      description: Minutes of the architecture review
+      periodicity: quarterly
+---
+apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: container-signed
+spec:
+  policies:
+    - ref: container-signed
+"#;
+
+pub const FRAMEWORK: &str = r#"apiVersion: chainloop.dev/v1
+kind: Framework
+metadata:
+  name: my-best-practices
+  displayName: Best Practices
+  description: Internal security best practices
+spec:
+  requirements:
+    - ref: architecture-review
+  sections:
+    - name: Artifacts
+      requirements:
+        - ref: container-signed
+      sections:
+        - name: Scanning
+          requirements:
+            - ref: no-vulnerabilities-high
+"#;
