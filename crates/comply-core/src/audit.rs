@@ -106,8 +106,7 @@ pub struct ChainBreak {
 /// Checks events (in ascending `seq`) against each other and against the org's head.
 pub fn verify(events: &[AuditEvent], head: Option<(i64, &str)>) -> Result<usize, ChainBreak> {
     let mut prev_hash = GENESIS.to_owned();
-    let mut expected_seq = 1;
-    for e in events {
+    for (expected_seq, e) in (1..).zip(events) {
         if e.seq != expected_seq {
             return Err(ChainBreak {
                 seq: expected_seq,
@@ -130,7 +129,6 @@ pub fn verify(events: &[AuditEvent], head: Option<(i64, &str)>) -> Result<usize,
             });
         }
         prev_hash = e.hash.clone();
-        expected_seq += 1;
     }
     let last = events.last().map(|e| (e.seq, e.hash.as_str()));
     match (head, last) {

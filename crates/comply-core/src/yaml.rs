@@ -154,10 +154,20 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// Splits a YAML stream into documents. Empty documents are skipped.
 /// YAML 1.2 booleans only (`y`, `on` and `no` stay strings) and leading-zero numbers
 /// kept as text, so names and versions are read as written.
+///
+/// The library's default budgets suit configuration files; a framework export or a
+/// portfolio of thousands of requirements is legitimately larger. Input size is bounded
+/// by the caller (the server's request limit), and alias limits stay at their defaults,
+/// which is what guards against expansion bombs.
 pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Node>, Diagnostic> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        budget: serde_saphyr::budget! {
+            max_documents: 200_000,
+            max_nodes: 10_000_000,
+            max_events: 40_000_000,
+        },
     };
     let mut nodes =
         serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|err| {

@@ -36,3 +36,25 @@ pub fn parse_content<'a>(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content;
+
+    #[test]
+    fn shipped_content_is_valid() {
+        parse_content(comply_content::yaml_files()).expect("content/ must always load");
+    }
+
+    #[test]
+    fn invalid_content_names_file_and_line() {
+        let files = [
+            ("requirements/ok.yaml", "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: ok\nspec:\n  manual_proofs: [{name: p}]\n"),
+            ("frameworks/bad.yaml", "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: Bad\nspec: {}\n"),
+        ];
+        let err = parse_content(files.into_iter()).unwrap_err();
+        assert!(err.contains("content/frameworks/bad.yaml:4:9"), "{err}");
+        let ok = parse_content(files[..1].iter().copied()).unwrap();
+        assert_eq!(ok.len(), 1);
+    }
+}

@@ -1,0 +1,191 @@
+//! `comply-loadgen`: drives a real comply server over HTTP with synthetic workloads and
+//! reports wall-clock timings. It starts its own server on a loopback port (SQLite in a
+//! temporary directory, or PostgreSQL with `--database-url`), or targets `--server`.
+//!
+//! Scenario `apply`: N requirements and M frameworks in one `apply`, then the same
+//! documents again (all unchanged), then again with every requirement edited.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use comply_server::{AppState, bootstrap, load_builtins, serve};
+use comply_store::Store;
+use comply_store::testing::{TempDir, TestDb};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Synthetic load against a comply server")]
+struct Args {
+    /// Requirements per apply
+    #[arg(long, default_value_t = 5000)]
+    requirements: usize,
+    /// Frameworks per apply (requirements are spread over them)
+    #[arg(long, default_value_t = 200)]
+    frameworks: usize,
+    /// Repetitions of each measured step
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// PostgreSQL URL for the in-process server (a private schema is used)
+    #[arg(long)]
+    postgres: bool,
+    /// Target an existing server instead (with --token)
+    #[arg(long)]
+    server: Option<String>,
+    #[arg(long, env = "COMPLY_TOKEN")]
+    token: Option<String>,
+}
+
+fn requirement(i: usize, severity: &str) -> String {
+    format!(
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-{i:05}\n  displayName: Requirement {i}\n  description: Synthetic requirement {i} for load tests.\n  annotations:\n    categories: security, load\nspec:\n  policies:\n    - ref: vulnerabilities\n      with:\n        severity: {severity}\n      periodicity: daily\n      sla: 24\n    - ref: sbom-present\n  manual_proofs:\n    - name: review\n      periodicity: yearly\n"
+    )
+}
+
+fn framework(f: usize, requirements: &[usize]) -> String {
+    let mut doc = format!(
+        "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw-{f:04}\n  displayName: Framework {f}\nspec:\n  sections:\n"
+    );
+    for (s, chunk) in requirements.chunks(5).enumerate() {
+        doc.push_str(&format!("    - name: Section {s}\n      requirements:\n"));
+        for r in chunk {
+            doc.push_str(&format!("        - ref: req-{r:05}\n"));
+        }
+    }
+    doc
+}
+
+fn documents(args: &Args, severity: &str) -> Value {
+    let reqs: Vec<String> = (0..args.requirements).map(|i| requirement(i, severity)).collect();
+    let per = args.requirements.div_ceil(args.frameworks.max(1));
+    let fws: Vec<String> = (0..args.frameworks)
+        .map(|f| {
+            let ids: Vec<usize> = (f * per..((f + 1) * per).min(args.requirements)).collect();
+            framework(f, &ids)
+        })
+        .collect();
+    json!({"documents": [
+        {"file": "frameworks.yaml", "content": fws.join("---\n")},
+        {"file": "requirements.yaml", "content": reqs.join("---\n")},
+    ]})
+}
+
+struct Target {
+    base: String,
+    token: String,
+    _db: Option<TestDb>,
+    _dir: Option<TempDir>,
+}
+
+fn start_server(postgres: bool) -> Result<Target> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let db = rt.block_on(async {
+        if postgres {
+            TestDb::postgres().await.context("--postgres needs COMPLY_TEST_DATABASE_URL")
+        } else {
+            Ok(TestDb::sqlite())
+        }
+    })?;
+    let url = db.url.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let store = Store::connect(&url).await.expect("connect");
+            load_builtins(&store).await.expect("built-ins");
+            let token = bootstrap(&store).await.expect("bootstrap").expect("fresh database").secret;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tx.send((format!("http://{addr}"), token)).expect("report");
+            serve(listener, AppState::new(store), std::future::pending()).await.expect("serve");
+        });
+    });
+    let (base, token) = rx.recv()?;
+    Ok(Target {
+        base,
+        token,
+        _db: Some(db),
+        _dir: None,
+    })
+}
+
+fn apply(agent: &ureq::Agent, target: &Target, body: &Value) -> Result<(Duration, Value)> {
+    let started = Instant::now();
+    let mut resp = agent
+        .post(format!("{}/api/v1/orgs/default/apply", target.base))
+        .header("Authorization", format!("Bearer {}", target.token))
+        .send_json(body)?;
+    let status = resp.status();
+    let answer: Value = resp.body_mut().with_config().limit(1 << 30).read_json()?;
+    let elapsed = started.elapsed();
+    if !status.is_success() {
+        bail!("apply failed with {status}: {answer}");
+    }
+    Ok((elapsed, answer))
+}
+
+fn count(answer: &Value, action: &str) -> usize {
+    answer["results"]
+        .as_array()
+        .map_or(0, |r| r.iter().filter(|c| c["action"] == action).count())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into();
+    let backend = if args.server.is_some() { "remote" } else if args.postgres { "postgres" } else { "sqlite" };
+    let mut created = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut updated = Vec::new();
+    let first = documents(&args, "HIGH");
+    let second = documents(&args, "CRITICAL");
+    let body_mib = first.to_string().len() as f64 / (1024.0 * 1024.0);
+    for round in 0..args.repeat {
+        // A fresh server per round, so "created" always starts from an empty org.
+        let target = match &args.server {
+            Some(base) => Target {
+                base: base.clone(),
+                token: args.token.clone().context("--server needs --token")?,
+                _db: None,
+                _dir: None,
+            },
+            None => start_server(args.postgres)?,
+        };
+        let (t, a) = apply(&agent, &target, &first)?;
+        if round == 0 || args.server.is_none() {
+            created.push(t);
+        }
+        let total = args.requirements + args.frameworks;
+        if count(&a, "created") != total && args.server.is_none() {
+            bail!("expected {total} created, got {}", count(&a, "created"));
+        }
+        let (t, a) = apply(&agent, &target, &first)?;
+        if count(&a, "unchanged") != total {
+            bail!("expected {total} unchanged, got {}", count(&a, "unchanged"));
+        }
+        unchanged.push(t);
+        let (t, a) = apply(&agent, &target, &second)?;
+        if count(&a, "updated") != args.requirements {
+            bail!("expected {} updated, got {}", args.requirements, count(&a, "updated"));
+        }
+        updated.push(t);
+        if args.server.is_some() {
+            apply(&agent, &target, &first)?;
+        }
+    }
+    println!(
+        "apply: {} requirements + {} frameworks ({body_mib:.1} MiB of YAML), backend {backend}, {} rounds",
+        args.requirements, args.frameworks, args.repeat
+    );
+    println!("  created    median {:>8.1?}  all {:?}", median(created.clone()), created);
+    println!("  unchanged  median {:>8.1?}  all {:?}", median(unchanged.clone()), unchanged);
+    println!("  updated    median {:>8.1?}  all {:?}", median(updated.clone()), updated);
+    Ok(())
+}
