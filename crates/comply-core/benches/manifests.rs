@@ -33,7 +33,10 @@ fn plan_unchanged(bencher: divan::Bencher, n: usize) {
     for d in &docs {
         known.custom.insert(
             (d.resource.kind(), d.resource.name().to_owned()),
-            Existing { revision: 1, digest: d.resource.digest() },
+            Existing {
+                revision: 1,
+                digest: d.resource.digest(),
+            },
         );
     }
     bencher

@@ -55,7 +55,9 @@ fn framework(f: usize, requirements: &[usize]) -> String {
 }
 
 fn documents(args: &Args, severity: &str) -> Value {
-    let reqs: Vec<String> = (0..args.requirements).map(|i| requirement(i, severity)).collect();
+    let reqs: Vec<String> = (0..args.requirements)
+        .map(|i| requirement(i, severity))
+        .collect();
     let per = args.requirements.div_ceil(args.frameworks.max(1));
     let fws: Vec<String> = (0..args.frameworks)
         .map(|f| {
@@ -77,10 +79,14 @@ struct Target {
 }
 
 fn start_server(postgres: bool) -> Result<Target> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let db = rt.block_on(async {
         if postgres {
-            TestDb::postgres().await.context("--postgres needs COMPLY_TEST_DATABASE_URL")
+            TestDb::postgres()
+                .await
+                .context("--postgres needs COMPLY_TEST_DATABASE_URL")
         } else {
             Ok(TestDb::sqlite())
         }
@@ -91,11 +97,19 @@ fn start_server(postgres: bool) -> Result<Target> {
         rt.block_on(async move {
             let store = Store::connect(&url).await.expect("connect");
             load_builtins(&store).await.expect("built-ins");
-            let token = bootstrap(&store).await.expect("bootstrap").expect("fresh database").secret;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let token = bootstrap(&store)
+                .await
+                .expect("bootstrap")
+                .expect("fresh database")
+                .secret;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
             let addr = listener.local_addr().expect("addr");
             tx.send((format!("http://{addr}"), token)).expect("report");
-            serve(listener, AppState::new(store), std::future::pending()).await.expect("serve");
+            serve(listener, AppState::new(store), std::future::pending())
+                .await
+                .expect("serve");
         });
     });
     let (base, token) = rx.recv()?;
@@ -140,7 +154,13 @@ fn main() -> Result<()> {
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
-    let backend = if args.server.is_some() { "remote" } else if args.postgres { "postgres" } else { "sqlite" };
+    let backend = if args.server.is_some() {
+        "remote"
+    } else if args.postgres {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     let mut created = Vec::new();
     let mut unchanged = Vec::new();
     let mut updated = Vec::new();
@@ -173,7 +193,11 @@ fn main() -> Result<()> {
         unchanged.push(t);
         let (t, a) = apply(&agent, &target, &second)?;
         if count(&a, "updated") != args.requirements {
-            bail!("expected {} updated, got {}", args.requirements, count(&a, "updated"));
+            bail!(
+                "expected {} updated, got {}",
+                args.requirements,
+                count(&a, "updated")
+            );
         }
         updated.push(t);
         if args.server.is_some() {
@@ -184,8 +208,20 @@ fn main() -> Result<()> {
         "apply: {} requirements + {} frameworks ({body_mib:.1} MiB of YAML), backend {backend}, {} rounds",
         args.requirements, args.frameworks, args.repeat
     );
-    println!("  created    median {:>8.1?}  all {:?}", median(created.clone()), created);
-    println!("  unchanged  median {:>8.1?}  all {:?}", median(unchanged.clone()), unchanged);
-    println!("  updated    median {:>8.1?}  all {:?}", median(updated.clone()), updated);
+    println!(
+        "  created    median {:>8.1?}  all {:?}",
+        median(created.clone()),
+        created
+    );
+    println!(
+        "  unchanged  median {:>8.1?}  all {:?}",
+        median(unchanged.clone()),
+        unchanged
+    );
+    println!(
+        "  updated    median {:>8.1?}  all {:?}",
+        median(updated.clone()),
+        updated
+    );
     Ok(())
 }

@@ -49,8 +49,14 @@ mod tests {
     #[test]
     fn invalid_content_names_file_and_line() {
         let files = [
-            ("requirements/ok.yaml", "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: ok\nspec:\n  manual_proofs: [{name: p}]\n"),
-            ("frameworks/bad.yaml", "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: Bad\nspec: {}\n"),
+            (
+                "requirements/ok.yaml",
+                "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: ok\nspec:\n  manual_proofs: [{name: p}]\n",
+            ),
+            (
+                "frameworks/bad.yaml",
+                "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: Bad\nspec: {}\n",
+            ),
         ];
         let err = parse_content(files.into_iter()).unwrap_err();
         assert!(err.contains("content/frameworks/bad.yaml:4:9"), "{err}");

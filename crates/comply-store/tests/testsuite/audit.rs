@@ -48,7 +48,14 @@ async fn edited_and_removed_events_are_detected() {
         let store = Store::connect(&db.url).await.unwrap();
         let acme = org(&store, "acme").await;
         for i in 0..4 {
-            apply_yaml(&store, &acme, &REQ_A.replace("req-a", &format!("req-{i}")), 2_000 + i).await.unwrap();
+            apply_yaml(
+                &store,
+                &acme,
+                &REQ_A.replace("req-a", &format!("req-{i}")),
+                2_000 + i,
+            )
+            .await
+            .unwrap();
         }
         assert_eq!(store.audit_verify(acme.id).await.unwrap(), Ok(5));
         let mut conn = AnyConnection::connect(&db.url).await.unwrap();
@@ -80,6 +87,10 @@ async fn edited_and_removed_events_are_detected() {
 /// CI sets the variable; this keeps a misconfigured CI from passing on SQLite alone.
 #[tokio::test]
 async fn postgres_runs_when_configured() {
-    let expected = if std::env::var(comply_store::testing::PG_ENV).is_ok() { 2 } else { 1 };
+    let expected = if std::env::var(comply_store::testing::PG_ENV).is_ok() {
+        2
+    } else {
+        1
+    };
     assert_eq!(comply_store::testing::TestDb::all().await.len(), expected);
 }
