@@ -1,0 +1,19 @@
+//! comply's policy engine: Chainloop-compatible Rego policies evaluated with regorus.
+//!
+//! Chainloop's contract (`shared/reference/chainloop-formats.md` §9–§12) is followed:
+//! arguments are split the way Chainloop splits them, missing `result` rules are
+//! injected, and the result carries violations, skip state and reasons.
+//!
+//! Evaluation is deterministic and sealed: `time.now_ns` returns the `now` the caller
+//! passes, `http.send` and the other impure builtins fail, and every evaluation runs
+//! under a time limit.
+
+pub mod args;
+mod boilerplate;
+mod error;
+mod script;
+mod verdict;
+
+pub use error::PolicyError;
+pub use script::{Limits, Script, Syntax};
+pub use verdict::{Verdict, Violation};

@@ -1,0 +1,300 @@
+//! One Rego module, compiled once and evaluated many times.
+
+use crate::boilerplate;
+use crate::error::PolicyError;
+use crate::verdict::Verdict;
+use regorus::Engine;
+use regorus::utils::limits::ExecutionTimerConfig;
+use serde_json::Value;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// Which Rego dialect a module was written in. Chainloop parses with OPA's
+/// v0-compatible parser, so both occur in the wild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    V1,
+    V0,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget of one evaluation.
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            time: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A compiled policy script. Cloning the engine per evaluation is cheap and keeps
+/// evaluations independent.
+#[derive(Clone)]
+pub struct Script {
+    policy: String,
+    engine: Engine,
+    rule: String,
+    syntax: Syntax,
+}
+
+/// Builtins a policy may not call: they would make results depend on the network, on
+/// chance or on the machine.
+const FORBIDDEN: &[(&str, u8, &str)] = &[
+    ("http.send", 1, "network access is not allowed in policies"),
+    (
+        "rand.intn",
+        2,
+        "random numbers would make results unrepeatable",
+    ),
+    (
+        "uuid.rfc4122",
+        1,
+        "random identifiers would make results unrepeatable",
+    ),
+    (
+        "net.lookup_ip_addr",
+        1,
+        "network access is not allowed in policies",
+    ),
+];
+
+fn parse(path: &str, source: &str, syntax: Syntax) -> Result<(Engine, String), String> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(syntax == Syntax::V0);
+    engine.set_strict_builtin_errors(true);
+    let package = engine
+        .add_policy(path.to_owned(), source.to_owned())
+        .map_err(|e| e.to_string())?;
+    Ok((engine, package))
+}
+
+impl Script {
+    /// Compiles a module: v1 syntax first, then v0; missing result rules injected.
+    /// `policy` names the policy in errors.
+    pub fn compile(policy: &str, source: &str) -> Result<Script, PolicyError> {
+        let path = format!("{policy}.rego");
+        let (scratch, syntax) = match parse(&path, source, Syntax::V1) {
+            Ok((engine, _)) => (engine, Syntax::V1),
+            Err(v1_error) => match parse(&path, source, Syntax::V0) {
+                Ok((engine, _)) => (engine, Syntax::V0),
+                Err(_) => {
+                    return Err(PolicyError::Compile {
+                        policy: policy.to_owned(),
+                        message: v1_error,
+                    });
+                }
+            },
+        };
+        let declared = |name: &str| {
+            scratch
+                .has_declared_rule_rooted_at(&path, name)
+                .unwrap_or(false)
+        };
+        let full = boilerplate::inject(
+            source,
+            declared,
+            syntax == Syntax::V1 || source.contains("rego.v1"),
+        );
+        let (mut engine, package) =
+            parse(&path, &full, syntax).map_err(|message| PolicyError::Compile {
+                policy: policy.to_owned(),
+                message: format!("after adding the standard result rules: {message}"),
+            })?;
+        for (name, nargs, reason) in FORBIDDEN {
+            let message = format!("{name}: {reason}");
+            engine
+                .add_extension(
+                    (*name).to_owned(),
+                    *nargs,
+                    Box::new(move |_| -> anyhow::Result<regorus::Value> {
+                        Err(anyhow::anyhow!(message.clone()))
+                    }),
+                )
+                .map_err(|e| PolicyError::Compile {
+                    policy: policy.to_owned(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(Script {
+            policy: policy.to_owned(),
+            engine,
+            rule: format!("{package}.result"),
+            syntax,
+        })
+    }
+
+    pub fn syntax(&self) -> Syntax {
+        self.syntax
+    }
+
+    /// Evaluates against `input` (the material, with `args` and `chainloop_metadata`
+    /// already set). `now_ms` is what `time.now_ns` returns.
+    pub fn evaluate(
+        &self,
+        input: Value,
+        now_ms: i64,
+        limits: &Limits,
+    ) -> Result<Verdict, PolicyError> {
+        let mut engine = self.engine.clone();
+        let now_ns = i128::from(now_ms) * 1_000_000;
+        engine
+            .add_extension(
+                "time.now_ns".to_owned(),
+                0,
+                Box::new(move |_| -> anyhow::Result<regorus::Value> {
+                    Ok(regorus::Value::from(now_ns as i64))
+                }),
+            )
+            .map_err(|e| self.eval_error(e.to_string()))?;
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: limits.time,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        });
+        engine.set_input(regorus::Value::from(input));
+        let result = engine.eval_rule(self.rule.clone()).map_err(|e| {
+            let message = e.to_string();
+            if message.contains("time limit") || message.contains("TimeLimit") {
+                PolicyError::Timeout {
+                    policy: self.policy.clone(),
+                    limit_ms: limits.time.as_millis() as u64,
+                }
+            } else {
+                self.eval_error(message)
+            }
+        })?;
+        if result == regorus::Value::Undefined {
+            return Err(self.eval_error("the policy produced no `result`".into()));
+        }
+        let json = serde_json::to_value(&result).map_err(|e| self.eval_error(e.to_string()))?;
+        Verdict::from_result(&json).map_err(|m| self.eval_error(m))
+    }
+
+    fn eval_error(&self, message: String) -> PolicyError {
+        PolicyError::Eval {
+            policy: self.policy.clone(),
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(source: &str, input: Value) -> Verdict {
+        Script::compile("test", source)
+            .unwrap()
+            .evaluate(input, 1_700_000_000_000, &Limits::default())
+            .unwrap()
+    }
+
+    const MINIMAL: &str = r#"package main
+
+import rego.v1
+
+violations contains msg if {
+	not has_commit
+	msg := "missing commit in statement"
+}
+
+has_commit if {
+	some sub in input.subject
+	sub.name == "git.head"
+}
+"#;
+
+    #[test]
+    fn minimal_policy_gets_the_boilerplate() {
+        let failing = eval(MINIMAL, json!({"subject": []}));
+        assert!(!failing.skipped);
+        assert_eq!(failing.violations[0].message, "missing commit in statement");
+        let passing = eval(MINIMAL, json!({"subject": [{"name": "git.head"}]}));
+        assert!(passing.passed());
+    }
+
+    #[test]
+    fn valid_input_sniff_skips_with_the_standard_reason() {
+        let source = "package main\nimport rego.v1\nvalid_input if input.bomFormat == \"CycloneDX\"\nviolations contains \"x\" if false\n";
+        let v = eval(source, json!({"spdxVersion": "SPDX-2.3"}));
+        assert!(v.skipped && !v.passed());
+        assert_eq!(v.skip_reasons, ["the file content is not recognized"]);
+        assert!(!eval(source, json!({"bomFormat": "CycloneDX"})).skipped);
+    }
+
+    #[test]
+    fn v0_syntax_compiles() {
+        let source = "package main\n\nviolations[msg] {\n  input.x > 1\n  msg := sprintf(\"x is %v\", [input.x])\n}\n";
+        let script = Script::compile("legacy", source).unwrap();
+        assert_eq!(script.syntax(), Syntax::V0);
+        let v = script
+            .evaluate(json!({"x": 3}), 0, &Limits::default())
+            .unwrap();
+        assert_eq!(v.violations[0].message, "x is 3");
+    }
+
+    #[test]
+    fn explicit_result_and_findings() {
+        let source = r#"package p
+import rego.v1
+result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 in a", "external_id": "CVE-1", "severity": "HIGH", "package_purl": "pkg:npm/a@1"}, {"message": "CVE-2", "external_id": "CVE-2", "severity": "LOW", "package_purl": "pkg:npm/b@1", "suppress": true}]}
+"#;
+        let v = eval(source, json!({}));
+        assert_eq!(v.violations.len(), 2);
+        assert_eq!(
+            v.violations[0].finding.as_ref().unwrap()["severity"],
+            "HIGH"
+        );
+        assert!(v.violations[1].suppress);
+        assert!(!v.passed());
+    }
+
+    #[test]
+    fn now_is_the_callers() {
+        let source = "package main\nimport rego.v1\nviolations contains sprintf(\"%d\", [time.now_ns()]) if true\n";
+        let v = eval(source, json!({}));
+        assert_eq!(v.violations[0].message, "1700000000000000000");
+    }
+
+    #[test]
+    fn network_is_refused() {
+        let source = "package main\nimport rego.v1\nviolations contains \"x\" if {\n  r := http.send({\"method\": \"GET\", \"url\": \"http://127.0.0.1:1\"})\n  r.status_code == 200\n}\n";
+        let err = Script::compile("net", source)
+            .unwrap()
+            .evaluate(json!({}), 0, &Limits::default())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("network access is not allowed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_policy() {
+        let err = Script::compile(
+            "broken",
+            "package main\nimport rego.v1\nviolations contains msg if {\n",
+        )
+        .err()
+        .unwrap();
+        let text = err.to_string();
+        assert!(text.starts_with("policy 'broken':"), "{text}");
+    }
+
+    #[test]
+    fn runaway_policies_hit_the_time_limit() {
+        let source = "package main\nimport rego.v1\nviolations contains \"big\" if {\n  count([x | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x < y]) > 0\n}\n";
+        let limits = Limits {
+            time: Duration::from_millis(200),
+        };
+        let err = Script::compile("loop", source)
+            .unwrap()
+            .evaluate(json!({}), 0, &limits)
+            .unwrap_err();
+        assert!(matches!(err, PolicyError::Timeout { .. }), "{err}");
+    }
+}
