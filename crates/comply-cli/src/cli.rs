@@ -54,6 +54,12 @@ pub enum Command {
     /// Frameworks: list, describe, delete, duplicate
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// Policies: list, describe, delete, and offline eval and lint
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Policy groups: list, describe, delete
+    #[command(subcommand, name = "policy-group")]
+    PolicyGroup(PolicyGroupCommand),
     /// Organizations and their settings
     #[command(subcommand)]
     Org(OrgCommand),
@@ -207,4 +213,51 @@ pub struct AuditListArgs {
     /// Only events about this resource, as KIND/NAME
     #[arg(long)]
     pub target: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// List policies (custom and built-in)
+    List,
+    /// Show one policy: inputs and scripts
+    Describe(NameArg),
+    /// Delete a custom policy
+    Delete(NameArg),
+    /// Evaluate a policy against a material, offline (no server)
+    Eval(EvalArgs),
+    /// Parse a policy document and compile its Rego
+    Lint(LintArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyGroupCommand {
+    /// List policy groups (custom and built-in)
+    List,
+    /// Show one policy group
+    Describe(NameArg),
+    /// Delete a custom policy group
+    Delete(NameArg),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A policy file (YAML, kind Policy)
+    #[arg(long)]
+    pub policy: String,
+    /// The material to evaluate (JSON)
+    #[arg(long)]
+    pub material: PathBuf,
+    /// The material's type, e.g. SBOM_CYCLONEDX_JSON [default: the policy's only kind]
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// A policy argument, KEY=VALUE; repeatable
+    #[arg(long = "input", value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// A policy file (YAML, kind Policy)
+    #[arg(long)]
+    pub policy: PathBuf,
 }

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {}", err.message);
             for detail in &err.details {
-                eprintln!("  {detail}");
+                for line in detail.lines() {
+                    eprintln!("  {line}");
+                }
             }
             ExitCode::from(err.code())
         }

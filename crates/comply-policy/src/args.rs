@@ -78,3 +78,127 @@ mod tests {
         assert_eq!(to_input(&empty), json!({}), "no items: the key is omitted");
     }
 }
+
+/// Binds `{{ inputs.x }}` (Go-template style, spaces optional) to `bindings`; an
+/// unknown binding becomes empty, as Go's templates render a missing map key.
+pub fn bind(template: &str, bindings: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let expr = rest[start + 2..start + end].trim();
+        match expr.strip_prefix("inputs.") {
+            Some(name) => out.push_str(bindings.get(name.trim()).map(String::as_str).unwrap_or("")),
+            None => out.push_str(&rest[start..start + end + 2]),
+        }
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Chainloop's `ComputeArguments`: the effective arguments of an attachment.
+/// Returns them with the names of arguments that were dropped because the policy does
+/// not declare them.
+pub fn compute(
+    inputs: &[comply_core::resource::PolicyInput],
+    with: &BTreeMap<String, String>,
+    bindings: &BTreeMap<String, String>,
+) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+    if inputs.is_empty() {
+        let bound = with
+            .iter()
+            .map(|(k, v)| (k.clone(), bind(v, bindings)))
+            .collect();
+        return Ok((bound, Vec::new()));
+    }
+    let mut out = BTreeMap::new();
+    for input in inputs {
+        let given = with
+            .get(&input.name)
+            .map(|v| bind(v, bindings))
+            .filter(|v| !v.trim().is_empty());
+        match (given, &input.default) {
+            (Some(v), _) => {
+                out.insert(input.name.clone(), v);
+            }
+            (None, _) if input.required => {
+                return Err(format!("missing required input '{}'", input.name));
+            }
+            (None, Some(default)) => {
+                let v = bind(default, bindings);
+                if !v.trim().is_empty() {
+                    out.insert(input.name.clone(), v);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let dropped = with
+        .keys()
+        .filter(|k| !inputs.iter().any(|i| &i.name == *k))
+        .cloned()
+        .collect();
+    Ok((out, dropped))
+}
+
+#[cfg(test)]
+mod compute_tests {
+    use super::*;
+    use comply_core::resource::PolicyInput;
+
+    fn input(name: &str, required: bool, default: Option<&str>) -> PolicyInput {
+        PolicyInput {
+            name: name.into(),
+            description: None,
+            required,
+            default: default.map(Into::into),
+            input_type: None,
+            kind: None,
+        }
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_required_and_dropped() {
+        let inputs = [
+            input("severity", false, Some("HIGH")),
+            input("name", true, None),
+        ];
+        let (args, dropped) = compute(
+            &inputs,
+            &map(&[("name", "x"), ("extra", "1")]),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(args, map(&[("name", "x"), ("severity", "HIGH")]));
+        assert_eq!(dropped, ["extra"]);
+        let err = compute(&inputs, &map(&[("name", "  ")]), &BTreeMap::new()).unwrap_err();
+        assert_eq!(err, "missing required input 'name'");
+        let (passthrough, _) = compute(&[], &map(&[("a", "1")]), &BTreeMap::new()).unwrap();
+        assert_eq!(passthrough, map(&[("a", "1")]));
+    }
+
+    #[test]
+    fn group_bindings() {
+        let bindings = map(&[("user", "ann"), ("domain", "example.org")]);
+        assert_eq!(
+            bind("{{inputs.user}}@{{ inputs.domain }}", &bindings),
+            "ann@example.org"
+        );
+        assert_eq!(bind("{{ inputs.missing }}!", &bindings), "!");
+        let inputs = [input("licenses", false, Some("{{ inputs.banned }}"))];
+        let (args, _) =
+            compute(&inputs, &BTreeMap::new(), &map(&[("banned", "AGPL-3.0")])).unwrap();
+        assert_eq!(args["licenses"], "AGPL-3.0");
+    }
+}

@@ -11,9 +11,11 @@
 pub mod args;
 mod boilerplate;
 mod error;
+mod policy;
 mod script;
 mod verdict;
 
 pub use error::PolicyError;
+pub use policy::{CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata};
 pub use script::{Limits, Script, Syntax};
 pub use verdict::{Verdict, Violation};

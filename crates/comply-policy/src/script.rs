@@ -81,12 +81,7 @@ impl Script {
             Ok((engine, _)) => (engine, Syntax::V1),
             Err(v1_error) => match parse(&path, source, Syntax::V0) {
                 Ok((engine, _)) => (engine, Syntax::V0),
-                Err(_) => {
-                    return Err(PolicyError::Compile {
-                        policy: policy.to_owned(),
-                        message: v1_error,
-                    });
-                }
+                Err(_) => return Err(crate::error::compile_error(policy, &v1_error)),
             },
         };
         let declared = |name: &str| {
@@ -99,11 +94,12 @@ impl Script {
             declared,
             syntax == Syntax::V1 || source.contains("rego.v1"),
         );
-        let (mut engine, package) =
-            parse(&path, &full, syntax).map_err(|message| PolicyError::Compile {
-                policy: policy.to_owned(),
-                message: format!("after adding the standard result rules: {message}"),
-            })?;
+        let (mut engine, package) = parse(&path, &full, syntax).map_err(|message| {
+            crate::error::compile_error(
+                policy,
+                &format!("after adding the standard result rules: {message}"),
+            )
+        })?;
         for (name, nargs, reason) in FORBIDDEN {
             let message = format!("{name}: {reason}");
             engine
@@ -114,10 +110,7 @@ impl Script {
                         Err(anyhow::anyhow!(message.clone()))
                     }),
                 )
-                .map_err(|e| PolicyError::Compile {
-                    policy: policy.to_owned(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| crate::error::compile_error(policy, &e.to_string()))?;
         }
         Ok(Script {
             policy: policy.to_owned(),
@@ -283,6 +276,10 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
         .unwrap();
         let text = err.to_string();
         assert!(text.starts_with("policy 'broken':"), "{text}");
+        let PolicyError::Compile { line, .. } = err else {
+            panic!("a compile error")
+        };
+        assert_eq!(line, Some(4), "{text}");
     }
 
     #[test]

@@ -524,15 +524,18 @@ async fn write_change(
     .bind(actor)
     .execute(&mut **tx)
     .await?;
-    for to in change.resource.requirement_refs() {
+    let mut references = change.resource.references();
+    references.sort();
+    references.dedup();
+    for (to_kind, to_name) in references {
         sqlx::query(
             "INSERT INTO resource_refs (org_id, from_kind, from_name, to_kind, to_name) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(org_id)
         .bind(kind.as_str())
         .bind(name)
-        .bind(Kind::Requirement.as_str())
-        .bind(to)
+        .bind(to_kind.as_str())
+        .bind(to_name)
         .execute(&mut **tx)
         .await?;
     }

@@ -1,6 +1,7 @@
 mod apply;
 mod audit;
 mod org;
+mod policy;
 mod resources;
 mod serve;
 
@@ -18,6 +19,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Framework(cmd) => {
             resources::framework(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Policy(cmd) => policy::run(&global, cmd),
+        Command::PolicyGroup(cmd) => {
+            resources::policy_group(&mut Client::from_global(&global)?, global.output, cmd)
         }
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),

@@ -1,13 +1,15 @@
 //! `comply requirement …` and `comply framework …`.
 
-use crate::cli::{FrameworkCommand, Output, RequirementCommand};
+use crate::cli::{FrameworkCommand, Output, PolicyGroupCommand, RequirementCommand};
 use crate::client::Client;
 use crate::error::Result;
 use crate::output::{emit, table, text, yaml};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub enum Kind {
+    Policy,
+    PolicyGroup,
     Requirement,
     Framework,
 }
@@ -15,12 +17,16 @@ enum Kind {
 impl Kind {
     fn plural(self) -> &'static str {
         match self {
+            Kind::Policy => "policies",
+            Kind::PolicyGroup => "policy-groups",
             Kind::Requirement => "requirements",
             Kind::Framework => "frameworks",
         }
     }
     fn title(self) -> &'static str {
         match self {
+            Kind::Policy => "Policy",
+            Kind::PolicyGroup => "PolicyGroup",
             Kind::Requirement => "Requirement",
             Kind::Framework => "Framework",
         }
@@ -49,6 +55,15 @@ pub fn framework(client: &mut Client, output: Output, cmd: FrameworkCommand) -> 
     }
 }
 
+pub fn policy_group(client: &mut Client, output: Output, cmd: PolicyGroupCommand) -> Result<()> {
+    let kind = Kind::PolicyGroup;
+    match cmd {
+        PolicyGroupCommand::List => list(client, output, kind),
+        PolicyGroupCommand::Describe(a) => describe(client, output, kind, &a.name),
+        PolicyGroupCommand::Delete(a) => delete(client, output, kind, &a.name),
+    }
+}
+
 fn origin(r: &Value) -> String {
     match (r["builtin"].as_bool(), r["shadows_builtin"].as_bool()) {
         (Some(true), _) => "built-in".into(),
@@ -57,7 +72,7 @@ fn origin(r: &Value) -> String {
     }
 }
 
-fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
+pub fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
     let path = client.org_path(&format!("/{}", kind.plural()))?;
     let items = client.get(&path)?;
     emit(output, &items, |items| {
@@ -81,6 +96,32 @@ fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
                     })
                     .collect(),
             ),
+            Kind::Policy | Kind::PolicyGroup => table(
+                &["name", "origin", "inputs", "description", "revision"],
+                rows.iter()
+                    .map(|r| {
+                        let inputs = r["inputs"]
+                            .as_array()
+                            .map(|i| i.iter().map(text).collect::<Vec<_>>().join(","))
+                            .unwrap_or_default();
+                        vec![
+                            text(&r["name"]),
+                            origin(r),
+                            if inputs.is_empty() {
+                                "-".into()
+                            } else {
+                                inputs
+                            },
+                            text(&r["description"])
+                                .lines()
+                                .next()
+                                .unwrap_or("-")
+                                .to_owned(),
+                            text(&r["revision"]),
+                        ]
+                    })
+                    .collect(),
+            ),
             Kind::Framework => table(
                 &["name", "origin", "preview", "requirements", "revision"],
                 rows.iter()
@@ -99,7 +140,7 @@ fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
     })
 }
 
-fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
+pub fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
     let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
     let r = client.get(&path)?;
     if output == Output::Schema {
@@ -109,6 +150,8 @@ fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> Resu
     emit(output, &r, |r| match kind {
         Kind::Requirement => describe_requirement(r),
         Kind::Framework => describe_framework(r),
+        Kind::Policy => describe_policy(r),
+        Kind::PolicyGroup => describe_group(r),
     })
 }
 
@@ -242,7 +285,7 @@ fn describe_framework(r: &Value) -> String {
     out
 }
 
-fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
+pub fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
     let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
     client.delete(&path)?;
     let answer = json!({"kind": kind.title(), "name": name, "deleted": true});
@@ -282,4 +325,113 @@ fn set_active(client: &mut Client, output: Output, name: &str, active: bool) -> 
             format!("Requirement/{name} was already {state}\n")
         }
     })
+}
+
+fn inputs_table(inputs: &Value, out: &mut String) {
+    if let Some(inputs) = inputs.as_array() {
+        out.push_str("Inputs:\n");
+        let rows = inputs
+            .iter()
+            .map(|i| {
+                let ty = match (i["type"].as_str(), i["kind"].as_str()) {
+                    (Some(t), Some(k)) => format!("{t} ({k})"),
+                    (Some(t), None) => t.to_owned(),
+                    _ => "-".into(),
+                };
+                vec![
+                    text(&i["name"]),
+                    ty,
+                    text(&json!(i["required"].as_bool().unwrap_or(false))),
+                    text(&i["default"]),
+                    text(&i["description"])
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ]
+            })
+            .collect();
+        indent(
+            &table(
+                &["name", "type", "required", "default", "description"],
+                rows,
+            ),
+            out,
+        );
+    }
+}
+
+fn describe_policy(r: &Value) -> String {
+    let mut out = String::new();
+    header(r, &mut out);
+    out.push_str(&format!(
+        "Finding type:  {}\n",
+        text(&r["document"]["metadata"]["finding_type"])
+    ));
+    description(r, &mut out);
+    let spec = &r["document"]["spec"];
+    inputs_table(&spec["inputs"], &mut out);
+    out.push_str("Scripts:\n");
+    for s in spec["policies"].as_array().into_iter().flatten() {
+        let lines = s["embedded"].as_str().map_or(0, |e| e.lines().count());
+        out.push_str(&format!(
+            "  - kind {} ({lines} lines of Rego)\n",
+            s["kind"].as_str().unwrap_or("ANY")
+        ));
+    }
+    if spec["autoMatch"].is_object() {
+        out.push_str("Auto-match:    a Rego module decides argument compatibility\n");
+    }
+    out
+}
+
+fn attachment_line(a: &Value) -> String {
+    let with = a["with"]
+        .as_object()
+        .map(|w| {
+            w.iter()
+                .map(|(k, v)| format!("{k}={}", text(v).replace('\n', ",")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    format!(
+        "{}{}",
+        text(&a["ref"]),
+        if with.is_empty() {
+            String::new()
+        } else {
+            format!(" ({with})")
+        }
+    )
+}
+
+fn describe_group(r: &Value) -> String {
+    let mut out = String::new();
+    header(r, &mut out);
+    description(r, &mut out);
+    let spec = &r["document"]["spec"];
+    inputs_table(&spec["inputs"], &mut out);
+    for m in spec["policies"]["materials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let what = match (m["name"].as_str(), m["type"].as_str()) {
+            (Some(n), Some(t)) => format!("material {n} ({t})"),
+            (None, Some(t)) => format!("any {t} material"),
+            _ => "any material".into(),
+        };
+        out.push_str(&format!("{what}:\n"));
+        for a in m["policies"].as_array().into_iter().flatten() {
+            out.push_str(&format!("  - {}\n", attachment_line(a)));
+        }
+    }
+    if let Some(att) = spec["policies"]["attestation"].as_array() {
+        out.push_str("attestation:\n");
+        for a in att {
+            out.push_str(&format!("  - {}\n", attachment_line(a)));
+        }
+    }
+    out
 }

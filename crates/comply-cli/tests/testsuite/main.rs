@@ -1,6 +1,7 @@
 //! The `comply` binary, run as users run it, against a real server.
 
 mod declarative;
+mod policy;
 mod serve;
 mod support;
 mod tenancy;

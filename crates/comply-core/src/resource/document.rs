@@ -1,8 +1,10 @@
 //! Decoding manifests: YAML text to validated, normalized resources.
 
+use super::policy_decode;
 use super::{
-    API_VERSION, Framework, FrameworkSpec, Kind, ManualProof, Metadata, PolicyAttachment,
-    Requirement, RequirementRef, RequirementSpec, Resource, Scope, Section,
+    API_VERSION, Framework, FrameworkSpec, Kind, ManualProof, Metadata, Policy, PolicyAttachment,
+    PolicyGroup, PolicyGroupSpec, PolicySpec, Requirement, RequirementRef, RequirementSpec,
+    Resource, Scope, Section,
 };
 use crate::diagnostic::Diagnostic;
 use crate::name;
@@ -20,6 +22,17 @@ pub struct ParsedDocument {
     pub resource: Resource,
     /// References to other resources, where they were written.
     pub refs: Vec<LocatedRef>,
+    /// Embedded Rego modules, where they were written, for the compile check the server
+    /// runs (this crate has no Rego engine).
+    pub scripts: Vec<LocatedScript>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedScript {
+    /// e.g. `spec.policies[0].embedded`
+    pub path: String,
+    pub pos: Pos,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +50,16 @@ const METADATA_FIELDS: &[&str] = &[
     "organization",
     "annotations",
 ];
+const POLICY_METADATA_FIELDS: &[&str] = &[
+    "name",
+    "displayName",
+    "description",
+    "organization",
+    "annotations",
+    "finding_type",
+    "findingType",
+];
+const FINDING_TYPES: &[&str] = &["VULNERABILITY", "SAST", "LICENSE_VIOLATION"];
 const REQUIREMENT_SPEC_FIELDS: &[&str] = &["policies", "manual_proofs"];
 const POLICY_FIELDS: &[&str] = &["ref", "periodicity", "sla", "with"];
 const PROOF_FIELDS: &[&str] = &["name", "description", "optional", "periodicity"];
@@ -71,15 +94,6 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
     let metadata_node = d.required(&root, "", "metadata");
     let spec_node = d.required(&root, "", "spec");
 
-    if let Some(n) = api_version
-        && let Some(v) = d.text(n, "apiVersion")
-        && v != API_VERSION
-    {
-        d.error(
-            n.pos,
-            format!("unsupported apiVersion '{v}'; expected '{API_VERSION}'"),
-        );
-    }
     let kind = kind_node.and_then(|n| {
         let text = d.text(n, "kind")?;
         let kind = Kind::parse(&text);
@@ -93,13 +107,29 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
         }
         kind
     });
+    if let Some(n) = api_version
+        && let Some(v) = d.text(n, "apiVersion")
+        && !kind.map_or(v == API_VERSION, |k| k.accepts_api_version(&v))
+    {
+        d.error(
+            n.pos,
+            format!("unsupported apiVersion '{v}'; expected '{API_VERSION}'"),
+        );
+    }
     // Metadata and spec are both decoded even when one fails, so one run reports all.
     let metadata = metadata_node.and_then(|n| decode_metadata(d, n, kind, org));
     let mut refs = Vec::new();
+    let mut scripts = Vec::new();
     let spec = match (kind, spec_node) {
         (Some(Kind::Requirement), Some(n)) => decode_requirement_spec(d, n).map(Spec::Requirement),
         (Some(Kind::Framework), Some(n)) => {
             decode_framework_spec(d, n, &mut refs).map(Spec::Framework)
+        }
+        (Some(Kind::Policy), Some(n)) => {
+            policy_decode::policy_spec(d, n, &mut scripts).map(Spec::Policy)
+        }
+        (Some(Kind::PolicyGroup), Some(n)) => {
+            policy_decode::group_spec(d, n, &mut refs).map(Spec::PolicyGroup)
         }
         _ => None,
     };
@@ -107,18 +137,23 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
     let resource = match spec? {
         Spec::Requirement(spec) => Resource::Requirement(Requirement { metadata, spec }),
         Spec::Framework(spec) => Resource::Framework(Framework { metadata, spec }),
+        Spec::Policy(spec) => Resource::Policy(Policy { metadata, spec }),
+        Spec::PolicyGroup(spec) => Resource::PolicyGroup(PolicyGroup { metadata, spec }),
     };
     Some(ParsedDocument {
         file: d.file.to_owned(),
         pos,
         resource,
         refs,
+        scripts,
     })
 }
 
 enum Spec {
     Requirement(RequirementSpec),
     Framework(FrameworkSpec),
+    Policy(PolicySpec),
+    PolicyGroup(PolicyGroupSpec),
 }
 
 fn decode_metadata(
@@ -127,7 +162,12 @@ fn decode_metadata(
     kind: Option<Kind>,
     org: &str,
 ) -> Option<(Metadata, Pos)> {
-    let m = d.object(node, "metadata", METADATA_FIELDS)?;
+    let known = if kind == Some(Kind::Policy) {
+        POLICY_METADATA_FIELDS
+    } else {
+        METADATA_FIELDS
+    };
+    let m = d.object(node, "metadata", known)?;
     let name_node = d.required(&m, "metadata", "name");
     let name = name_node.and_then(|n| {
         let name = d.text(n, "metadata.name")?;
@@ -150,6 +190,23 @@ fn decode_metadata(
             format!("metadata.organization is '{o}' but the documents are being applied to organization '{org}'"),
         );
     }
+    let finding_type = match m.get("finding_type").or_else(|| m.get("findingType")) {
+        Some(_) if kind != Some(Kind::Policy) => None,
+        Some(n) => d.text(n, "metadata.finding_type").and_then(|t| {
+            let ok = FINDING_TYPES.contains(&t.as_str());
+            if !ok {
+                d.error(
+                    n.pos,
+                    format!(
+                        "invalid metadata.finding_type '{t}'; expected one of: {}",
+                        FINDING_TYPES.join(", ")
+                    ),
+                );
+            }
+            ok.then_some(t)
+        }),
+        None => None,
+    };
     let annotations = match m.get("annotations") {
         Some(n) => decode_annotations(d, n, kind)?,
         None => BTreeMap::new(),
@@ -161,6 +218,7 @@ fn decode_metadata(
             display_name,
             description,
             annotations,
+            finding_type,
         },
         pos,
     ))
@@ -299,7 +357,11 @@ fn decode_policy(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<PolicyA
 
 /// `with` values are strings in Chainloop; a YAML list becomes the newline-separated
 /// form Chainloop's list inputs accept.
-fn decode_with(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<BTreeMap<String, String>> {
+pub(super) fn decode_with(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    path: &str,
+) -> Option<BTreeMap<String, String>> {
     let Value::Map(entries) = &node.value else {
         d.error(
             node.pos,
@@ -507,6 +569,11 @@ fn decode_refs(
     ok.then_some(out)
 }
 
-fn optional_text(d: &mut Decoder<'_>, o: &Object<'_>, path: &str, key: &str) -> Option<String> {
+pub(super) fn optional_text(
+    d: &mut Decoder<'_>,
+    o: &Object<'_>,
+    path: &str,
+    key: &str,
+) -> Option<String> {
     o.get(key).and_then(|n| d.text(n, path))
 }

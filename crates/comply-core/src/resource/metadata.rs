@@ -14,4 +14,7 @@ pub struct Metadata {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// Policies only: `VULNERABILITY`, `SAST` or `LICENSE_VIOLATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_type: Option<String>,
 }

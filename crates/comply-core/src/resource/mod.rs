@@ -3,33 +3,56 @@
 mod document;
 mod framework;
 mod metadata;
+mod policy;
+mod policy_decode;
 mod requirement;
 
-pub use document::{LocatedRef, ParsedDocument, parse_file};
+pub use document::{LocatedRef, LocatedScript, ParsedDocument, parse_file};
 pub use framework::{Framework, FrameworkSpec, RequirementRef, Section};
 pub use metadata::Metadata;
+pub use policy::{
+    Attachment, AutoMatch, GroupMaterial, GroupPolicies, InputType, IntKind, Policy, PolicyGroup,
+    PolicyGroupSpec, PolicyInput, PolicyScript, PolicySpec, Selector,
+};
 pub use requirement::{ManualProof, PolicyAttachment, Requirement, RequirementSpec, Scope};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const API_VERSION: &str = "chainloop.dev/v1";
+pub const LEGACY_POLICY_API_VERSION: &str = "workflowcontract.chainloop.dev/v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Kind {
+    Policy,
+    PolicyGroup,
     Requirement,
     Framework,
 }
 
 impl Kind {
     /// In dependency order: a kind may reference only kinds before it.
-    pub const ALL: [Kind; 2] = [Kind::Requirement, Kind::Framework];
+    pub const ALL: [Kind; 4] = [
+        Kind::Policy,
+        Kind::PolicyGroup,
+        Kind::Requirement,
+        Kind::Framework,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Policy => "Policy",
+            Kind::PolicyGroup => "PolicyGroup",
             Kind::Requirement => "Requirement",
             Kind::Framework => "Framework",
         }
+    }
+
+    /// Chainloop also accepts its older API group for policies and groups.
+    pub fn accepts_api_version(self, api_version: &str) -> bool {
+        api_version == API_VERSION
+            || (matches!(self, Kind::Policy | Kind::PolicyGroup)
+                && api_version == LEGACY_POLICY_API_VERSION)
     }
 
     pub fn parse(text: &str) -> Option<Kind> {
@@ -39,6 +62,8 @@ impl Kind {
     /// The plural used in URLs and the CLI's `list` headings.
     pub fn plural(self) -> &'static str {
         match self {
+            Kind::Policy => "policies",
+            Kind::PolicyGroup => "policy-groups",
             Kind::Requirement => "requirements",
             Kind::Framework => "frameworks",
         }
@@ -58,6 +83,8 @@ impl fmt::Display for Kind {
 /// A validated resource in its normalized form.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resource {
+    Policy(Policy),
+    PolicyGroup(PolicyGroup),
     Requirement(Requirement),
     Framework(Framework),
 }
@@ -65,6 +92,8 @@ pub enum Resource {
 impl Resource {
     pub fn kind(&self) -> Kind {
         match self {
+            Resource::Policy(_) => Kind::Policy,
+            Resource::PolicyGroup(_) => Kind::PolicyGroup,
             Resource::Requirement(_) => Kind::Requirement,
             Resource::Framework(_) => Kind::Framework,
         }
@@ -72,6 +101,8 @@ impl Resource {
 
     pub fn metadata(&self) -> &Metadata {
         match self {
+            Resource::Policy(p) => &p.metadata,
+            Resource::PolicyGroup(g) => &g.metadata,
             Resource::Requirement(r) => &r.metadata,
             Resource::Framework(f) => &f.metadata,
         }
@@ -79,6 +110,8 @@ impl Resource {
 
     pub fn metadata_mut(&mut self) -> &mut Metadata {
         match self {
+            Resource::Policy(p) => &mut p.metadata,
+            Resource::PolicyGroup(g) => &mut g.metadata,
             Resource::Requirement(r) => &mut r.metadata,
             Resource::Framework(f) => &mut f.metadata,
         }
@@ -92,6 +125,8 @@ impl Resource {
     /// context a document is applied in, so an exported document applies anywhere.
     pub fn to_document(&self) -> serde_json::Value {
         let spec = match self {
+            Resource::Policy(p) => serde_json::to_value(&p.spec),
+            Resource::PolicyGroup(g) => serde_json::to_value(&g.spec),
             Resource::Requirement(r) => serde_json::to_value(&r.spec),
             Resource::Framework(f) => serde_json::to_value(&f.spec),
         }
@@ -114,7 +149,16 @@ impl Resource {
         let metadata: Metadata = serde_json::from_value(value["metadata"].clone())
             .map_err(|e| format!("stored metadata: {e}"))?;
         let spec = value["spec"].clone();
+        let spec_error = |e: serde_json::Error| format!("stored spec: {e}");
         Ok(match kind {
+            Kind::Policy => Resource::Policy(Policy {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(spec_error)?,
+            }),
+            Kind::PolicyGroup => Resource::PolicyGroup(PolicyGroup {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(spec_error)?,
+            }),
             Kind::Requirement => Resource::Requirement(Requirement {
                 metadata,
                 spec: serde_json::from_value(spec).map_err(|e| format!("stored spec: {e}"))?,
@@ -131,11 +175,21 @@ impl Resource {
         crate::digest::of_json(&self.to_document())
     }
 
-    /// Names of requirements this resource lists (frameworks only).
-    pub fn requirement_refs(&self) -> Vec<&str> {
+    /// The resources this one lists, which must exist while it does: a framework's
+    /// requirements, a group's policies (by name).
+    pub fn references(&self) -> Vec<(Kind, String)> {
         match self {
-            Resource::Requirement(_) => Vec::new(),
-            Resource::Framework(f) => f.spec.all_refs().map(|r| r.reference.as_str()).collect(),
+            Resource::Policy(_) | Resource::Requirement(_) => Vec::new(),
+            Resource::PolicyGroup(g) => g
+                .attachments()
+                .filter_map(|a| crate::reference::PolicyRef::parse(&a.reference).ok())
+                .map(|r| (Kind::Policy, r.name))
+                .collect(),
+            Resource::Framework(f) => f
+                .spec
+                .all_refs()
+                .map(|r| (Kind::Requirement, r.reference.clone()))
+                .collect(),
         }
     }
 

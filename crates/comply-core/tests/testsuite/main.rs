@@ -2,3 +2,4 @@
 
 mod manifests;
 mod plan;
+mod policies;

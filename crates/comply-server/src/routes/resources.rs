@@ -6,8 +6,8 @@ use crate::state::{AppState, fmt_time, now_ms};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use comply_core::apply;
 use comply_core::resource::{Kind, Resource, parse_file};
+use comply_core::{Diagnostic, apply};
 use comply_store::StoredResource;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -44,6 +44,35 @@ pub async fn apply(
         let (docs, diags) = parse_file(&doc.file, &doc.content, &ctx.org.name);
         parsed.extend(docs);
         diagnostics.extend(diags);
+    }
+    // Rego is compiled here, where the engine is: a policy that cannot run is refused
+    // at apply time, with the position of its script.
+    for doc in &parsed {
+        for script in &doc.scripts {
+            if let Err(err) = comply_policy::Script::compile(doc.resource.name(), &script.source) {
+                // A block scalar's position is its first content line; map the Rego
+                // position into the file.
+                let (line, column, message) = match &err {
+                    comply_policy::PolicyError::Compile {
+                        message,
+                        line: Some(l),
+                        column: Some(c),
+                        ..
+                    } => (
+                        script.pos.line + u64::from(*l) - 1,
+                        script.pos.column + u64::from(*c) - 1,
+                        message.clone(),
+                    ),
+                    other => (script.pos.line, script.pos.column, other.to_string()),
+                };
+                diagnostics.push(Diagnostic::new(
+                    &doc.file,
+                    line,
+                    column,
+                    format!("{}: Rego does not compile: {message}", script.path),
+                ));
+            }
+        }
     }
     if !diagnostics.is_empty() {
         return Err(ApiError::Invalid(diagnostics));
@@ -107,6 +136,22 @@ fn summary(r: &StoredResource) -> Result<Value, ApiError> {
         Resource::Framework(fw) => {
             view["preview"] = json!(is_preview(r));
             view["requirements"] = json!(fw.spec.all_refs().count());
+        }
+        Resource::Policy(p) => {
+            let kinds: Vec<&str> = p
+                .spec
+                .policies
+                .iter()
+                .map(|s| s.kind.as_deref().unwrap_or("ANY"))
+                .collect();
+            view["kinds"] = json!(kinds);
+            view["inputs"] = json!(p.spec.inputs.iter().map(|i| &i.name).collect::<Vec<_>>());
+            view["description"] = json!(metadata.description);
+        }
+        Resource::PolicyGroup(g) => {
+            view["policies"] = json!(g.attachments().count());
+            view["inputs"] = json!(g.spec.inputs.iter().map(|i| &i.name).collect::<Vec<_>>());
+            view["description"] = json!(metadata.description);
         }
     }
     Ok(view)

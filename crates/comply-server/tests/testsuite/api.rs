@@ -300,3 +300,85 @@ async fn health_openapi_and_limits() {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+const POLICY: &str = "apiVersion: workflowcontract.chainloop.dev/v1\nkind: Policy\nmetadata:\n  name: no-critical\nspec:\n  inputs:\n    - {name: severity, default: CRITICAL, type: severity}\n  policies:\n    - kind: SARIF\n      embedded: |\n        package main\n        import rego.v1\n        violations contains \"x\" if false\n";
+const GROUP: &str = "apiVersion: chainloop.dev/v1\nkind: PolicyGroup\nmetadata:\n  name: scans\nspec:\n  policies:\n    materials:\n      - type: SARIF\n        policies:\n          - ref: no-critical\n";
+
+#[tokio::test]
+async fn policies_are_compiled_at_apply_and_protected_by_groups() {
+    let s = Server::sqlite().await;
+    let broken = POLICY.replace(
+        "violations contains \"x\" if false",
+        "violations contains \"x\" if {",
+    );
+    let (status, problem) = s.apply("default", &s.admin, "p.yaml", &broken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = &problem["errors"][0];
+    // The script starts at line 11; Rego reports its line 4: line 14 of the file.
+    assert_eq!(
+        (e["file"].as_str(), e["line"].as_u64()),
+        (Some("p.yaml"), Some(14)),
+        "{problem}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("Rego does not compile"),
+        "{problem}"
+    );
+
+    let (status, answer) = s
+        .apply(
+            "default",
+            &s.admin,
+            "p.yaml",
+            &format!("{GROUP}---\n{POLICY}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, policy) = s
+        .call(
+            Method::GET,
+            "/api/v1/orgs/default/policies/no-critical",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(policy["document"]["apiVersion"], "chainloop.dev/v1");
+    assert_eq!(policy["inputs"], json!(["severity"]));
+    let (status, problem) = s
+        .call(
+            Method::DELETE,
+            "/api/v1/orgs/default/policies/no-critical",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PolicyGroup/scans"),
+        "{problem}"
+    );
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            "/api/v1/orgs/default/policy-groups/scans",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            "/api/v1/orgs/default/policies/no-critical",
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}

@@ -1,0 +1,125 @@
+//! Evaluating a whole `Policy` against one material: script selection by material
+//! kind, arguments, and the merge of the scripts' verdicts.
+
+use crate::args;
+use crate::error::PolicyError;
+use crate::script::{Limits, Script};
+use crate::verdict::Verdict;
+use comply_core::resource::Policy;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// A policy with its scripts compiled.
+#[derive(Clone)]
+pub struct CompiledPolicy {
+    pub policy: Policy,
+    scripts: Vec<(Option<String>, Script)>,
+}
+
+/// What one evaluation needs besides the policy.
+pub struct Evaluation<'a> {
+    /// The material's type (Chainloop `MaterialType`), e.g. `SBOM_CYCLONEDX_JSON`.
+    pub kind: &'a str,
+    /// The material's content as JSON (XML and text formats already projected).
+    pub content: Value,
+    /// `input.chainloop_metadata`.
+    pub metadata: Value,
+    /// The attachment's `with`, before defaults.
+    pub with: &'a BTreeMap<String, String>,
+    /// Group inputs, for `{{ inputs.x }}` bindings.
+    pub bindings: &'a BTreeMap<String, String>,
+    pub now_ms: i64,
+}
+
+/// The outcome: the verdict and the effective arguments it ran with.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub args: BTreeMap<String, String>,
+    /// Arguments the policy does not declare (ignored, as Chainloop does).
+    pub dropped: Vec<String>,
+}
+
+impl CompiledPolicy {
+    pub fn compile(policy: Policy) -> Result<CompiledPolicy, PolicyError> {
+        let name = policy.metadata.name.clone();
+        let scripts = policy
+            .spec
+            .policies
+            .iter()
+            .map(|s| Ok((s.kind.clone(), Script::compile(&name, &s.embedded)?)))
+            .collect::<Result<_, PolicyError>>()?;
+        Ok(CompiledPolicy { policy, scripts })
+    }
+
+    /// The material kinds this policy has scripts for (`None`: any).
+    pub fn kinds(&self) -> Vec<Option<&str>> {
+        self.scripts.iter().map(|(k, _)| k.as_deref()).collect()
+    }
+
+    /// Whether any script applies to a material of `kind`.
+    pub fn applies_to(&self, kind: &str) -> bool {
+        self.scripts
+            .iter()
+            .any(|(k, _)| k.as_deref().is_none_or(|k| k == kind))
+    }
+
+    /// Runs every script that applies to the material's kind and merges the verdicts.
+    /// `None` when no script applies or every script asked to be ignored.
+    pub fn evaluate(
+        &self,
+        e: Evaluation<'_>,
+        limits: &Limits,
+    ) -> Result<Option<Outcome>, PolicyError> {
+        let (effective, dropped) = args::compute(&self.policy.spec.inputs, e.with, e.bindings)
+            .map_err(|message| PolicyError::Eval {
+                policy: self.policy.metadata.name.clone(),
+                message,
+            })?;
+        let input = engine_input(e.content, e.metadata, &effective);
+        let mut verdicts = Vec::new();
+        for (kind, script) in &self.scripts {
+            if kind.as_deref().is_none_or(|k| k == e.kind) {
+                verdicts.push(script.evaluate(input.clone(), e.now_ms, limits)?);
+            }
+        }
+        if verdicts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Verdict::merge(verdicts).map(|verdict| Outcome {
+            verdict,
+            args: effective,
+            dropped,
+        }))
+    }
+}
+
+/// The engine input (chainloop-formats §11): the material object (a top-level array
+/// wrapped as `{elements}`), with `chainloop_metadata` and `args` added.
+pub fn engine_input(
+    content: Value,
+    metadata: Value,
+    effective: &BTreeMap<String, String>,
+) -> Value {
+    let mut object = match content {
+        Value::Object(o) => o,
+        Value::Array(a) => Map::from_iter([("elements".to_owned(), Value::Array(a))]),
+        Value::Null => Map::new(),
+        other => Map::from_iter([("value".to_owned(), other)]),
+    };
+    object.insert("chainloop_metadata".into(), metadata);
+    object.insert("args".into(), args::to_input(effective));
+    Value::Object(object)
+}
+
+/// `input.chainloop_metadata` for a material file.
+pub fn material_metadata(name: &str, digest_hex: &str, kind: &str) -> Value {
+    json!({
+        "name": name,
+        "digest": {"sha256": digest_hex},
+        "annotations": {
+            "chainloop.material.name": name,
+            "chainloop.material.type": kind,
+        }
+    })
+}
