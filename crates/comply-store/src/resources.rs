@@ -215,12 +215,18 @@ impl Store {
                 .await?;
         }
         delete_refs_from(&mut tx, org_id, kind, name).await?;
-        sqlx::query("DELETE FROM resources WHERE org_id = $1 AND kind = $2 AND name = $3")
+        // A deleted resource's revisions go with it: a later resource of the same name
+        // starts again at revision 1. The audit chain keeps every revision's digest.
+        for table in ["resources", "resource_revisions"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE org_id = $1 AND kind = $2 AND name = $3"
+            )))
             .bind(org_id)
             .bind(kind.as_str())
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        }
         audit.push(NewEvent::new(actor, "delete", target(kind, name)));
         audit.flush(&mut tx).await?;
         tx.commit().await?;
@@ -501,15 +507,6 @@ async fn write_change(
             delete_refs_from(tx, org_id, kind, name).await?;
         }
     }
-    // A resource deleted and created again restarts at revision 1; its old history is
-    // kept under the old revisions, so replace rather than collide.
-    sqlx::query("DELETE FROM resource_revisions WHERE org_id = $1 AND kind = $2 AND name = $3 AND revision >= $4")
-        .bind(org_id)
-        .bind(kind.as_str())
-        .bind(name)
-        .bind(change.revision)
-        .execute(&mut **tx)
-        .await?;
     sqlx::query(
         "INSERT INTO resource_revisions (org_id, kind, name, revision, digest, document, created_at, actor) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

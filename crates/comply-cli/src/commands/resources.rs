@@ -6,32 +6,7 @@ use crate::error::Result;
 use crate::output::{emit, table, text, yaml};
 use serde_json::{Value, json};
 
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Policy,
-    PolicyGroup,
-    Requirement,
-    Framework,
-}
-
-impl Kind {
-    fn plural(self) -> &'static str {
-        match self {
-            Kind::Policy => "policies",
-            Kind::PolicyGroup => "policy-groups",
-            Kind::Requirement => "requirements",
-            Kind::Framework => "frameworks",
-        }
-    }
-    fn title(self) -> &'static str {
-        match self {
-            Kind::Policy => "Policy",
-            Kind::PolicyGroup => "PolicyGroup",
-            Kind::Requirement => "Requirement",
-            Kind::Framework => "Framework",
-        }
-    }
-}
+pub use comply_core::resource::Kind;
 
 pub fn requirement(client: &mut Client, output: Output, cmd: RequirementCommand) -> Result<()> {
     let kind = Kind::Requirement;
@@ -194,14 +169,7 @@ fn describe_requirement(r: &Value) -> String {
         let rows = policies
             .iter()
             .map(|p| {
-                let with = p["with"]
-                    .as_object()
-                    .map(|w| {
-                        w.iter()
-                            .map(|(k, v)| format!("{k}={}", text(v).replace('\n', ",")))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
+                let with = Some(fmt_with(&p["with"]))
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "-".into());
                 let sla = p["sla"].as_u64().map_or("-".into(), |h| format!("{h}h"));
@@ -288,9 +256,9 @@ fn describe_framework(r: &Value) -> String {
 pub fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Result<()> {
     let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
     client.delete(&path)?;
-    let answer = json!({"kind": kind.title(), "name": name, "deleted": true});
+    let answer = json!({"kind": kind.as_str(), "name": name, "deleted": true});
     emit(output, &answer, |_| {
-        format!("{}/{name} deleted\n", kind.title())
+        format!("{}/{name} deleted\n", kind.as_str())
     })
 }
 
@@ -306,7 +274,7 @@ fn duplicate(
     emit(output, &answer, |a| {
         format!(
             "{}/{} created from {name} (revision {})\n",
-            kind.title(),
+            kind.as_str(),
             text(&a["name"]),
             text(&a["revision"])
         )
@@ -385,16 +353,20 @@ fn describe_policy(r: &Value) -> String {
     out
 }
 
-fn attachment_line(a: &Value) -> String {
-    let with = a["with"]
-        .as_object()
+/// Policy arguments on one line: `k=v k2=a,b`.
+fn fmt_with(with: &Value) -> String {
+    with.as_object()
         .map(|w| {
             w.iter()
                 .map(|(k, v)| format!("{k}={}", text(v).replace('\n', ",")))
                 .collect::<Vec<_>>()
                 .join(" ")
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn attachment_line(a: &Value) -> String {
+    let with = fmt_with(&a["with"]);
     format!(
         "{}{}",
         text(&a["ref"]),
