@@ -8,6 +8,7 @@ pub mod apply;
 pub mod audit;
 pub mod diagnostic;
 pub mod digest;
+pub mod matching;
 pub mod material;
 pub mod name;
 pub mod periodicity;

@@ -8,30 +8,8 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// Splits one argument value into its items.
-pub fn split(value: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    for line in value.trim_end_matches(['\n', '\r']).split('\n') {
-        let mut current = String::new();
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' if chars.peek() == Some(&',') => {
-                    current.push(',');
-                    chars.next();
-                }
-                ',' => items.push(std::mem::take(&mut current)),
-                _ => current.push(c),
-            }
-        }
-        items.push(current);
-    }
-    items
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
+/// Splits one argument value into its items (shared with matching, in comply-core).
+pub use comply_core::matching::split_list as split;
 
 /// The `input.args` object a policy sees for these effective arguments.
 pub fn to_input(args: &BTreeMap<String, String>) -> Value {

@@ -17,5 +17,5 @@ mod verdict;
 
 pub use error::PolicyError;
 pub use policy::{CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata};
-pub use script::{Limits, Script, Syntax};
+pub use script::{AutoMatch, Limits, Script, Syntax};
 pub use verdict::{Verdict, Violation};

@@ -72,18 +72,44 @@ fn parse(path: &str, source: &str, syntax: Syntax) -> Result<(Engine, String), S
     Ok((engine, package))
 }
 
+/// Makes the impure builtins fail (see `FORBIDDEN`).
+fn seal(engine: &mut Engine, policy: &str) -> Result<(), PolicyError> {
+    for (name, nargs, reason) in FORBIDDEN {
+        let message = format!("{name}: {reason}");
+        engine
+            .add_extension(
+                (*name).to_owned(),
+                *nargs,
+                Box::new(move |_| -> anyhow::Result<regorus::Value> {
+                    Err(anyhow::anyhow!(message.clone()))
+                }),
+            )
+            .map_err(|e| crate::error::compile_error(policy, &e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Parses with v1 syntax, else v0; returns the engine, its package and the syntax.
+fn parse_any(
+    policy: &str,
+    path: &str,
+    source: &str,
+) -> Result<(Engine, String, Syntax), PolicyError> {
+    match parse(path, source, Syntax::V1) {
+        Ok((engine, package)) => Ok((engine, package, Syntax::V1)),
+        Err(v1_error) => match parse(path, source, Syntax::V0) {
+            Ok((engine, package)) => Ok((engine, package, Syntax::V0)),
+            Err(_) => Err(crate::error::compile_error(policy, &v1_error)),
+        },
+    }
+}
+
 impl Script {
     /// Compiles a module: v1 syntax first, then v0; missing result rules injected.
     /// `policy` names the policy in errors.
     pub fn compile(policy: &str, source: &str) -> Result<Script, PolicyError> {
         let path = format!("{policy}.rego");
-        let (scratch, syntax) = match parse(&path, source, Syntax::V1) {
-            Ok((engine, _)) => (engine, Syntax::V1),
-            Err(v1_error) => match parse(&path, source, Syntax::V0) {
-                Ok((engine, _)) => (engine, Syntax::V0),
-                Err(_) => return Err(crate::error::compile_error(policy, &v1_error)),
-            },
-        };
+        let (scratch, _, syntax) = parse_any(policy, &path, source)?;
         let declared = |name: &str| {
             scratch
                 .has_declared_rule_rooted_at(&path, name)
@@ -100,18 +126,7 @@ impl Script {
                 &format!("after adding the standard result rules: {message}"),
             )
         })?;
-        for (name, nargs, reason) in FORBIDDEN {
-            let message = format!("{name}: {reason}");
-            engine
-                .add_extension(
-                    (*name).to_owned(),
-                    *nargs,
-                    Box::new(move |_| -> anyhow::Result<regorus::Value> {
-                        Err(anyhow::anyhow!(message.clone()))
-                    }),
-                )
-                .map_err(|e| crate::error::compile_error(policy, &e.to_string()))?;
-        }
+        seal(&mut engine, policy)?;
         Ok(Script {
             policy: policy.to_owned(),
             engine,
@@ -174,6 +189,86 @@ impl Script {
     }
 }
 
+/// A Chainloop `autoMatch` module (chainloop-formats §12.7): `matches_parameters`
+/// decides whether an evaluation's arguments fit a requirement's, and
+/// `matches_evaluation` may veto a passing verdict.
+#[derive(Clone)]
+pub struct AutoMatch {
+    policy: String,
+    engine: Engine,
+    package: String,
+    path: String,
+}
+
+impl AutoMatch {
+    pub fn compile(policy: &str, source: &str) -> Result<AutoMatch, PolicyError> {
+        let path = format!("{policy}.automatch.rego");
+        let (mut engine, package, _) = parse_any(policy, &path, source)?;
+        seal(&mut engine, policy)?;
+        Ok(AutoMatch {
+            policy: policy.to_owned(),
+            engine,
+            package,
+            path,
+        })
+    }
+
+    fn eval_bool(
+        &self,
+        rule: &str,
+        input: Value,
+        missing: bool,
+        limits: &Limits,
+    ) -> Result<bool, PolicyError> {
+        if !self
+            .engine
+            .has_declared_rule_rooted_at(&self.path, rule)
+            .unwrap_or(false)
+        {
+            return Ok(missing);
+        }
+        let mut engine = self.engine.clone();
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: limits.time,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        });
+        engine.set_input(regorus::Value::from(input));
+        let value = engine
+            .eval_rule(format!("{}.{rule}", self.package))
+            .map_err(|e| PolicyError::Eval {
+                policy: self.policy.clone(),
+                message: format!("{rule}: {e}"),
+            })?;
+        // A missing or non-boolean rule takes the documented default.
+        Ok(match value {
+            regorus::Value::Bool(b) => b,
+            _ => missing,
+        })
+    }
+
+    /// Raw argument strings (not split), as Chainloop passes them. Missing rule: false.
+    pub fn matches_parameters(
+        &self,
+        args: &std::collections::BTreeMap<String, String>,
+        expected: &std::collections::BTreeMap<String, String>,
+        limits: &Limits,
+    ) -> Result<bool, PolicyError> {
+        let input = serde_json::json!({"args": args, "expected_args": expected});
+        self.eval_bool("matches_parameters", input, false, limits)
+    }
+
+    /// Missing rule: true (no veto).
+    pub fn matches_evaluation(
+        &self,
+        violations: &[String],
+        expected: &std::collections::BTreeMap<String, String>,
+        limits: &Limits,
+    ) -> Result<bool, PolicyError> {
+        let input = serde_json::json!({"violations": violations, "expected_args": expected});
+        self.eval_bool("matches_evaluation", input, true, limits)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +295,48 @@ has_commit if {
 	sub.name == "git.head"
 }
 "#;
+
+    #[test]
+    fn auto_match_hooks_and_their_defaults() {
+        let source = r#"package automatch
+import rego.v1
+order := {"LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
+matches_parameters if order[input.args.severity] <= order[input.expected_args.severity]
+"#;
+        let m = AutoMatch::compile("vulnerabilities", source).unwrap();
+        let map =
+            |v: &str| std::collections::BTreeMap::from([("severity".to_owned(), v.to_owned())]);
+        let limits = Limits::default();
+        assert!(
+            m.matches_parameters(&map("MEDIUM"), &map("HIGH"), &limits)
+                .unwrap()
+        );
+        assert!(
+            !m.matches_parameters(&map("CRITICAL"), &map("HIGH"), &limits)
+                .unwrap(),
+            "undefined is false"
+        );
+        assert!(
+            m.matches_evaluation(&[], &map("HIGH"), &limits).unwrap(),
+            "missing rule accepts"
+        );
+        let vetoing = AutoMatch::compile(
+            "p",
+            "package a\nimport rego.v1\nmatches_evaluation := count(input.violations) == 0\n",
+        )
+        .unwrap();
+        assert!(
+            !vetoing
+                .matches_evaluation(&["x".into()], &map("HIGH"), &limits)
+                .unwrap()
+        );
+        assert!(
+            !vetoing
+                .matches_parameters(&map("LOW"), &map("HIGH"), &limits)
+                .unwrap(),
+            "missing rule rejects"
+        );
+    }
 
     #[test]
     fn minimal_policy_gets_the_boilerplate() {
