@@ -154,10 +154,19 @@ mod tests {
     use super::*;
 
     /// One row per line of the table in semantics §4.2.
+    /// (type, int kind, evaluated, required, compatible)
+    type Row = (
+        Option<InputType>,
+        Option<IntKind>,
+        &'static str,
+        &'static str,
+        bool,
+    );
+
     #[test]
     fn compatibility_table() {
         use InputType::*;
-        let rows: &[(Option<InputType>, Option<IntKind>, &str, &str, bool)] = &[
+        let rows: &[Row] = &[
             (Some(Severity), None, "MEDIUM", "HIGH", true),
             (Some(Severity), None, "high", "HIGH", true),
             (Some(Severity), None, "CRITICAL", "HIGH", false),
