@@ -241,15 +241,21 @@ pub enum PolicyGroupCommand {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// A policy file (YAML, kind Policy)
+    /// A policy file (YAML, kind Policy) or the name of a built-in policy
     #[arg(long)]
     pub policy: String,
-    /// The material to evaluate (JSON)
+    /// The material to evaluate
     #[arg(long)]
     pub material: PathBuf,
-    /// The material's type, e.g. SBOM_CYCLONEDX_JSON [default: the policy's only kind]
+    /// The material's type, e.g. SBOM_CYCLONEDX_JSON [default: the policy's only kind, else detected]
     #[arg(long)]
     pub kind: Option<String>,
+    /// The CISA KEV catalog (JSON), for policies that read data.kev
+    #[arg(long)]
+    pub kev: Option<PathBuf>,
+    /// A VEX document (OpenVEX, CSAF, CycloneDX) whose statements apply; repeatable
+    #[arg(long)]
+    pub vex: Vec<PathBuf>,
     /// A policy argument, KEY=VALUE; repeatable
     #[arg(long = "input", value_name = "KEY=VALUE")]
     pub inputs: Vec<String>,

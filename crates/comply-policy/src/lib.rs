@@ -10,12 +10,17 @@
 
 pub mod args;
 mod boilerplate;
+pub mod builtin;
 mod error;
+mod group;
+pub mod material;
 mod policy;
 mod script;
 mod verdict;
 
 pub use error::PolicyError;
+pub use group::{GroupResult, evaluate_group};
+pub use material::Material;
 pub use policy::{CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata};
 pub use script::{AutoMatch, Limits, Script, Syntax};
 pub use verdict::{Verdict, Violation};

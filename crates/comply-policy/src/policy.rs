@@ -3,6 +3,7 @@
 
 use crate::args;
 use crate::error::PolicyError;
+use crate::material::Material;
 use crate::script::{Limits, Script};
 use crate::verdict::Verdict;
 use comply_core::resource::Policy;
@@ -18,17 +19,15 @@ pub struct CompiledPolicy {
 
 /// What one evaluation needs besides the policy.
 pub struct Evaluation<'a> {
-    /// The material's type (Chainloop `MaterialType`), e.g. `SBOM_CYCLONEDX_JSON`.
-    pub kind: &'a str,
-    /// The material's content as JSON (XML and text formats already projected).
-    pub content: Value,
-    /// `input.chainloop_metadata`.
-    pub metadata: Value,
+    pub material: &'a Material,
     /// The attachment's `with`, before defaults.
     pub with: &'a BTreeMap<String, String>,
     /// Group inputs, for `{{ inputs.x }}` bindings.
     pub bindings: &'a BTreeMap<String, String>,
     pub now_ms: i64,
+    /// Reference data policies read as `data.*`: `data.kev` (the CISA KEV catalog as
+    /// published), `data.vex` (normalized VEX statements from other materials).
+    pub data: &'a Value,
 }
 
 /// The outcome: the verdict and the effective arguments it ran with.
@@ -76,11 +75,11 @@ impl CompiledPolicy {
                 policy: self.policy.metadata.name.clone(),
                 message,
             })?;
-        let input = engine_input(e.content, e.metadata, &effective);
+        let input = engine_input(e.material, &effective);
         let mut verdicts = Vec::new();
         for (kind, script) in &self.scripts {
-            if kind.as_deref().is_none_or(|k| k == e.kind) {
-                verdicts.push(script.evaluate(input.clone(), e.now_ms, limits)?);
+            if kind.as_deref().is_none_or(|k| k == e.material.kind) {
+                verdicts.push(script.evaluate(input.clone(), e.data, e.now_ms, limits)?);
             }
         }
         if verdicts.is_empty() {
@@ -95,13 +94,11 @@ impl CompiledPolicy {
 }
 
 /// The engine input (chainloop-formats §11): the material object (a top-level array
-/// wrapped as `{elements}`), with `chainloop_metadata` and `args` added.
-pub fn engine_input(
-    content: Value,
-    metadata: Value,
-    effective: &BTreeMap<String, String>,
-) -> Value {
-    let mut object = match content {
+/// wrapped as `{elements}`), with `chainloop_metadata` and `args` added, and comply's
+/// normalized view as `comply`.
+pub fn engine_input(material: &Material, effective: &BTreeMap<String, String>) -> Value {
+    let metadata = material_metadata(&material.name, &material.sha256, &material.kind);
+    let mut object = match material.content.clone() {
         Value::Object(o) => o,
         Value::Array(a) => Map::from_iter([("elements".to_owned(), Value::Array(a))]),
         Value::Null => Map::new(),
@@ -109,6 +106,10 @@ pub fn engine_input(
     };
     object.insert("chainloop_metadata".into(), metadata);
     object.insert("args".into(), args::to_input(effective));
+    object.insert(
+        "comply".into(),
+        serde_json::to_value(&material.normalized).expect("the normalized view serializes"),
+    );
     Value::Object(object)
 }
 

@@ -144,10 +144,16 @@ impl Script {
     pub fn evaluate(
         &self,
         input: Value,
+        data: &Value,
         now_ms: i64,
         limits: &Limits,
     ) -> Result<Verdict, PolicyError> {
         let mut engine = self.engine.clone();
+        if !data.is_null() {
+            engine
+                .add_data(regorus::Value::from(data.clone()))
+                .map_err(|e| self.eval_error(format!("reference data: {e}")))?;
+        }
         let now_ns = i128::from(now_ms) * 1_000_000;
         engine
             .add_extension(
@@ -277,7 +283,7 @@ mod tests {
     fn eval(source: &str, input: Value) -> Verdict {
         Script::compile("test", source)
             .unwrap()
-            .evaluate(input, 1_700_000_000_000, &Limits::default())
+            .evaluate(input, &Value::Null, 1_700_000_000_000, &Limits::default())
             .unwrap()
     }
 
@@ -362,7 +368,7 @@ matches_parameters if order[input.args.severity] <= order[input.expected_args.se
         let script = Script::compile("legacy", source).unwrap();
         assert_eq!(script.syntax(), Syntax::V0);
         let v = script
-            .evaluate(json!({"x": 3}), 0, &Limits::default())
+            .evaluate(json!({"x": 3}), &Value::Null, 0, &Limits::default())
             .unwrap();
         assert_eq!(v.violations[0].message, "x is 3");
     }
@@ -395,7 +401,7 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
         let source = "package main\nimport rego.v1\nviolations contains \"x\" if {\n  r := http.send({\"method\": \"GET\", \"url\": \"http://127.0.0.1:1\"})\n  r.status_code == 200\n}\n";
         let err = Script::compile("net", source)
             .unwrap()
-            .evaluate(json!({}), 0, &Limits::default())
+            .evaluate(json!({}), &Value::Null, 0, &Limits::default())
             .unwrap_err();
         assert!(
             err.to_string().contains("network access is not allowed"),
@@ -427,7 +433,7 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
         };
         let err = Script::compile("loop", source)
             .unwrap()
-            .evaluate(json!({}), 0, &limits)
+            .evaluate(json!({}), &Value::Null, 0, &limits)
             .unwrap_err();
         assert!(matches!(err, PolicyError::Timeout { .. }), "{err}");
     }

@@ -6,8 +6,7 @@ use crate::cli::{EvalArgs, Global, LintArgs, PolicyCommand};
 use crate::client::Client;
 use crate::error::{CliError, Result};
 use comply_core::resource::{Resource, parse_file};
-use comply_policy::{CompiledPolicy, Evaluation, Limits, Script, material_metadata};
-use sha2::{Digest, Sha256};
+use comply_policy::{CompiledPolicy, Evaluation, Limits, Script, builtin, material};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -83,16 +82,66 @@ fn lint(args: LintArgs) -> Result<()> {
     }
 }
 
-fn eval(args: EvalArgs) -> Result<()> {
-    let path = Path::new(&args.policy);
-    if !path.exists() {
-        return Err(CliError::usage(format!(
-            "{} is not a policy file (built-in policies are not shipped yet; give a file)",
-            args.policy
-        )));
+/// A policy by file path, else by built-in name.
+fn resolve_policy(reference: &str) -> Result<CompiledPolicy> {
+    let path = Path::new(reference);
+    if path.exists() {
+        let policy = read_policy(path)?;
+        return CompiledPolicy::compile(policy).map_err(|e| CliError::failed(e.to_string()));
     }
-    let policy = read_policy(path)?;
-    let compiled = CompiledPolicy::compile(policy).map_err(|e| CliError::failed(e.to_string()))?;
+    builtin::check().map_err(|e| CliError::failed(e.to_string()))?;
+    builtin::policy(reference).cloned().ok_or_else(|| {
+        let names = builtin::policy_names();
+        let hint = comply_core::suggest::nearest(reference, names.iter().copied())
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        CliError::usage(format!(
+            "'{reference}' is neither a policy file nor a built-in policy{hint}"
+        ))
+    })
+}
+
+/// Reference data for policies: the KEV catalog and VEX statements.
+fn reference_data(args: &EvalArgs) -> Result<serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    if let Some(kev) = &args.kev {
+        let bytes = std::fs::read(kev)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", kev.display())))?;
+        let catalog: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            CliError::usage(format!(
+                "{} is not a KEV catalog (JSON): {e}",
+                kev.display()
+            ))
+        })?;
+        data.insert("kev".into(), catalog);
+    }
+    let mut statements = Vec::new();
+    for vex in &args.vex {
+        let bytes = std::fs::read(vex)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", vex.display())))?;
+        let m = material::load(&vex.display().to_string(), &bytes, None)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        statements.extend(
+            m.normalized
+                .vex
+                .iter()
+                .map(|s| serde_json::to_value(s).expect("serializes")),
+        );
+    }
+    if !statements.is_empty() {
+        data.insert("vex".into(), serde_json::Value::Array(statements));
+    }
+    Ok(if data.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::Object(data)
+    })
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let compiled = resolve_policy(&args.policy)?;
+    let bytes = std::fs::read(&args.material)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.material.display())))?;
     let kinds: Vec<&str> = {
         let mut k: Vec<&str> = compiled.kinds().into_iter().flatten().collect();
         k.sort();
@@ -100,29 +149,24 @@ fn eval(args: EvalArgs) -> Result<()> {
         k
     };
     let kind = match (&args.kind, kinds.as_slice()) {
-        (Some(k), _) => k.clone(),
-        (None, [only]) => (*only).to_owned(),
-        (None, []) => "EVIDENCE".to_owned(),
-        (None, many) => {
-            return Err(CliError::usage(format!(
-                "the policy has scripts for {}; say which with --kind",
-                many.join(", ")
-            )));
-        }
+        (Some(k), _) => Some(k.clone()),
+        (None, [only]) => Some((*only).to_owned()),
+        (None, _) => material::detect(&bytes).map(str::to_owned),
     };
-    if !compiled.applies_to(&kind) {
+    let name = args
+        .material
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let material = material::load(&name, &bytes, kind.as_deref())
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    if !compiled.applies_to(&material.kind) {
         return Err(CliError::usage(format!(
-            "the policy has no script for material kind {kind}"
+            "the policy has no script for material kind {} (it has: {})",
+            material.kind,
+            kinds.join(", ")
         )));
     }
-    let bytes = std::fs::read(&args.material)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", args.material.display())))?;
-    let content: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        CliError::failed(format!(
-            "{} is not JSON ({e}); other formats are not read yet",
-            args.material.display()
-        ))
-    })?;
     let mut with = BTreeMap::new();
     for pair in &args.inputs {
         let (k, v) = pair
@@ -130,22 +174,16 @@ fn eval(args: EvalArgs) -> Result<()> {
             .ok_or_else(|| CliError::usage(format!("--input '{pair}' must be KEY=VALUE")))?;
         with.insert(k.trim().to_owned(), v.to_owned());
     }
-    let name = args
-        .material
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let digest = hex::encode(Sha256::digest(&bytes));
+    let data = reference_data(&args)?;
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let outcome = compiled
         .evaluate(
             Evaluation {
-                kind: &kind,
-                content,
-                metadata: material_metadata(&name, &digest, &kind),
+                material: &material,
                 with: &with,
                 bindings: &BTreeMap::new(),
                 now_ms,
+                data: &data,
             },
             &Limits::default(),
         )

@@ -1,0 +1,250 @@
+//! Materials: detection, parsing and the normalized view policies read.
+//!
+//! A policy sees the material as Chainloop gives it (the document itself, a top-level
+//! array wrapped as `{elements}`, XML projected to JSON), plus `input.comply`: comply's
+//! normalized view, so built-in policies work the same on every format that carries
+//! the same facts (vulnerabilities from SARIF, CycloneDX, Grype or Trivy alike).
+//! The raw document is never altered. Schema of the view: `docs/materials.md`.
+
+mod cyclonedx;
+mod detect;
+mod findings;
+mod junit;
+mod provenance;
+mod scm;
+mod spdx;
+mod vex;
+mod vulns;
+
+pub use detect::detect;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MaterialError {
+    #[error("{name}: {message}")]
+    Unreadable { name: String, message: String },
+    #[error(
+        "{name}: the format was not recognized; give its kind (e.g. --kind SBOM_CYCLONEDX_JSON)"
+    )]
+    Unrecognized { name: String },
+}
+
+/// A material ready for evaluation.
+#[derive(Debug, Clone)]
+pub struct Material {
+    /// Chainloop `MaterialType`.
+    pub kind: String,
+    pub name: String,
+    /// Hex SHA-256 of the bytes as given.
+    pub sha256: String,
+    /// What Chainloop's engine would see: the JSON document, or its projection.
+    pub content: Value,
+    /// comply's view (`input.comply`).
+    pub normalized: Normalized,
+}
+
+/// The normalized view. Every list is empty when the format does not carry that fact.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Normalized {
+    /// e.g. `cyclonedx`, `spdx`, `sarif`, `grype`, `trivy`, `openvex`, `csaf`, `junit`,
+    /// `gitleaks`, `trufflehog`, `slsa-provenance`, `runner-context`, `pr-info`,
+    /// `container-image`, `evidence`.
+    pub format: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<String>,
+    /// When the document says it was made (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    pub components: Vec<Component>,
+    pub vulnerabilities: Vec<Vulnerability>,
+    pub findings: Vec<Finding>,
+    pub vex: Vec<VexStatement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests: Option<TestSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Component {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// CycloneDX component type or SPDX primary package purpose, lowercase
+    /// (`library`, `container`, `application`, `operating-system`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// SPDX identifiers or expressions as written; names when no id is given.
+    pub licenses: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    /// Whether the document gives a unique identifier (purl, CPE, SWID).
+    pub has_identifier: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Vulnerability {
+    /// CVE when known, else the scanner's id (GHSA-…, …).
+    pub id: String,
+    pub aliases: Vec<String>,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `INFO`, `NONE` or `UNKNOWN`.
+    pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    /// The document itself says it does not apply (VEX `not_affected`, CycloneDX
+    /// analysis `not_affected`/`false_positive`/`resolved`).
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule_id: String,
+    /// `CRITICAL`..`NONE` (from security-severity when given), or `UNKNOWN`.
+    pub severity: String,
+    /// SARIF level: `error`, `warning`, `note`, `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// `sast`, `secret`, `vulnerability`, or the tool's own word.
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct VexStatement {
+    pub vulnerability: String,
+    pub aliases: Vec<String>,
+    pub products: Vec<String>,
+    /// `not_affected`, `affected`, `fixed`, `under_investigation`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TestSummary {
+    pub total: u64,
+    pub failures: u64,
+    pub errors: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Provenance {
+    pub predicate_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builder_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_type: Option<String>,
+    pub subjects: Vec<Subject>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Subject {
+    pub name: String,
+    pub sha256: Option<String>,
+}
+
+/// Reads a material. `kind` given: parsed as that kind; absent: detected.
+pub fn load(name: &str, bytes: &[u8], kind: Option<&str>) -> Result<Material, MaterialError> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let kind = match kind {
+        Some(k) => k.to_owned(),
+        None => detect(bytes)
+            .ok_or_else(|| MaterialError::Unrecognized {
+                name: name.to_owned(),
+            })?
+            .to_owned(),
+    };
+    let unreadable = |message: String| MaterialError::Unreadable {
+        name: name.to_owned(),
+        message,
+    };
+    let content = match kind.as_str() {
+        "CONTAINER_IMAGE" | "STRING" | "ARTIFACT" => Value::Object(Default::default()),
+        "JUNIT_XML" => junit::project(bytes).map_err(unreadable)?,
+        "TRUFFLEHOG_JSON" => findings::parse_json_lines(bytes).map_err(unreadable)?,
+        _ => serde_json::from_slice(bytes).map_err(|e| {
+            let hint = if bytes.trim_ascii_start().starts_with(b"<") {
+                " (this looks like XML; comply reads the JSON form of this format)"
+            } else {
+                ""
+            };
+            unreadable(format!("not valid JSON for {kind}: {e}{hint}"))
+        })?,
+    };
+    let normalized = normalize(&kind, &content);
+    Ok(Material {
+        kind,
+        name: name.to_owned(),
+        sha256,
+        content,
+        normalized,
+    })
+}
+
+/// The normalized view of a parsed document of `kind`.
+pub fn normalize(kind: &str, doc: &Value) -> Normalized {
+    let mut out = Normalized::default();
+    match kind {
+        "SBOM_CYCLONEDX_JSON" => cyclonedx::normalize(doc, &mut out),
+        "SBOM_SPDX_JSON" => spdx::normalize(doc, &mut out),
+        "SARIF" => findings::sarif(doc, &mut out),
+        "OPENVEX" => vex::openvex(doc, &mut out),
+        "CSAF_VEX" | "CSAF_SECURITY_ADVISORY" => vex::csaf(doc, &mut out),
+        "GITLEAKS_JSON" => findings::gitleaks(doc, &mut out),
+        "TRUFFLEHOG_JSON" => findings::trufflehog(doc, &mut out),
+        "JUNIT_XML" => junit::normalize(doc, &mut out),
+        "SLSA_PROVENANCE" | "ATTESTATION" => provenance::normalize(doc, &mut out),
+        "CHAINLOOP_RUNNER_CONTEXT" | "CHAINLOOP_PR_INFO" => scm::normalize(kind, doc, &mut out),
+        "CONTAINER_IMAGE" => out.format = "container-image".into(),
+        // Vulnerability reports come as EVIDENCE or under their own tool's name.
+        _ => {
+            if !vulns::normalize(doc, &mut out) {
+                out.format = "evidence".into();
+            }
+        }
+    }
+    out
+}
+
+/// `CRITICAL`..`NONE` from a CVSS base score (CVSS v3 qualitative ratings).
+pub fn severity_from_score(score: f64) -> &'static str {
+    match score {
+        s if s >= 9.0 => "CRITICAL",
+        s if s >= 7.0 => "HIGH",
+        s if s >= 4.0 => "MEDIUM",
+        s if s > 0.0 => "LOW",
+        _ => "NONE",
+    }
+}
+
+/// Normalizes a severity word from any tool (`Critical`, `high`, `moderate`,
+/// `negligible`, `Unknown`, …) to comply's scale.
+pub fn normalize_severity(word: &str) -> String {
+    match word.trim().to_ascii_uppercase().as_str() {
+        "CRITICAL" => "CRITICAL",
+        "HIGH" | "IMPORTANT" => "HIGH",
+        "MEDIUM" | "MODERATE" => "MEDIUM",
+        "LOW" => "LOW",
+        "INFO" | "INFORMATIONAL" | "NEGLIGIBLE" => "INFO",
+        "NONE" => "NONE",
+        _ => "UNKNOWN",
+    }
+    .to_owned()
+}

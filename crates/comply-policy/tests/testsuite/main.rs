@@ -1,0 +1,9 @@
+//! comply-policy's tests: the built-in library on hand-made inputs and on the real
+//! documents in `../shared/fixtures` (tests using fixtures skip when it is absent).
+
+mod findings;
+mod library;
+mod provenance;
+mod sbom;
+mod support;
+mod vulns;

@@ -1,0 +1,97 @@
+//! Helpers for testing built-in policies.
+
+#![allow(dead_code)]
+
+use comply_policy::material::{self, Material};
+use comply_policy::{Evaluation, Limits, Verdict, builtin};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// 2026-01-01T00:00:00Z: the fixed "now" of policy tests.
+pub const NOW_MS: i64 = 1_767_225_600_000;
+
+/// Bytes of a file under `../shared/fixtures`, or `None` (printing that the test
+/// skipped) when the folder is absent, as in a fresh clone.
+pub fn fixture(relative: &str) -> Option<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures")
+        .join(relative);
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(_) => {
+            eprintln!("skipped: fixture {} is absent", path.display());
+            None
+        }
+    }
+}
+
+/// Loads a material; `kind` None means detect.
+pub fn material(name: &str, bytes: &[u8], kind: Option<&str>) -> Material {
+    material::load(name, bytes, kind).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn args(with: &[(&str, &str)]) -> BTreeMap<String, String> {
+    with.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Evaluates built-in policy `policy` on `material` with arguments and `data`.
+pub fn eval_material(
+    policy: &str,
+    material: &Material,
+    with: &[(&str, &str)],
+    data: &Value,
+) -> Verdict {
+    let compiled = builtin::policy(policy)
+        .unwrap_or_else(|| panic!("no built-in policy '{policy}': {:?}", builtin::check()));
+    let outcome = compiled
+        .evaluate(
+            Evaluation {
+                material,
+                with: &args(with),
+                bindings: &BTreeMap::new(),
+                now_ms: NOW_MS,
+                data,
+            },
+            &Limits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("policy '{policy}' has no script for {}", material.kind));
+    outcome.verdict
+}
+
+/// Evaluates on a document given as text (JSON or XML), detected unless `kind` is set.
+pub fn eval(policy: &str, kind: Option<&str>, document: &str, with: &[(&str, &str)]) -> Verdict {
+    eval_material(
+        policy,
+        &material("material.json", document.as_bytes(), kind),
+        with,
+        &Value::Null,
+    )
+}
+
+/// The same with reference data (`data.kev`, `data.vex`).
+pub fn eval_with_data(
+    policy: &str,
+    kind: Option<&str>,
+    document: &str,
+    with: &[(&str, &str)],
+    data: Value,
+) -> Verdict {
+    eval_material(
+        policy,
+        &material("material.json", document.as_bytes(), kind),
+        with,
+        &data,
+    )
+}
+
+pub fn messages(v: &Verdict) -> Vec<String> {
+    v.violations
+        .iter()
+        .filter(|v| !v.suppress)
+        .map(|v| v.message.clone())
+        .collect()
+}
