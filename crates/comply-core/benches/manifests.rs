@@ -30,6 +30,11 @@ fn plan_unchanged(bencher: divan::Bencher, n: usize) {
     let text = requirements(n);
     let (docs, _) = parse_file("r.yaml", &text, "acme");
     let mut known = Known::default();
+    for policy in ["vulnerabilities", "sbom-present"] {
+        known
+            .builtin
+            .insert((comply_core::Kind::Policy, policy.to_owned()));
+    }
     for d in &docs {
         known.custom.insert(
             (d.resource.kind(), d.resource.name().to_owned()),

@@ -3,7 +3,8 @@
 //! document means nothing is applied.
 
 use crate::diagnostic::Diagnostic;
-use crate::resource::{Kind, ParsedDocument, Resource};
+use crate::matching::severity_rank;
+use crate::resource::{InputType, Kind, LocatedArg, ParsedDocument, PolicyInput, Resource};
 use crate::suggest;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -15,6 +16,8 @@ pub struct Known {
     pub custom: HashMap<(Kind, String), Existing>,
     /// Names of built-in resources, per kind.
     pub builtin: HashSet<(Kind, String)>,
+    /// Declared inputs of every policy the org can reference (its own over built-in).
+    pub policy_inputs: HashMap<String, Vec<PolicyInput>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +105,37 @@ pub fn plan(documents: Vec<ParsedDocument>, known: &Known) -> Result<Vec<Change>
             ));
         }
     }
+    // Arguments given to policies must be inputs they declare, with values of the
+    // declared type (a policy that declares no inputs takes any argument, as in
+    // Chainloop).
+    let batch_inputs: HashMap<&str, &Vec<PolicyInput>> = documents
+        .iter()
+        .filter_map(|d| match &d.resource {
+            Resource::Policy(p) => Some((p.metadata.name.as_str(), &p.spec.inputs)),
+            _ => None,
+        })
+        .collect();
+    for doc in &documents {
+        for r in doc.refs.iter().filter(|r| r.kind == Kind::Policy) {
+            let inputs = batch_inputs
+                .get(r.name.as_str())
+                .copied()
+                .or_else(|| known.policy_inputs.get(&r.name));
+            let Some(inputs) = inputs.filter(|i| !i.is_empty()) else {
+                continue;
+            };
+            for arg in &r.args {
+                if let Some(problem) = argument_problem(&r.name, inputs, arg) {
+                    diagnostics.push(Diagnostic::new(
+                        &doc.file,
+                        arg.pos.line,
+                        arg.pos.column,
+                        problem,
+                    ));
+                }
+            }
+        }
+    }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -126,4 +160,49 @@ pub fn plan(documents: Vec<ParsedDocument>, known: &Known) -> Result<Vec<Change>
             }
         })
         .collect())
+}
+
+/// Why an argument does not fit the policy's declared inputs, if it does not.
+fn argument_problem(policy: &str, inputs: &[PolicyInput], arg: &LocatedArg) -> Option<String> {
+    let Some(input) = inputs.iter().find(|i| i.name == arg.name) else {
+        let names = inputs.iter().map(|i| i.name.as_str());
+        let hint = match suggest::nearest(&arg.name, names.clone()) {
+            Some(s) => format!("did you mean '{s}'?"),
+            None => format!("its inputs are: {}", names.collect::<Vec<_>>().join(", ")),
+        };
+        return Some(format!(
+            "policy '{policy}' has no input '{}'; {hint}",
+            arg.name
+        ));
+    };
+    // Group arguments bound at evaluation time cannot be checked here.
+    if arg.value.contains("{{") {
+        return None;
+    }
+    let value = arg.value.trim();
+    let ok = match input.input_type {
+        Some(InputType::Severity) => severity_rank(value).is_some(),
+        Some(InputType::Int) => value
+            .trim_start_matches(['v', 'V'])
+            .split('.')
+            .all(|p| p.parse::<i64>().is_ok()),
+        Some(InputType::Bool) => matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "1" | "0" | "on" | "off"
+        ),
+        _ => true,
+    };
+    (!ok).then(|| {
+        let expected = match input.input_type {
+            Some(InputType::Severity) => {
+                "a severity (NONE, INFO, LOW, MEDIUM, HIGH, CRITICAL)".to_owned()
+            }
+            Some(InputType::Int) => "a number".to_owned(),
+            _ => "true or false".to_owned(),
+        };
+        format!(
+            "input '{}' of policy '{policy}' must be {expected}, not '{value}'",
+            arg.name
+        )
+    })
 }

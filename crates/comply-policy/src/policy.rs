@@ -51,6 +51,11 @@ impl CompiledPolicy {
         Ok(CompiledPolicy { policy, scripts })
     }
 
+    /// The compiled scripts with the material kind each applies to.
+    pub fn scripts(&self) -> impl Iterator<Item = (Option<&str>, &Script)> {
+        self.scripts.iter().map(|(k, s)| (k.as_deref(), s))
+    }
+
     /// The material kinds this policy has scripts for (`None`: any).
     pub fn kinds(&self) -> Vec<Option<&str>> {
         self.scripts.iter().map(|(k, _)| k.as_deref()).collect()

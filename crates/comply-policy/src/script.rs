@@ -39,6 +39,8 @@ pub struct Script {
     engine: Engine,
     rule: String,
     syntax: Syntax,
+    /// The module as evaluated, boilerplate included.
+    source: String,
 }
 
 /// Builtins a policy may not call: they would make results depend on the network, on
@@ -132,11 +134,22 @@ impl Script {
             engine,
             rule: format!("{package}.result"),
             syntax,
+            source: full,
         })
     }
 
     pub fn syntax(&self) -> Syntax {
         self.syntax
+    }
+
+    /// The module as evaluated, with the injected boilerplate (for comparing engines).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The rule queried, e.g. `data.main.result`.
+    pub fn rule(&self) -> &str {
+        &self.rule
     }
 
     /// Evaluates against `input` (the material, with `args` and `chainloop_metadata`

@@ -7,6 +7,8 @@ use comply_store::Store;
 /// and makes the stored built-ins equal to it.
 pub async fn load_builtins(store: &Store) -> Result<usize, String> {
     let resources = parse_content(comply_content::yaml_files())?;
+    // Every built-in policy's Rego must compile, or the server does not start.
+    comply_policy::builtin::check().map_err(|e| e.to_string())?;
     let report = store
         .sync_builtins(&resources, crate::state::now_ms())
         .await

@@ -431,23 +431,33 @@ fn mark_shadows(rows: &mut [StoredResource]) {
 }
 
 async fn load_known(tx: &mut Tx, org_id: i64) -> Result<Known, StoreError> {
+    // Policies' documents are read for their declared inputs (arguments are checked
+    // against them); other kinds need only name, revision and digest.
     let rows = sqlx::query(
-        "SELECT org_id, kind, name, revision, digest FROM resources WHERE org_id IN ($1, $2)",
+        "SELECT org_id, kind, name, revision, digest, CASE WHEN kind = 'Policy' THEN document END \
+         FROM resources WHERE org_id IN ($1, $2) ORDER BY org_id",
     )
-    .bind(org_id)
     .bind(BUILTIN_ORG)
+    .bind(org_id)
     .fetch_all(&mut **tx)
     .await?;
     let mut known = Known {
         custom: HashMap::with_capacity(rows.len()),
         ..Known::default()
     };
+    // Built-in rows come first (org 0), so the org's own policy replaces their inputs.
     for row in &rows {
         let owner: i64 = row.try_get(0)?;
         let kind: String = row.try_get(1)?;
         let kind =
             Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind '{kind}'")))?;
         let name: String = row.try_get(2)?;
+        if let Some(document) = row.try_get::<Option<String>, _>(5)? {
+            let doc: serde_json::Value = serde_json::from_str(&document)
+                .map_err(|e| StoreError::Corrupt(format!("document of {name}: {e}")))?;
+            let inputs = serde_json::from_value(doc["spec"]["inputs"].clone()).unwrap_or_default();
+            known.policy_inputs.insert(name.clone(), inputs);
+        }
         if owner == org_id {
             known.custom.insert(
                 (kind, name),

@@ -40,6 +40,40 @@ pub struct LocatedRef {
     pub kind: Kind,
     pub name: String,
     pub pos: Pos,
+    /// Arguments given with a policy reference (`with`), checked against the policy's
+    /// declared inputs when the invocation is planned.
+    pub args: Vec<LocatedArg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedArg {
+    pub name: String,
+    pub value: String,
+    pub pos: Pos,
+}
+
+/// The arguments of a `with` mapping with the position of each key.
+pub(super) fn located_args(
+    node: Option<&Node>,
+    with: &BTreeMap<String, String>,
+) -> Vec<LocatedArg> {
+    let Some(Node {
+        value: Value::Map(entries),
+        ..
+    }) = node
+    else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(key, _)| {
+            Some(LocatedArg {
+                name: key.name.clone(),
+                value: with.get(&key.name)?.clone(),
+                pos: key.pos,
+            })
+        })
+        .collect()
 }
 
 const ROOT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
@@ -121,7 +155,9 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
     let mut refs = Vec::new();
     let mut scripts = Vec::new();
     let spec = match (kind, spec_node) {
-        (Some(Kind::Requirement), Some(n)) => decode_requirement_spec(d, n).map(Spec::Requirement),
+        (Some(Kind::Requirement), Some(n)) => {
+            decode_requirement_spec(d, n, &mut refs).map(Spec::Requirement)
+        }
         (Some(Kind::Framework), Some(n)) => {
             decode_framework_spec(d, n, &mut refs).map(Spec::Framework)
         }
@@ -269,7 +305,11 @@ fn decode_annotations(
     ok.then_some(out)
 }
 
-fn decode_requirement_spec(d: &mut Decoder<'_>, node: &Node) -> Option<RequirementSpec> {
+fn decode_requirement_spec(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    refs: &mut Vec<LocatedRef>,
+) -> Option<RequirementSpec> {
     let before = d.diagnostics.len();
     let spec = d.object(node, "spec", REQUIREMENT_SPEC_FIELDS)?;
     let mut ok = d.diagnostics.len() == before;
@@ -279,7 +319,7 @@ fn decode_requirement_spec(d: &mut Decoder<'_>, node: &Node) -> Option<Requireme
         .and_then(|n| d.list(n, "spec.policies"))
     {
         for (i, item) in list.iter().enumerate() {
-            match decode_policy(d, item, &format!("spec.policies[{i}]")) {
+            match decode_policy(d, item, &format!("spec.policies[{i}]"), refs) {
                 Some(p) => policies.push(p),
                 None => ok = false,
             }
@@ -326,18 +366,25 @@ fn decode_requirement_spec(d: &mut Decoder<'_>, node: &Node) -> Option<Requireme
     })
 }
 
-fn decode_policy(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<PolicyAttachment> {
+fn decode_policy(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    path: &str,
+    refs: &mut Vec<LocatedRef>,
+) -> Option<PolicyAttachment> {
     let o = d.object(node, path, POLICY_FIELDS)?;
-    let reference = d
-        .required(&o, path, "ref")
-        .and_then(|n| d.text(n, &format!("{path}.ref")));
-    let reference = reference.filter(|r| {
-        let blank = r.trim().is_empty();
-        if blank {
-            d.error(o.pos, format!("{path}.ref must not be empty"));
-        }
-        !blank
-    });
+    let ref_node = d.required(&o, path, "ref");
+    let reference = ref_node.and_then(|n| d.text(n, &format!("{path}.ref")));
+    let parsed = match (&reference, ref_node) {
+        (Some(r), Some(n)) => match crate::reference::PolicyRef::parse(r) {
+            Ok(parsed) => Some((parsed, n.pos)),
+            Err(problem) => {
+                d.error(n.pos, format!("invalid {path}.ref: {problem}"));
+                return None;
+            }
+        },
+        _ => None,
+    };
     let periodicity = decode_periodicity(d, &o, path)?;
     let sla = match o.get("sla") {
         Some(n) => Some(d.positive_int(n, &format!("{path}.sla"))?),
@@ -347,6 +394,14 @@ fn decode_policy(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<PolicyA
         Some(n) => decode_with(d, n, &format!("{path}.with"))?,
         None => BTreeMap::new(),
     };
+    if let Some((parsed, pos)) = parsed {
+        refs.push(LocatedRef {
+            kind: Kind::Policy,
+            name: parsed.name,
+            pos,
+            args: located_args(o.get("with"), &with),
+        });
+    }
     Some(PolicyAttachment {
         reference: reference?.trim().to_owned(),
         periodicity,
@@ -563,6 +618,7 @@ fn decode_refs(
             kind: super::Kind::Requirement,
             name: reference.clone(),
             pos,
+            args: Vec::new(),
         });
         out.push(RequirementRef { reference });
     }

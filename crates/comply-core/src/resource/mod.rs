@@ -7,7 +7,7 @@ mod policy;
 mod policy_decode;
 mod requirement;
 
-pub use document::{LocatedRef, LocatedScript, ParsedDocument, parse_file};
+pub use document::{LocatedArg, LocatedRef, LocatedScript, ParsedDocument, parse_file};
 pub use framework::{Framework, FrameworkSpec, RequirementRef, Section};
 pub use metadata::Metadata;
 pub use policy::{
@@ -178,13 +178,24 @@ impl Resource {
     /// The resources this one lists, which must exist while it does: a framework's
     /// requirements, a group's policies (by name).
     pub fn references(&self) -> Vec<(Kind, String)> {
-        match self {
-            Resource::Policy(_) | Resource::Requirement(_) => Vec::new(),
-            Resource::PolicyGroup(g) => g
-                .attachments()
-                .filter_map(|a| crate::reference::PolicyRef::parse(&a.reference).ok())
+        let policy_names = |refs: Vec<&str>| {
+            refs.into_iter()
+                .filter_map(|r| crate::reference::PolicyRef::parse(r).ok())
                 .map(|r| (Kind::Policy, r.name))
-                .collect(),
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Resource::Policy(_) => Vec::new(),
+            Resource::Requirement(r) => policy_names(
+                r.spec
+                    .policies
+                    .iter()
+                    .map(|p| p.reference.as_str())
+                    .collect(),
+            ),
+            Resource::PolicyGroup(g) => {
+                policy_names(g.attachments().map(|a| a.reference.as_str()).collect())
+            }
             Resource::Framework(f) => f
                 .spec
                 .all_refs()

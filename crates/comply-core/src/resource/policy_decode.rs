@@ -3,7 +3,7 @@
 //! and it stores the snake_case form.
 
 use super::Kind;
-use super::document::{LocatedRef, LocatedScript, decode_with, optional_text};
+use super::document::{LocatedRef, LocatedScript, decode_with, located_args, optional_text};
 use super::policy::{
     Attachment, AutoMatch, GroupMaterial, GroupPolicies, InputType, IntKind, PolicyGroupSpec,
     PolicyInput, PolicyScript, PolicySpec, Selector,
@@ -368,17 +368,13 @@ fn attachment(
     }
     let ref_node = d.required(&o, path, "ref")?;
     let reference = d.text(ref_node, &format!("{path}.ref"))?.trim().to_owned();
-    match PolicyRef::parse(&reference) {
-        Ok(r) => refs.push(LocatedRef {
-            kind: Kind::Policy,
-            name: r.name,
-            pos: ref_node.pos,
-        }),
+    let policy_name = match PolicyRef::parse(&reference) {
+        Ok(r) => r.name,
         Err(problem) => {
             d.error(ref_node.pos, format!("invalid policy reference: {problem}"));
             return None;
         }
-    }
+    };
     let selector = match o.get("selector") {
         Some(n) => {
             let s = d.object(n, &format!("{path}.selector"), SELECTOR_FIELDS)?;
@@ -418,6 +414,12 @@ fn attachment(
     let gate = o
         .get("gate")
         .and_then(|n| d.boolean(n, &format!("{path}.gate")));
+    refs.push(LocatedRef {
+        kind: Kind::Policy,
+        name: policy_name,
+        pos: ref_node.pos,
+        args: located_args(o.get("with"), &with),
+    });
     Some(Attachment {
         reference,
         selector,

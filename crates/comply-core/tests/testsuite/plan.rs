@@ -88,3 +88,59 @@ fn shadowing_a_builtin_is_flagged() {
     assert!(changes[0].shadows_builtin);
     assert_eq!(changes[0].action, Action::Created);
 }
+
+const POLICY: &str = "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata:\n  name: vulns\nspec:\n  inputs:\n    - {name: severity, type: severity, default: HIGH}\n    - {name: max_age, type: int, kind: max}\n  policies:\n    - {kind: SARIF, embedded: 'package main'}\n";
+
+fn requirement(with: &str) -> String {
+    format!(
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: r\nspec:\n  policies:\n    - ref: vulns\n      with: {with}\n"
+    )
+}
+
+#[test]
+fn policy_references_and_arguments_are_checked() {
+    let ok = plan(
+        docs(&format!(
+            "{}---\n{POLICY}",
+            requirement("{severity: MEDIUM, max_age: 30}")
+        )),
+        &Known::default(),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+
+    let text = format!(
+        "{}---\n{POLICY}",
+        requirement("{severty: HIGH, max_age: soon}")
+    );
+    let errs = plan(docs(&text), &Known::default()).unwrap_err();
+    let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(rendered.join("\n"), @r"
+    m.yaml:8:14: policy 'vulns' has no input 'severty'; did you mean 'severity'?
+    m.yaml:8:29: input 'max_age' of policy 'vulns' must be a number, not 'soon'
+    ");
+
+    let missing = plan(
+        docs(&requirement("{severity: LOW}").replace("ref: vulns", "ref: vulnz")),
+        &Known::default(),
+    )
+    .unwrap_err();
+    assert!(
+        missing[0]
+            .message
+            .starts_with("policy 'vulnz' does not exist"),
+        "{missing:?}"
+    );
+
+    // Inputs known from the store (a built-in policy) are checked the same way.
+    let mut known = Known::default();
+    known.builtin.insert((Kind::Policy, "vulns".into()));
+    let (policy_docs, _) = parse_file("p.yaml", POLICY, "acme");
+    let comply_core::resource::Resource::Policy(p) = &policy_docs[0].resource else {
+        panic!()
+    };
+    known
+        .policy_inputs
+        .insert("vulns".into(), p.spec.inputs.clone());
+    let errs = plan(docs(&requirement("{severity: HUGE}")), &known).unwrap_err();
+    assert!(errs[0].message.contains("must be a severity"), "{errs:?}");
+}

@@ -2,7 +2,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use comply_core::Role;
-use comply_server::{AppState, app, bootstrap, issue_token};
+use comply_server::{AppState, app, bootstrap, issue_token, load_builtins};
 use comply_store::Store;
 use comply_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -46,6 +46,7 @@ pub async fn call(
 impl Server {
     pub async fn start(db: TestDb) -> Server {
         let store = Store::connect(&db.url).await.unwrap();
+        load_builtins(&store).await.unwrap();
         let admin = bootstrap(&store)
             .await
             .unwrap()

@@ -46,6 +46,10 @@ async fn edited_and_removed_events_are_detected() {
 
     for db in TestDb::all().await {
         let store = Store::connect(&db.url).await.unwrap();
+        store
+            .sync_builtins(&crate::support::builtin_policies(), 0)
+            .await
+            .unwrap();
         let acme = org(&store, "acme").await;
         for i in 0..4 {
             apply_yaml(

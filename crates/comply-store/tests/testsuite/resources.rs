@@ -133,9 +133,14 @@ async fn builtins_are_shared_read_only_and_shadowable() {
     each_backend(|store| async move {
         let acme = org(&store, "acme").await;
         let (docs, _) = parse_file("builtin.yaml", REQ_A, "_builtin");
-        let builtins: Vec<_> = docs.into_iter().map(|d| d.resource).collect();
+        let mut builtins: Vec<_> = docs.into_iter().map(|d| d.resource).collect();
+        builtins.extend(crate::support::builtin_policies());
         let report = store.sync_builtins(&builtins, 5).await.unwrap();
-        assert_eq!(report.len(), 1);
+        assert_eq!(
+            report.len(),
+            1,
+            "the requirement is new; the policy was there"
+        );
         assert!(
             store.sync_builtins(&builtins, 6).await.unwrap().is_empty(),
             "second sync changes nothing"
@@ -195,8 +200,14 @@ async fn builtins_are_shared_read_only_and_shadowable() {
         assert!(back.builtin);
 
         // Removing content from the binary removes it from the store.
-        let report = store.sync_builtins(&[], 20).await.unwrap();
-        assert_eq!(report[0].2, "builtin.removed");
+        let report = store
+            .sync_builtins(&crate::support::builtin_policies(), 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            report,
+            [(Kind::Requirement, "req-a".to_owned(), "builtin.removed")]
+        );
     })
     .await;
 }

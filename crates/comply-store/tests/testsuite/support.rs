@@ -12,6 +12,10 @@ where
 {
     for db in TestDb::all().await {
         let store = Store::connect(&db.url).await.expect("connect");
+        store
+            .sync_builtins(&builtin_policies(), 0)
+            .await
+            .expect("built-ins");
         test(store.clone()).await;
         store.close().await;
     }
@@ -56,3 +60,14 @@ pub async fn apply_yaml(
 
 pub const REQ_A: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-a\nspec:\n  policies: [{ref: vulnerabilities, with: {severity: HIGH}}]\n";
 pub const FW: &str = "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw\nspec:\n  sections:\n    - name: S\n      requirements: [{ref: req-a}]\n";
+
+/// A stand-in for the built-in policy library, which lives above the store.
+pub const VULNERABILITIES_POLICY: &str = "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata:\n  name: vulnerabilities\nspec:\n  inputs:\n    - {name: severity, type: severity, default: HIGH, description: threshold}\n  policies:\n    - {kind: SARIF, embedded: 'package main'}\n";
+
+pub fn builtin_policies() -> Vec<comply_core::Resource> {
+    parse_file("builtin.yaml", VULNERABILITIES_POLICY, "_builtin")
+        .0
+        .into_iter()
+        .map(|d| d.resource)
+        .collect()
+}
