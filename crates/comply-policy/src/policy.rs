@@ -102,7 +102,10 @@ impl CompiledPolicy {
 /// wrapped as `{elements}`), with `chainloop_metadata` and `args` added, and comply's
 /// normalized view as `comply`.
 pub fn engine_input(material: &Material, effective: &BTreeMap<String, String>) -> Value {
-    let metadata = material_metadata(&material.name, &material.sha256, &material.kind);
+    let mut metadata = material_metadata(&material.name, &material.sha256, &material.kind);
+    for (key, value) in &material.annotations {
+        metadata["annotations"][key] = Value::String(value.clone());
+    }
     let mut object = match material.content.clone() {
         Value::Object(o) => o,
         Value::Array(a) => Map::from_iter([("elements".to_owned(), Value::Array(a))]),

@@ -403,6 +403,13 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
     }
 
     #[test]
+    fn unicode_regex_classes_work() {
+        let source = "package main\nimport rego.v1\nviolations contains \"spaces\" if regex.match(`\\s+\\w`, input.text)\n";
+        let v = eval(source, json!({"text": "a  b"}));
+        assert_eq!(v.violations[0].message, "spaces");
+    }
+
+    #[test]
     fn now_is_the_callers() {
         let source = "package main\nimport rego.v1\nviolations contains sprintf(\"%d\", [time.now_ns()]) if true\n";
         let v = eval(source, json!({}));

@@ -44,6 +44,9 @@ fn kind_of(doc: &Value) -> &'static str {
     if context.contains("openvex") {
         return "OPENVEX";
     }
+    if context.contains("spdx.org/rdf/3") {
+        return "SBOM_SPDX_JSON";
+    }
     if str_at("bomFormat") == "CycloneDX" {
         return "SBOM_CYCLONEDX_JSON";
     }
@@ -126,6 +129,10 @@ mod tests {
                 "SBOM_CYCLONEDX_JSON",
             ),
             (r#"{"spdxVersion": "SPDX-2.3"}"#, "SBOM_SPDX_JSON"),
+            (
+                r#"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}"#,
+                "SBOM_SPDX_JSON",
+            ),
             (r#"{"version": "2.1.0", "runs": []}"#, "SARIF"),
             (
                 r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": []}"#,

@@ -45,6 +45,10 @@ pub struct Material {
     pub content: Value,
     /// comply's view (`input.comply`).
     pub normalized: Normalized,
+    /// Facts established when the material was collected, given to policies in
+    /// `input.chainloop_metadata.annotations`, e.g. `chainloop.material.signature`
+    /// once a signature was found and verified.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// The normalized view. Every list is empty when the format does not carry that fact.
@@ -176,7 +180,16 @@ pub fn load(name: &str, bytes: &[u8], kind: Option<&str>) -> Result<Material, Ma
         message,
     };
     let content = match kind.as_str() {
-        "CONTAINER_IMAGE" | "STRING" | "ARTIFACT" => Value::Object(Default::default()),
+        // Binary or reference materials: policies see their metadata only.
+        "CONTAINER_IMAGE" | "STRING" | "ARTIFACT" | "HELM_CHART" => {
+            Value::Object(Default::default())
+        }
+        // Chainloop hands attestation policies the in-toto statement, not its envelope.
+        "ATTESTATION" => {
+            let doc: Value = serde_json::from_slice(bytes)
+                .map_err(|e| unreadable(format!("not valid JSON for {kind}: {e}")))?;
+            provenance::statement(&doc).unwrap_or(doc)
+        }
         "JUNIT_XML" => junit::project(bytes).map_err(unreadable)?,
         "TRUFFLEHOG_JSON" => findings::parse_json_lines(bytes).map_err(unreadable)?,
         _ => serde_json::from_slice(bytes).map_err(|e| {
@@ -195,6 +208,7 @@ pub fn load(name: &str, bytes: &[u8], kind: Option<&str>) -> Result<Material, Ma
         sha256,
         content,
         normalized,
+        annotations: Default::default(),
     })
 }
 

@@ -15,6 +15,13 @@ async fn side_by_side_on_one_database() {
             Store::connect(&db.url).await.unwrap(),
             Store::connect(&db.url).await.unwrap(),
         );
+        // Both load the built-in content at once, as two servers starting together do.
+        let (la, lb) = tokio::join!(
+            comply_server::load_builtins(&a),
+            comply_server::load_builtins(&b)
+        );
+        la.unwrap();
+        lb.unwrap();
         // Both start at once: exactly one creates the first org and token.
         let (ta, tb) = tokio::join!(bootstrap(&a), bootstrap(&b));
         let tokens: Vec<_> = [ta.unwrap(), tb.unwrap()].into_iter().flatten().collect();
