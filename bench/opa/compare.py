@@ -26,7 +26,7 @@ def main(out: Path) -> None:
         for script in case["scripts"]:
             module = (out / script["module"]).read_text()
             document = json.loads((out / script["input"]).read_text())
-            path = script["rule"].removeprefix("data.").replace(".", "/")
+            path = script["rule"].removeprefix("data.")
             with OpaEngine() as opa:
                 opa.add_policy(script["module"], module)
                 opa.eval_document(path, document)  # warm-up: compiles and prepares

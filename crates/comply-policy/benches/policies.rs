@@ -86,3 +86,34 @@ fn vulnerabilities_5k_findings(bencher: divan::Bencher) {
             .unwrap()
     });
 }
+
+/// The conversion of a material for the engine, done once per material.
+#[divan::bench(sample_count = 20)]
+fn prepare_trivy_5k_vulnerabilities(bencher: divan::Bencher) {
+    let material = report();
+    bencher.bench(|| comply_policy::prepare_input(divan::black_box(&material)));
+}
+
+/// `vulnerabilities` alone, the material already converted.
+#[divan::bench(sample_count = 20)]
+fn vulnerabilities_5k_findings_prepared(bencher: divan::Bencher) {
+    let material = report();
+    let prepared = comply_policy::prepare_input(&material);
+    let policy = builtin::policy("vulnerabilities").expect("policy vulnerabilities");
+    let with = BTreeMap::from([("severity".to_owned(), "HIGH".to_owned())]);
+    bencher.bench(|| {
+        policy
+            .evaluate_prepared(
+                Evaluation {
+                    material: &material,
+                    with: &with,
+                    bindings: &BTreeMap::new(),
+                    now_ms: NOW_MS,
+                    data: &Value::Null,
+                },
+                &prepared,
+                &Limits::default(),
+            )
+            .unwrap()
+    });
+}

@@ -38,17 +38,21 @@ fn main() {
     .unwrap();
     let report = material::load("trivy.json", &synthetic::trivy(5_000), None).unwrap();
     let group = builtin::group("sbom-quality").expect("sbom-quality");
+    // The policies the group runs on one CycloneDX material, once each.
+    let mut seen = std::collections::HashSet::new();
     let sbom_policies = group
-        .attachments()
-        .map(|a| {
+        .spec
+        .policies
+        .materials
+        .iter()
+        .filter(|m| m.material_type.as_deref() == Some("SBOM_CYCLONEDX_JSON"))
+        .flat_map(|m| m.policies.iter())
+        .filter_map(|a| {
             let name = comply_core::reference::PolicyRef::parse(&a.reference)
-                .unwrap()
+                .ok()?
                 .name;
-            let name: &'static str = builtin::policy_names()
-                .into_iter()
-                .find(|n| *n == name)
-                .unwrap();
-            (name, BTreeMap::new())
+            let name: &'static str = builtin::policy_names().into_iter().find(|n| *n == name)?;
+            seen.insert(name).then(|| (name, BTreeMap::new()))
         })
         .collect();
     let cases = [

@@ -48,13 +48,15 @@ pub fn evaluate_group<'p>(
     let mut results = Vec::new();
     for entry in &group.spec.policies.materials {
         let name = entry.name.as_deref().map(|n| args::bind(n, &bindings));
-        let selected: Vec<&Material> = materials
+        let selected: Vec<(&Material, regorus::Value)> = materials
             .iter()
             .filter(|m| match (&name, &entry.material_type) {
                 (Some(n), _) => matches_name(n, &m.name, entry.match_mode.as_deref()),
                 (None, Some(t)) => &m.kind == t,
                 (None, None) => true,
             })
+            // Converted once for all the entry's policies.
+            .map(|m| (m, crate::policy::prepare_input(m)))
             .collect();
         if let Some(n) = &name
             && selected.is_empty()
@@ -68,11 +70,11 @@ pub fn evaluate_group<'p>(
             let policy = lookup(attachment, &resolve).ok_or_else(|| {
                 group_error(format!("policy '{}' is not known", attachment.reference))
             })?;
-            for material in &selected {
+            for (material, prepared) in &selected {
                 if !policy.applies_to(&material.kind) {
                     continue;
                 }
-                let outcome = policy.evaluate(
+                let outcome = policy.evaluate_prepared(
                     Evaluation {
                         material,
                         with: &attachment.with,
@@ -80,6 +82,7 @@ pub fn evaluate_group<'p>(
                         now_ms,
                         data,
                     },
+                    prepared,
                     limits,
                 )?;
                 if let Some(outcome) = outcome {

@@ -21,6 +21,8 @@ mod verdict;
 pub use error::PolicyError;
 pub use group::{GroupResult, evaluate_group};
 pub use material::Material;
-pub use policy::{CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata};
-pub use script::{AutoMatch, Limits, Script, Syntax};
+pub use policy::{
+    CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata, prepare_input,
+};
+pub use script::{AutoMatch, Limits, Script, Syntax, to_rego};
 pub use verdict::{Verdict, Violation};

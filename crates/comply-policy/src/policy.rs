@@ -75,16 +75,31 @@ impl CompiledPolicy {
         e: Evaluation<'_>,
         limits: &Limits,
     ) -> Result<Option<Outcome>, PolicyError> {
+        if !self.applies_to(&e.material.kind) {
+            return Ok(None);
+        }
+        let prepared = prepare_input(e.material);
+        self.evaluate_prepared(e, &prepared, limits)
+    }
+
+    /// Evaluates with the material already converted by [`prepare_input`], so several
+    /// policies on one material convert it once.
+    pub fn evaluate_prepared(
+        &self,
+        e: Evaluation<'_>,
+        prepared: &regorus::Value,
+        limits: &Limits,
+    ) -> Result<Option<Outcome>, PolicyError> {
         let (effective, dropped) = args::compute(&self.policy.spec.inputs, e.with, e.bindings)
             .map_err(|message| PolicyError::Eval {
                 policy: self.policy.metadata.name.clone(),
                 message,
             })?;
-        let input = engine_input(e.material, &effective);
+        let input = complete_input(prepared, e.material, &effective);
         let mut verdicts = Vec::new();
         for (kind, script) in &self.scripts {
             if kind.as_deref().is_none_or(|k| k == e.material.kind) {
-                verdicts.push(script.evaluate(input.clone(), e.data, e.now_ms, limits)?);
+                verdicts.push(script.evaluate_value(input.clone(), e.data, e.now_ms, limits)?);
             }
         }
         if verdicts.is_empty() {
@@ -102,23 +117,51 @@ impl CompiledPolicy {
 /// wrapped as `{elements}`), with `chainloop_metadata` and `args` added, and comply's
 /// normalized view as `comply`.
 pub fn engine_input(material: &Material, effective: &BTreeMap<String, String>) -> Value {
-    let mut metadata = material_metadata(&material.name, &material.sha256, &material.kind);
-    for (key, value) in &material.annotations {
-        metadata["annotations"][key] = Value::String(value.clone());
-    }
     let mut object = match material.content.clone() {
         Value::Object(o) => o,
         Value::Array(a) => Map::from_iter([("elements".to_owned(), Value::Array(a))]),
         Value::Null => Map::new(),
         other => Map::from_iter([("value".to_owned(), other)]),
     };
-    object.insert("chainloop_metadata".into(), metadata);
-    object.insert("args".into(), args::to_input(effective));
     object.insert(
         "comply".into(),
         serde_json::to_value(&material.normalized).expect("the normalized view serializes"),
     );
+    if let Value::Object(extra) = engine_input_metadata(material, effective) {
+        object.extend(extra);
+    }
     Value::Object(object)
+}
+
+/// The part of the engine input that does not depend on arguments: the material and
+/// its normalized view, converted for the engine once.
+pub fn prepare_input(material: &Material) -> regorus::Value {
+    crate::script::to_rego(&engine_input(material, &BTreeMap::new()))
+}
+
+/// Adds what varies per evaluation to a prepared input: `chainloop_metadata` and
+/// `args`. Values are shared, so only the top-level object is copied.
+fn complete_input(
+    prepared: &regorus::Value,
+    material: &Material,
+    effective: &BTreeMap<String, String>,
+) -> regorus::Value {
+    let mut input = prepared.clone();
+    let full = engine_input_metadata(material, effective);
+    if let (Ok(object), Value::Object(extra)) = (input.as_object_mut(), full) {
+        for (key, value) in extra {
+            object.insert(regorus::Value::from(key), crate::script::to_rego(&value));
+        }
+    }
+    input
+}
+
+fn engine_input_metadata(material: &Material, effective: &BTreeMap<String, String>) -> Value {
+    let mut metadata = material_metadata(&material.name, &material.sha256, &material.kind);
+    for (key, value) in &material.annotations {
+        metadata["annotations"][key] = Value::String(value.clone());
+    }
+    json!({"chainloop_metadata": metadata, "args": args::to_input(effective)})
 }
 
 /// `input.chainloop_metadata` for a material file.
