@@ -87,11 +87,7 @@ pub fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
                             } else {
                                 inputs
                             },
-                            text(&r["description"])
-                                .lines()
-                                .next()
-                                .unwrap_or("-")
-                                .to_owned(),
+                            summary_line(&text(&r["description"])),
                             text(&r["revision"]),
                         ]
                     })
@@ -406,4 +402,20 @@ fn describe_group(r: &Value) -> String {
         }
     }
     out
+}
+
+/// The first sentence of a description, cut to fit a table row.
+fn summary_line(description: &str) -> String {
+    let first = description.lines().next().unwrap_or("-");
+    let sentence = first
+        .split(". ")
+        .next()
+        .unwrap_or(first)
+        .trim_end_matches('.');
+    if sentence.chars().count() > 70 {
+        let cut: String = sentence.chars().take(69).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        sentence.to_owned()
+    }
 }
