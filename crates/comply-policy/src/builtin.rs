@@ -76,10 +76,3 @@ pub fn policy_names() -> Vec<&'static str> {
         .map(|l| l.policies.keys().map(String::as_str).collect())
         .unwrap_or_default()
 }
-
-pub fn group_names() -> Vec<&'static str> {
-    library()
-        .as_ref()
-        .map(|l| l.groups.keys().map(String::as_str).collect())
-        .unwrap_or_default()
-}

@@ -186,11 +186,7 @@ fn describe_requirement(r: &Value) -> String {
                     text(&p["name"]),
                     text(&json!(p["optional"].as_bool().unwrap_or(false))),
                     text(&p["periodicity"]),
-                    text(&p["description"])
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_owned(),
+                    first_line(&p["description"]),
                 ]
             })
             .collect();
@@ -307,11 +303,7 @@ fn inputs_table(inputs: &Value, out: &mut String) {
                     ty,
                     text(&json!(i["required"].as_bool().unwrap_or(false))),
                     text(&i["default"]),
-                    text(&i["description"])
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_owned(),
+                    first_line(&i["description"]),
                 ]
             })
             .collect();
@@ -418,4 +410,9 @@ fn summary_line(description: &str) -> String {
     } else {
         sentence.to_owned()
     }
+}
+
+/// The first line of a text value, for a table cell.
+fn first_line(v: &Value) -> String {
+    text(v).lines().next().unwrap_or("").to_owned()
 }
