@@ -48,6 +48,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create or update resources from YAML files or directories (all or nothing)
     Apply(ApplyArgs),
+    /// Validate YAML files offline, as `apply` would against an org with only built-ins
+    Lint(LintFilesArgs),
     /// Requirements: list, describe, delete, duplicate, activate, deactivate
     #[command(subcommand)]
     Requirement(RequirementCommand),
@@ -60,6 +62,12 @@ pub enum Command {
     /// Policy groups: list, describe, delete
     #[command(subcommand, name = "policy-group")]
     PolicyGroup(PolicyGroupCommand),
+    /// Workflow contracts: list, describe, delete
+    #[command(subcommand)]
+    Contract(ContractCommand),
+    /// Products: their projects, versions, frameworks and applicability
+    #[command(subcommand)]
+    Product(ProductCommand),
     /// Organizations and their settings
     #[command(subcommand)]
     Org(OrgCommand),
@@ -104,6 +112,20 @@ pub struct ApplyArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct LintFilesArgs {
+    /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only the org's own resources, not the built-in ones
+    #[arg(long)]
+    pub custom: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct NameArg {
     pub name: String,
 }
@@ -119,7 +141,7 @@ pub struct DuplicateArgs {
 #[derive(Subcommand, Debug)]
 pub enum RequirementCommand {
     /// List requirements (custom and built-in)
-    List,
+    List(ListArgs),
     /// Show one requirement
     Describe(NameArg),
     /// Delete a custom requirement
@@ -135,7 +157,7 @@ pub enum RequirementCommand {
 #[derive(Subcommand, Debug)]
 pub enum FrameworkCommand {
     /// List frameworks (custom and built-in)
-    List,
+    List(ListArgs),
     /// Show one framework and its section tree
     Describe(NameArg),
     /// Delete a custom framework
@@ -218,7 +240,7 @@ pub struct AuditListArgs {
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
     /// List policies (custom and built-in)
-    List,
+    List(ListArgs),
     /// Show one policy: inputs and scripts
     Describe(NameArg),
     /// Delete a custom policy
@@ -232,11 +254,73 @@ pub enum PolicyCommand {
 #[derive(Subcommand, Debug)]
 pub enum PolicyGroupCommand {
     /// List policy groups (custom and built-in)
-    List,
+    List(ListArgs),
     /// Show one policy group
     Describe(NameArg),
     /// Delete a custom policy group
     Delete(NameArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContractCommand {
+    /// List contracts
+    List,
+    /// Show one contract (`-o schema` prints it exactly as applied)
+    Describe(NameArg),
+    /// Delete a contract
+    Delete(NameArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProductCommand {
+    /// List products
+    List,
+    /// Show one product: projects, versions, frameworks, applicability
+    Describe(NameArg),
+    /// Delete a product
+    Delete(NameArg),
+    /// Create a product (a new revision of the Product document)
+    Create(ProductCreateArgs),
+    /// Product versions
+    #[command(subcommand)]
+    Version(ProductVersionCommand),
+    /// Attach a framework to a product version
+    Attach(AttachArgs),
+    /// Detach a framework from a product version
+    Detach(AttachArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProductCreateArgs {
+    pub name: String,
+    /// A project of the product; repeatable
+    #[arg(long = "project")]
+    pub projects: Vec<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProductVersionCommand {
+    /// Add a version to a product
+    Create(ProductVersionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProductVersionArgs {
+    pub product: String,
+    pub version: String,
+    /// A framework to attach; repeatable
+    #[arg(long = "framework")]
+    pub frameworks: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    pub product: String,
+    #[arg(long)]
+    pub version: String,
+    pub framework: String,
 }
 
 #[derive(Args, Debug)]

@@ -16,6 +16,7 @@ mod group;
 pub mod material;
 mod policy;
 mod script;
+pub mod validate;
 mod verdict;
 
 pub use error::PolicyError;

@@ -1,7 +1,7 @@
 //! `comply apply`: reads files and directories and sends them as one invocation; the
 //! server validates everything and applies all of it or nothing.
 
-use crate::cli::{ApplyArgs, Output};
+use crate::cli::{ApplyArgs, LintFilesArgs, Output};
 use crate::client::Client;
 use crate::error::{CliError, Result};
 use crate::output::{emit, text};
@@ -32,20 +32,30 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
+/// `(file name, content)` of every YAML file under the given paths, in a stable order.
+pub fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
-    for path in &args.files {
+    for path in paths {
         collect(path, &mut files)?;
     }
     if files.is_empty() {
         return Err(CliError::usage("no *.yaml or *.yml files found"));
     }
-    let mut documents = Vec::new();
-    for file in &files {
-        let content = std::fs::read_to_string(file)
-            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
-        documents.push(json!({"file": file.display().to_string(), "content": content}));
-    }
+    files
+        .iter()
+        .map(|file| {
+            std::fs::read_to_string(file)
+                .map(|content| (file.display().to_string(), content))
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))
+        })
+        .collect()
+}
+
+pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
+    let documents: Vec<Value> = read_all(&args.files)?
+        .into_iter()
+        .map(|(file, content)| json!({"file": file, "content": content}))
+        .collect();
     let path = client.org_path("/apply")?;
     let answer = client.post(
         &path,
@@ -67,6 +77,60 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
                 text(&r["name"]),
                 text(&r["action"]),
                 text(&r["revision"])
+            ));
+        }
+        out
+    })
+}
+
+/// `comply lint`: the validation `apply` performs, offline, against the built-in
+/// content this binary embeds. Nothing is sent anywhere.
+pub fn lint(output: Output, args: LintFilesArgs) -> Result<()> {
+    let files = read_all(&args.files)?;
+    let builtins = comply_policy::validate::builtin_resources().map_err(|problems| {
+        CliError::failed("this binary's built-in content is invalid")
+            .with_details(problems.iter().map(ToString::to_string).collect())
+    })?;
+    let known = comply_policy::validate::builtin_known(&builtins);
+    let (parsed, mut problems) = comply_policy::validate::parse_and_compile(
+        files.iter().map(|(f, c)| (f.as_str(), c.as_str())),
+        "lint",
+    );
+    let mut results = Vec::new();
+    if problems.is_empty() {
+        match comply_core::apply::plan(parsed, &known) {
+            Ok(changes) => {
+                results = changes
+                    .iter()
+                    .map(|c| {
+                        json!({"kind": c.resource.kind(), "name": c.resource.name(),
+                               "shadows_builtin": c.shadows_builtin})
+                    })
+                    .collect();
+            }
+            Err(diagnostics) => problems = diagnostics,
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CliError::usage(format!(
+            "{} problem{} found",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        ))
+        .with_details(problems.iter().map(ToString::to_string).collect()));
+    }
+    emit(output, &Value::Array(results), |results| {
+        let mut out = String::new();
+        for r in results.as_array().into_iter().flatten() {
+            let shadow = if r["shadows_builtin"] == Value::Bool(true) {
+                " (shadows the built-in one)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{}/{} valid{shadow}\n",
+                text(&r["kind"]),
+                text(&r["name"])
             ));
         }
         out

@@ -2,6 +2,7 @@ mod apply;
 mod audit;
 mod org;
 mod policy;
+mod product;
 mod resources;
 mod serve;
 
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Apply(args) => apply::run(&mut Client::from_global(&global)?, global.output, args),
+        Command::Lint(args) => apply::lint(global.output, args),
         Command::Requirement(cmd) => {
             resources::requirement(&mut Client::from_global(&global)?, global.output, cmd)
         }
@@ -23,6 +25,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy(cmd) => policy::run(&global, cmd),
         Command::PolicyGroup(cmd) => {
             resources::policy_group(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Contract(cmd) => {
+            product::contract(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Product(cmd) => {
+            product::product(&mut Client::from_global(&global)?, global.output, cmd)
         }
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),

@@ -1,7 +1,7 @@
 //! `comply policy …`: server-side list/describe/delete, and offline `eval` and `lint`
 //! (Chainloop's `policy develop eval`: exit 0 whenever the evaluation ran).
 
-use super::resources::{Kind, delete, describe, list};
+use super::resources::{Kind, delete, describe, list_filtered};
 use crate::cli::{EvalArgs, Global, LintArgs, PolicyCommand};
 use crate::client::Client;
 use crate::error::{CliError, Result};
@@ -12,10 +12,11 @@ use std::path::Path;
 
 pub fn run(global: &Global, cmd: PolicyCommand) -> Result<()> {
     match cmd {
-        PolicyCommand::List => list(
+        PolicyCommand::List(a) => list_filtered(
             &mut Client::from_global(global)?,
             global.output,
             Kind::Policy,
+            a.custom,
         ),
         PolicyCommand::Describe(a) => describe(
             &mut Client::from_global(global)?,

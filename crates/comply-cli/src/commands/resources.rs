@@ -11,7 +11,7 @@ pub use comply_core::resource::Kind;
 pub fn requirement(client: &mut Client, output: Output, cmd: RequirementCommand) -> Result<()> {
     let kind = Kind::Requirement;
     match cmd {
-        RequirementCommand::List => list(client, output, kind),
+        RequirementCommand::List(a) => list_filtered(client, output, kind, a.custom),
         RequirementCommand::Describe(a) => describe(client, output, kind, &a.name),
         RequirementCommand::Delete(a) => delete(client, output, kind, &a.name),
         RequirementCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
@@ -23,7 +23,7 @@ pub fn requirement(client: &mut Client, output: Output, cmd: RequirementCommand)
 pub fn framework(client: &mut Client, output: Output, cmd: FrameworkCommand) -> Result<()> {
     let kind = Kind::Framework;
     match cmd {
-        FrameworkCommand::List => list(client, output, kind),
+        FrameworkCommand::List(a) => list_filtered(client, output, kind, a.custom),
         FrameworkCommand::Describe(a) => describe(client, output, kind, &a.name),
         FrameworkCommand::Delete(a) => delete(client, output, kind, &a.name),
         FrameworkCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
@@ -33,7 +33,7 @@ pub fn framework(client: &mut Client, output: Output, cmd: FrameworkCommand) -> 
 pub fn policy_group(client: &mut Client, output: Output, cmd: PolicyGroupCommand) -> Result<()> {
     let kind = Kind::PolicyGroup;
     match cmd {
-        PolicyGroupCommand::List => list(client, output, kind),
+        PolicyGroupCommand::List(a) => list_filtered(client, output, kind, a.custom),
         PolicyGroupCommand::Describe(a) => describe(client, output, kind, &a.name),
         PolicyGroupCommand::Delete(a) => delete(client, output, kind, &a.name),
     }
@@ -48,8 +48,16 @@ fn origin(r: &Value) -> String {
 }
 
 pub fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
+    list_filtered(client, output, kind, false)
+}
+
+/// `custom`: leave out the built-in resources.
+pub fn list_filtered(client: &mut Client, output: Output, kind: Kind, custom: bool) -> Result<()> {
     let path = client.org_path(&format!("/{}", kind.plural()))?;
-    let items = client.get(&path)?;
+    let mut items = client.get(&path)?;
+    if custom && let Some(list) = items.as_array_mut() {
+        list.retain(|r| r["builtin"] != Value::Bool(true));
+    }
     emit(output, &items, |items| {
         let rows = items.as_array().cloned().unwrap_or_default();
         match kind {
@@ -93,6 +101,42 @@ pub fn list(client: &mut Client, output: Output, kind: Kind) -> Result<()> {
                     })
                     .collect(),
             ),
+            Kind::Contract => table(
+                &["name", "materials", "policies", "groups", "revision"],
+                rows.iter()
+                    .map(|r| {
+                        vec![
+                            text(&r["name"]),
+                            text(&r["materials"]),
+                            text(&r["policies"]),
+                            text(&r["policy_groups"]),
+                            text(&r["revision"]),
+                        ]
+                    })
+                    .collect(),
+            ),
+            Kind::Product => table(
+                &["name", "projects", "versions", "revision"],
+                rows.iter()
+                    .map(|r| {
+                        let join = |v: &Value| {
+                            let items: Vec<String> =
+                                v.as_array().into_iter().flatten().map(text).collect();
+                            if items.is_empty() {
+                                "-".to_owned()
+                            } else {
+                                items.join(", ")
+                            }
+                        };
+                        vec![
+                            text(&r["name"]),
+                            join(&r["projects"]),
+                            join(&r["versions"]),
+                            text(&r["revision"]),
+                        ]
+                    })
+                    .collect(),
+            ),
             Kind::Framework => table(
                 &["name", "origin", "preview", "requirements", "revision"],
                 rows.iter()
@@ -123,6 +167,8 @@ pub fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> 
         Kind::Framework => describe_framework(r),
         Kind::Policy => describe_policy(r),
         Kind::PolicyGroup => describe_group(r),
+        Kind::Contract => super::product::describe_contract(r),
+        Kind::Product => super::product::describe_product(r),
     })
 }
 

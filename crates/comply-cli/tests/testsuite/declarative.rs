@@ -31,7 +31,10 @@ fn dry_run_changes_nothing() {
     let env = setup();
     let out = env.ok(&["apply", "-f", "manifests", "--dry-run"]);
     assert!(out.contains("created (revision 1) (dry run)"), "{out}");
-    assert_eq!(env.json(&["requirement", "list"]), serde_json::json!([]));
+    assert_eq!(
+        env.json(&["requirement", "list", "--custom"]),
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -44,7 +47,7 @@ fn invalid_documents_exit_2_with_locations() {
     assert_eq!(run.stdout, "");
     insta::assert_snapshot!("invalid_documents", run.stderr);
     assert_eq!(
-        env.json(&["requirement", "list"]),
+        env.json(&["requirement", "list", "--custom"]),
         serde_json::json!([]),
         "nothing applied"
     );
@@ -68,8 +71,11 @@ fn invalid_documents_exit_2_with_locations() {
 fn list_and_describe() {
     let env = setup();
     env.ok(&["apply", "-f", "manifests"]);
-    insta::assert_snapshot!("requirement_list", env.ok(&["requirement", "list"]));
-    insta::assert_snapshot!("framework_list", env.ok(&["framework", "list"]));
+    insta::assert_snapshot!(
+        "requirement_list",
+        env.ok(&["requirement", "list", "--custom"])
+    );
+    insta::assert_snapshot!("framework_list", env.ok(&["framework", "list", "--custom"]));
     insta::assert_snapshot!(
         "requirement_describe",
         env.ok(&["requirement", "describe", "no-vulnerabilities-high"])
@@ -79,13 +85,16 @@ fn list_and_describe() {
         env.ok(&["framework", "describe", "my-best-practices"])
     );
 
-    let list = env.json(&["requirement", "list"]);
+    let list = env.json(&["requirement", "list", "--custom"]);
     let first = &list[0];
     assert_eq!(first["name"], "architecture-review");
     assert_eq!(first["builtin"], false);
     assert_eq!(first["active"], true);
     assert_eq!(first["scope"], "PRODUCT");
-    assert_eq!(env.json(&["framework", "list"])[0]["preview"], false);
+    assert_eq!(
+        env.json(&["framework", "list", "--custom"])[0]["preview"],
+        false
+    );
     let yaml = env.ok(&[
         "requirement",
         "describe",
@@ -108,7 +117,7 @@ fn schema_output_applies_unchanged() {
         let file = env.write(&format!("{name}.exported.yaml"), &schema);
         let out = env.ok(&["apply", "-f", file.to_str().unwrap()]);
         assert!(
-            out.ends_with("unchanged (revision 1)\n"),
+            out.contains(" unchanged (revision 1"),
             "{kind} {name}: {out}\n{schema}"
         );
     }
@@ -118,7 +127,7 @@ fn schema_output_applies_unchanged() {
 fn delete_duplicate_and_lifecycle() {
     let env = setup();
     env.ok(&["apply", "-f", "manifests"]);
-    let run = env.run(&["requirement", "delete", "container-signed"]);
+    let run = env.run(&["requirement", "delete", "images-signed"]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!("delete_refused", run.stderr);
     let run = env.run(&["requirement", "describe", "nope"]);
@@ -138,7 +147,7 @@ fn delete_duplicate_and_lifecycle() {
         "Framework/my-copy created from my-best-practices (revision 1)\n"
     );
     env.ok(&["framework", "delete", "my-best-practices"]);
-    let run = env.run(&["requirement", "delete", "container-signed"]);
+    let run = env.run(&["requirement", "delete", "images-signed"]);
     assert!(
         run.stderr.contains("Framework/my-copy"),
         "the copy lists it too: {}",
@@ -146,8 +155,8 @@ fn delete_duplicate_and_lifecycle() {
     );
     env.ok(&["framework", "delete", "my-copy"]);
     assert_eq!(
-        env.ok(&["requirement", "delete", "container-signed"]),
-        "Requirement/container-signed deleted\n"
+        env.ok(&["requirement", "delete", "images-signed"]),
+        "Requirement/images-signed deleted\n"
     );
 
     assert_eq!(
@@ -158,7 +167,10 @@ fn delete_duplicate_and_lifecycle() {
         env.ok(&["requirement", "deactivate", "architecture-review"]),
         "Requirement/architecture-review was already inactive\n"
     );
-    assert_eq!(env.json(&["requirement", "list"])[0]["active"], false);
+    assert_eq!(
+        env.json(&["requirement", "list", "--custom"])[0]["active"],
+        false
+    );
     env.ok(&["requirement", "activate", "architecture-review"]);
 
     let events = env.json(&[

@@ -151,7 +151,7 @@ spec:
 apiVersion: chainloop.dev/v1
 kind: Requirement
 metadata:
-  name: container-signed
+  name: images-signed
 spec:
   policies:
     - ref: container-signed
@@ -169,7 +169,7 @@ spec:
   sections:
     - name: Artifacts
       requirements:
-        - ref: container-signed
+        - ref: images-signed
       sections:
         - name: Scanning
           requirements:

@@ -1,11 +1,12 @@
 //! Decoding manifests: YAML text to validated, normalized resources.
 
-use super::policy_decode;
 use super::{
     API_VERSION, Framework, FrameworkSpec, Kind, ManualProof, Metadata, Policy, PolicyAttachment,
     PolicyGroup, PolicyGroupSpec, PolicySpec, Requirement, RequirementRef, RequirementSpec,
     Resource, Scope, Section,
 };
+use super::{Contract, ContractSpec, Product, ProductSpec};
+use super::{contract_decode, policy_decode};
 use crate::diagnostic::Diagnostic;
 use crate::name;
 use crate::periodicity::Periodicity;
@@ -111,9 +112,12 @@ pub fn parse_file(file: &str, text: &str, org: &str) -> (Vec<ParsedDocument>, Ve
     };
     let mut documents = Vec::new();
     let mut decoder = Decoder::new(file);
-    for node in &nodes {
+    let raws = split_raw(text);
+    let raws = (raws.len() == nodes.len()).then_some(raws);
+    for (i, node) in nodes.iter().enumerate() {
         let before = decoder.diagnostics.len();
-        let parsed = decode_document(&mut decoder, node, org);
+        let raw = raws.as_ref().map(|r| r[i]);
+        let parsed = decode_document(&mut decoder, node, org, raw);
         if decoder.diagnostics.len() == before {
             documents.extend(parsed);
         }
@@ -121,7 +125,12 @@ pub fn parse_file(file: &str, text: &str, org: &str) -> (Vec<ParsedDocument>, Ve
     (documents, decoder.diagnostics)
 }
 
-fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<ParsedDocument> {
+fn decode_document(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    org: &str,
+    raw: Option<&str>,
+) -> Option<ParsedDocument> {
     let root = d.object(node, "", ROOT_FIELDS)?;
     let api_version = d.required(&root, "", "apiVersion");
     let kind_node = d.required(&root, "", "kind");
@@ -167,6 +176,12 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
         (Some(Kind::PolicyGroup), Some(n)) => {
             policy_decode::group_spec(d, n, &mut refs).map(Spec::PolicyGroup)
         }
+        (Some(Kind::Contract), Some(n)) => {
+            contract_decode::contract_spec(d, n, &mut refs).map(Spec::Contract)
+        }
+        (Some(Kind::Product), Some(n)) => {
+            contract_decode::product_spec(d, n, &mut refs).map(Spec::Product)
+        }
         _ => None,
     };
     let (metadata, pos) = metadata?;
@@ -175,6 +190,12 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
         Spec::Framework(spec) => Resource::Framework(Framework { metadata, spec }),
         Spec::Policy(spec) => Resource::Policy(Policy { metadata, spec }),
         Spec::PolicyGroup(spec) => Resource::PolicyGroup(PolicyGroup { metadata, spec }),
+        Spec::Contract(spec) => Resource::Contract(Contract {
+            metadata,
+            spec,
+            raw: raw.unwrap_or_default().to_owned(),
+        }),
+        Spec::Product(spec) => Resource::Product(Product { metadata, spec }),
     };
     Some(ParsedDocument {
         file: d.file.to_owned(),
@@ -185,11 +206,41 @@ fn decode_document(d: &mut Decoder<'_>, node: &Node, org: &str) -> Option<Parsed
     })
 }
 
+/// The text of each non-empty document of a stream, split on `---` lines as
+/// Chainloop's CLI splits them (so a contract keeps the bytes its author wrote).
+/// Callers fall back when the count disagrees with the parser's.
+fn split_raw(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    fn push<'t>(segment: &'t str, out: &mut Vec<&'t str>) {
+        let has_content = segment.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && t != "..."
+        });
+        if has_content {
+            out.push(segment);
+        }
+    }
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            push(&text[start..offset], &mut out);
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    push(&text[start..], &mut out);
+    out
+}
+
 enum Spec {
     Requirement(RequirementSpec),
     Framework(FrameworkSpec),
     Policy(PolicySpec),
     PolicyGroup(PolicyGroupSpec),
+    Contract(ContractSpec),
+    Product(ProductSpec),
 }
 
 fn decode_metadata(

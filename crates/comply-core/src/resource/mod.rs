@@ -1,12 +1,18 @@
 //! The declarative resource kinds and their decoding from YAML.
 
+mod contract;
+mod contract_decode;
 mod document;
 mod framework;
 mod metadata;
 mod policy;
 mod policy_decode;
+mod product;
 mod requirement;
 
+pub use contract::{
+    Contract, ContractMaterial, ContractPolicies, ContractSpec, GroupAttachment, NameValue,
+};
 pub use document::{LocatedArg, LocatedRef, LocatedScript, ParsedDocument, parse_file};
 pub use framework::{Framework, FrameworkSpec, RequirementRef, Section};
 pub use metadata::Metadata;
@@ -14,6 +20,7 @@ pub use policy::{
     Attachment, AutoMatch, GroupMaterial, GroupPolicies, InputType, IntKind, Policy, PolicyGroup,
     PolicyGroupSpec, PolicyInput, PolicyScript, PolicySpec, Selector,
 };
+pub use product::{Applicability, Product, ProductSpec, ProductVersion};
 pub use requirement::{ManualProof, PolicyAttachment, Requirement, RequirementSpec, Scope};
 
 use serde::{Deserialize, Serialize};
@@ -28,15 +35,19 @@ pub enum Kind {
     PolicyGroup,
     Requirement,
     Framework,
+    Contract,
+    Product,
 }
 
 impl Kind {
     /// In dependency order: a kind may reference only kinds before it.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Policy,
         Kind::PolicyGroup,
         Kind::Requirement,
         Kind::Framework,
+        Kind::Contract,
+        Kind::Product,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +56,8 @@ impl Kind {
             Kind::PolicyGroup => "PolicyGroup",
             Kind::Requirement => "Requirement",
             Kind::Framework => "Framework",
+            Kind::Contract => "Contract",
+            Kind::Product => "Product",
         }
     }
 
@@ -66,6 +79,8 @@ impl Kind {
             Kind::PolicyGroup => "policy-groups",
             Kind::Requirement => "requirements",
             Kind::Framework => "frameworks",
+            Kind::Contract => "contracts",
+            Kind::Product => "products",
         }
     }
 
@@ -87,6 +102,8 @@ pub enum Resource {
     PolicyGroup(PolicyGroup),
     Requirement(Requirement),
     Framework(Framework),
+    Contract(Contract),
+    Product(Product),
 }
 
 impl Resource {
@@ -96,6 +113,8 @@ impl Resource {
             Resource::PolicyGroup(_) => Kind::PolicyGroup,
             Resource::Requirement(_) => Kind::Requirement,
             Resource::Framework(_) => Kind::Framework,
+            Resource::Contract(_) => Kind::Contract,
+            Resource::Product(_) => Kind::Product,
         }
     }
 
@@ -105,6 +124,8 @@ impl Resource {
             Resource::PolicyGroup(g) => &g.metadata,
             Resource::Requirement(r) => &r.metadata,
             Resource::Framework(f) => &f.metadata,
+            Resource::Contract(c) => &c.metadata,
+            Resource::Product(p) => &p.metadata,
         }
     }
 
@@ -114,6 +135,8 @@ impl Resource {
             Resource::PolicyGroup(g) => &mut g.metadata,
             Resource::Requirement(r) => &mut r.metadata,
             Resource::Framework(f) => &mut f.metadata,
+            Resource::Contract(c) => &mut c.metadata,
+            Resource::Product(p) => &mut p.metadata,
         }
     }
 
@@ -129,14 +152,21 @@ impl Resource {
             Resource::PolicyGroup(g) => serde_json::to_value(&g.spec),
             Resource::Requirement(r) => serde_json::to_value(&r.spec),
             Resource::Framework(f) => serde_json::to_value(&f.spec),
+            Resource::Contract(c) => serde_json::to_value(&c.spec),
+            Resource::Product(p) => serde_json::to_value(&p.spec),
         }
         .expect("specs serialize");
-        serde_json::json!({
+        let mut doc = serde_json::json!({
             "apiVersion": API_VERSION,
             "kind": self.kind().as_str(),
             "metadata": self.metadata(),
             "spec": spec,
-        })
+        });
+        // A contract's exact text travels with it (and so changes its digest).
+        if let Resource::Contract(c) = self {
+            doc["raw"] = serde_json::Value::String(c.raw.clone());
+        }
+        doc
     }
 
     /// Reads back a document produced by [`Resource::to_document`] (stored data).
@@ -166,6 +196,15 @@ impl Resource {
             Kind::Framework => Resource::Framework(Framework {
                 metadata,
                 spec: serde_json::from_value(spec).map_err(|e| format!("stored spec: {e}"))?,
+            }),
+            Kind::Contract => Resource::Contract(Contract {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(spec_error)?,
+                raw: value["raw"].as_str().unwrap_or_default().to_owned(),
+            }),
+            Kind::Product => Resource::Product(Product {
+                metadata,
+                spec: serde_json::from_value(spec).map_err(spec_error)?,
             }),
         })
     }
@@ -201,11 +240,46 @@ impl Resource {
                 .all_refs()
                 .map(|r| (Kind::Requirement, r.reference.clone()))
                 .collect(),
+            Resource::Contract(c) => {
+                let mut refs =
+                    policy_names(c.attachments().map(|a| a.reference.as_str()).collect());
+                refs.extend(
+                    c.spec
+                        .policy_groups
+                        .iter()
+                        .filter_map(|g| crate::reference::PolicyRef::parse(&g.reference).ok())
+                        .map(|r| (Kind::PolicyGroup, r.name)),
+                );
+                refs
+            }
+            Resource::Product(p) => {
+                let mut refs: Vec<(Kind, String)> = p
+                    .spec
+                    .versions
+                    .iter()
+                    .flat_map(|v| v.frameworks.iter())
+                    .map(|f| (Kind::Framework, f.clone()))
+                    .collect();
+                refs.extend(
+                    p.spec
+                        .applicability
+                        .iter()
+                        .map(|a| (Kind::Requirement, a.requirement.clone())),
+                );
+                refs.sort();
+                refs.dedup();
+                refs
+            }
         }
     }
 
     /// The document as YAML, as `describe -o schema` prints it.
     pub fn to_yaml(&self) -> String {
+        if let Resource::Contract(c) = self
+            && !c.raw.is_empty()
+        {
+            return c.raw.clone();
+        }
         serde_saphyr::to_string(&self.to_document()).expect("documents serialize to YAML")
     }
 }

@@ -56,11 +56,16 @@ const SELECTOR_FIELDS: &[&str] = &["name", "match_mode", "matchMode"];
 const MATCH_MODES: &[&str] = &["EXACT", "PREFIX", "UNSPECIFIED"];
 const PHASES: &[&str] = &["INIT", "PUSH"];
 
-fn either<'n>(o: &Object<'n>, a: &str, b: &str) -> Option<&'n Node> {
+pub(super) fn either<'n>(o: &Object<'n>, a: &str, b: &str) -> Option<&'n Node> {
     o.get(a).or_else(|| o.get(b))
 }
 
-fn one_of(d: &mut Decoder<'_>, node: &Node, path: &str, allowed: &[&str]) -> Option<String> {
+pub(super) fn one_of(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    path: &str,
+    allowed: &[&str],
+) -> Option<String> {
     let text = d.text(node, path)?.trim().to_owned();
     if allowed.contains(&text.as_str()) {
         return Some(text);
@@ -73,7 +78,7 @@ fn one_of(d: &mut Decoder<'_>, node: &Node, path: &str, allowed: &[&str]) -> Opt
     None
 }
 
-fn material_type(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<String> {
+pub(super) fn material_type(d: &mut Decoder<'_>, node: &Node, path: &str) -> Option<String> {
     let text = d.text(node, path)?.trim().to_owned();
     if is_material_type(&text) {
         return Some(text);
@@ -337,7 +342,7 @@ pub(super) fn group_spec(
     Some(PolicyGroupSpec { inputs, policies })
 }
 
-fn attachments(
+pub(super) fn attachments(
     d: &mut Decoder<'_>,
     node: &Node,
     path: &str,

@@ -1078,12 +1078,45 @@ fn scorecard_check_hand_made() {
         assert_fails(&v, 1),
         ["the aggregate Scorecard score is inconclusive (-1)"]
     );
+    // Listed checks alone decide unless an aggregate minimum is asked for too.
+    let no_aggregate = scorecard(None, &[("License", 10)]);
+    assert_passes(&eval(
+        "scorecard-check",
+        None,
+        &no_aggregate,
+        &[("checks", "License")],
+    ));
     let v = eval(
         "scorecard-check",
         None,
-        &scorecard(None, &[("License", 10)]),
-        &[("checks", "License")],
+        &no_aggregate,
+        &[("checks", "License"), ("min_aggregate_score", "5")],
     );
+    assert_eq!(
+        assert_fails(&v, 1),
+        ["the Scorecard result has no aggregate score; cannot show it reaches 5"]
+    );
+    let v = eval(
+        "scorecard-check",
+        None,
+        &doc,
+        &[("checks", "Code-Review"), ("min_aggregate_score", "8")],
+    );
+    assert_eq!(
+        assert_fails(&v, 1),
+        ["aggregate Scorecard score 7.5 is below the minimum 8"]
+    );
+    let v = eval(
+        "scorecard-check",
+        None,
+        &doc,
+        &[("min_aggregate_score", "x")],
+    );
+    assert_eq!(
+        assert_fails(&v, 1),
+        ["invalid min_aggregate_score 'x'; expected a number from 0 to 10"]
+    );
+    let v = eval("scorecard-check", None, &scorecard(None, &[]), &[]);
     assert_eq!(
         assert_fails(&v, 1),
         ["the Scorecard result has no aggregate score; cannot show it reaches 7"]

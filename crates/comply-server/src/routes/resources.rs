@@ -6,8 +6,8 @@ use crate::state::{AppState, fmt_time, now_ms};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use comply_core::resource::{Kind, Resource, parse_file};
-use comply_core::{Diagnostic, apply};
+use comply_core::apply;
+use comply_core::resource::{Kind, Resource};
 use comply_store::StoredResource;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,41 +38,16 @@ pub async fn apply(
     if request.documents.is_empty() {
         return Err(ApiError::BadRequest("no documents to apply".into()));
     }
-    let mut parsed = Vec::new();
-    let mut diagnostics = Vec::new();
-    for doc in &request.documents {
-        let (docs, diags) = parse_file(&doc.file, &doc.content, &ctx.org.name);
-        parsed.extend(docs);
-        diagnostics.extend(diags);
-    }
-    // Rego is compiled here, where the engine is: a policy that cannot run is refused
-    // at apply time, with the position of its script.
-    for doc in &parsed {
-        for script in &doc.scripts {
-            if let Err(err) = comply_policy::Script::compile(doc.resource.name(), &script.source) {
-                // A block scalar's position is its first content line; map the Rego
-                // position into the file.
-                let (line, column, message) = match &err {
-                    comply_policy::PolicyError::Compile {
-                        message,
-                        line: Some(l),
-                        column: Some(c),
-                        ..
-                    } => (
-                        script.pos.line + u64::from(*l) - 1,
-                        script.pos.column + u64::from(*c) - 1,
-                        message.clone(),
-                    ),
-                    other => (script.pos.line, script.pos.column, other.to_string()),
-                };
-                diagnostics.push(Diagnostic::new(
-                    &doc.file,
-                    line,
-                    column,
-                    format!("{}: Rego does not compile: {message}", script.path),
-                ));
-            }
-        }
+    let (parsed, diagnostics) = comply_policy::validate::parse_and_compile(
+        request
+            .documents
+            .iter()
+            .map(|d| (d.file.as_str(), d.content.as_str())),
+        &ctx.org.name,
+    );
+    let mut diagnostics = diagnostics;
+    if !ctx.org.settings.in_preview_frameworks {
+        diagnostics.extend(preview_attachments(&state, &ctx, &parsed).await?);
     }
     if !diagnostics.is_empty() {
         return Err(ApiError::Invalid(diagnostics));
@@ -109,6 +84,46 @@ pub async fn apply(
     Ok(Json(
         json!({"dry_run": request.dry_run, "results": results}),
     ))
+}
+
+/// Products may attach a preview framework only when the org has enabled previews.
+/// A framework defined in the same invocation is the org's own, never a preview.
+async fn preview_attachments(
+    state: &AppState,
+    ctx: &OrgCtx,
+    parsed: &[comply_core::resource::ParsedDocument],
+) -> Result<Vec<comply_core::Diagnostic>, ApiError> {
+    let mut out = Vec::new();
+    for doc in parsed {
+        if doc.resource.kind() != Kind::Product {
+            continue;
+        }
+        for r in doc.refs.iter().filter(|r| r.kind == Kind::Framework) {
+            let defined_here = parsed
+                .iter()
+                .any(|d| d.resource.kind() == Kind::Framework && d.resource.name() == r.name);
+            if defined_here {
+                continue;
+            }
+            if let Some(stored) = state
+                .store
+                .get_resource(ctx.org.id, Kind::Framework, &r.name)
+                .await?
+                && is_preview(&stored)
+            {
+                out.push(comply_core::Diagnostic::new(
+                    &doc.file,
+                    r.pos.line,
+                    r.pos.column,
+                    format!(
+                        "framework '{}' is in preview; an owner must enable in-preview frameworks (comply org settings --in-preview-frameworks on) before a product can attach it",
+                        r.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn is_preview(r: &StoredResource) -> bool {
@@ -151,6 +166,17 @@ fn summary(r: &StoredResource) -> Result<Value, ApiError> {
         Resource::PolicyGroup(g) => {
             view["policies"] = json!(g.attachments().count());
             view["inputs"] = json!(g.spec.inputs.iter().map(|i| &i.name).collect::<Vec<_>>());
+            view["description"] = json!(metadata.description);
+        }
+        Resource::Contract(c) => {
+            view["materials"] = json!(c.spec.materials.len());
+            view["policies"] = json!(c.attachments().count());
+            view["policy_groups"] = json!(c.spec.policy_groups.len());
+            view["description"] = json!(metadata.description);
+        }
+        Resource::Product(p) => {
+            view["projects"] = json!(p.spec.projects);
+            view["versions"] = json!(p.spec.versions.iter().map(|v| &v.name).collect::<Vec<_>>());
             view["description"] = json!(metadata.description);
         }
     }

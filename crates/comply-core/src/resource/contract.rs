@@ -1,0 +1,99 @@
+//! Chainloop workflow contracts (chainloop-formats §3): the v2 `kind: Contract` form.
+//!
+//! Chainloop keeps a contract's exact bytes and makes a new revision whenever they
+//! change; comply does the same (the raw text is part of the stored document and of
+//! its digest), while the decoded spec is what coverage and `comply attest` read.
+
+use super::Metadata;
+use super::policy::Attachment;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    pub metadata: Metadata,
+    pub spec: ContractSpec,
+    /// The document exactly as it was written.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContractSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<ContractMaterial>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_allow_list: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<NameValue>,
+    #[serde(default, skip_serializing_if = "ContractPolicies::is_empty")]
+    pub policies: ContractPolicies,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_groups: Vec<GroupAttachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractMaterial {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub material_type: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub output: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<NameValue>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_upload: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameValue {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContractPolicies {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<Attachment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation: Vec<Attachment>,
+}
+
+impl ContractPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.materials.is_empty() && self.attestation.is_empty()
+    }
+}
+
+/// A policy group attached to a contract: group inputs in `with`, member policies to
+/// leave out in `skip`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupAttachment {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub with: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<bool>,
+}
+
+impl Contract {
+    /// Every direct policy attachment, material ones first.
+    pub fn attachments(&self) -> impl Iterator<Item = &Attachment> {
+        self.spec
+            .policies
+            .materials
+            .iter()
+            .chain(self.spec.policies.attestation.iter())
+    }
+}
