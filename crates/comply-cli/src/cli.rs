@@ -68,6 +68,21 @@ pub enum Command {
     /// Products: their projects, versions, frameworks and applicability
     #[command(subcommand)]
     Product(ProductCommand),
+    /// Trusted keys and CA certificates that attestations must be signed with
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Signed attestations: push, list, describe
+    #[command(subcommand)]
+    Attestation(AttestationCommand),
+    /// Projects (created by the first attestation that names them)
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Workflows of projects and the contracts they use
+    #[command(subcommand)]
+    Workflow(WorkflowCommand),
+    /// Craft an attestation locally: init, add materials, push (evaluates policies, signs)
+    #[command(subcommand)]
+    Attest(AttestCommand),
     /// Organizations and their settings
     #[command(subcommand)]
     Org(OrgCommand),
@@ -350,4 +365,176 @@ pub struct LintArgs {
     /// A policy file (YAML, kind Policy)
     #[arg(long)]
     pub policy: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Trust a public key (Ed25519 or ECDSA P-256, PEM) or a CA certificate
+    Add(KeyAddArgs),
+    /// List trusted keys
+    List,
+    /// Stop trusting a key
+    Remove(NameArg),
+    /// Write a new key pair: PREFIX.key (private, PKCS#8 PEM) and PREFIX.pub
+    Generate(KeyGenerateArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("material").required(true).args(["public_key", "ca_cert"])))]
+pub struct KeyAddArgs {
+    pub name: String,
+    /// A PEM public key file (cosign.pub works)
+    #[arg(long)]
+    pub public_key: Option<PathBuf>,
+    /// A PEM CA certificate: every leaf it issued is trusted, checked at signing time
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlgorithmArg {
+    Ed25519,
+    P256,
+}
+
+#[derive(Args, Debug)]
+pub struct KeyGenerateArgs {
+    /// Path prefix of the two files
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = KeyAlgorithmArg::Ed25519)]
+    pub algorithm: KeyAlgorithmArg,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttestationCommand {
+    /// Push a DSSE envelope or Sigstore bundle
+    Push(AttestationPushArgs),
+    /// List stored attestations, newest first
+    List(AttestationListArgs),
+    /// Show one attestation and its policy evaluations
+    Describe(DigestArg),
+}
+
+#[derive(Args, Debug)]
+pub struct AttestationPushArgs {
+    pub file: PathBuf,
+    /// The policy-evaluation bundle the attestation references (policyEvaluationsRef)
+    #[arg(long)]
+    pub policy_evaluations: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestationListArgs {
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DigestArg {
+    pub digest: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// List projects and their versions
+    List,
+    /// Show a project: versions (latest, released), workflows
+    Describe(NameArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkflowCommand {
+    /// Create a workflow, or set the contract of an existing one
+    Create(WorkflowCreateArgs),
+    /// List workflows
+    List(WorkflowListArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WorkflowCreateArgs {
+    #[arg(long)]
+    pub project: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub contract: String,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkflowListArgs {
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttestCommand {
+    /// Start an attestation for a contract (an applied name or a file)
+    Init(AttestInitArgs),
+    /// Add a material: a file, or an image reference for CONTAINER_IMAGE
+    Add(AttestAddArgs),
+    /// Evaluate the contract's policies, sign, and push; exit 1 on a gated violation
+    Push(AttestPushArgs),
+    /// Show the attestation being crafted
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestInitArgs {
+    /// Contract name (fetched from the server) or a contract YAML file
+    #[arg(long)]
+    pub contract: String,
+    #[arg(long)]
+    pub project: String,
+    #[arg(long)]
+    pub version: String,
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Mark the project version as released (default: prerelease)
+    #[arg(long)]
+    pub release: bool,
+    /// Where the crafting state lives
+    #[arg(
+        long,
+        env = "COMPLY_ATTEST_STATE",
+        default_value = ".comply-attestation.json"
+    )]
+    pub state: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestAddArgs {
+    /// Material name in the contract
+    #[arg(long)]
+    pub name: String,
+    /// A file path, or for CONTAINER_IMAGE an image reference with digest
+    #[arg(long)]
+    pub value: String,
+    /// Material type (default: the contract's, else detected)
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(
+        long,
+        env = "COMPLY_ATTEST_STATE",
+        default_value = ".comply-attestation.json"
+    )]
+    pub state: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestPushArgs {
+    /// Private key (PKCS#8 PEM, Ed25519 or P-256) to sign with
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Write the signed envelope here too
+    #[arg(long)]
+    pub output_envelope: Option<PathBuf>,
+    #[arg(
+        long,
+        env = "COMPLY_ATTEST_STATE",
+        default_value = ".comply-attestation.json"
+    )]
+    pub state: PathBuf,
 }

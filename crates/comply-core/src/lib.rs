@@ -16,6 +16,7 @@ pub mod reference;
 pub mod resource;
 pub mod role;
 pub mod settings;
+pub mod status;
 pub mod suggest;
 pub mod yaml;
 

@@ -11,6 +11,8 @@
 
 mod audit;
 mod error;
+mod evidence;
+mod keys;
 mod migrate;
 mod orgs;
 mod resources;
@@ -19,6 +21,11 @@ mod tokens;
 
 pub use audit::AuditQuery;
 pub use error::StoreError;
+pub use evidence::{
+    AttestationRow, EvaluationRow, IngestOutcome, NewAttestation, NewEvaluation, ProjectRow,
+    ProjectVersionRow, WorkflowRow,
+};
+pub use keys::KeyRow;
 pub use orgs::OrgRow;
 pub use resources::{ApplyOutcome, StoredResource};
 pub use tokens::{NewToken, TokenRow};

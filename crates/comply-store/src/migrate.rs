@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "initial schema",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "initial schema",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "evidence and manual decisions",
+        sqlite: include_str!("../migrations/sqlite/0002_evidence.sql"),
+        postgres: include_str!("../migrations/postgres/0002_evidence.sql"),
+    },
+];
 
 /// Arbitrary, fixed: identifies comply's migration lock among other advisory locks.
 const PG_LOCK_KEY: i64 = 0x636f_6d70_6c79;

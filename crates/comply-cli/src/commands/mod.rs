@@ -1,5 +1,7 @@
 mod apply;
+mod attest;
 mod audit;
+mod evidence;
 mod org;
 mod policy;
 mod product;
@@ -32,6 +34,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Product(cmd) => {
             product::product(&mut Client::from_global(&global)?, global.output, cmd)
         }
+        Command::Key(cmd) => {
+            if matches!(cmd, crate::cli::KeyCommand::Generate(_)) {
+                evidence::key(None, global.output, cmd)
+            } else {
+                evidence::key(Some(&mut Client::from_global(&global)?), global.output, cmd)
+            }
+        }
+        Command::Attestation(cmd) => {
+            evidence::attestation(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Project(cmd) => {
+            evidence::project(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Workflow(cmd) => {
+            evidence::workflow(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Attest(cmd) => attest::run(&global, cmd),
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),

@@ -2,6 +2,7 @@
 
 mod builtins;
 mod declarative;
+mod evidence;
 mod policy;
 mod serve;
 mod support;

@@ -3,3 +3,4 @@
 mod manifests;
 mod plan;
 mod policies;
+mod status;

@@ -1,6 +1,7 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 mod audit;
+mod evidence;
 mod resources;
 mod system;
 mod tokens;
@@ -126,6 +127,88 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Viewer),
             "Re-hash the audit chain and report the first break.",
             audit::verify,
+        );
+    api = api
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/keys",
+            Org(Role::Viewer),
+            "Trusted keys and CA certificates.",
+            evidence::list_keys,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/keys",
+            Org(Role::Owner),
+            "Trust a public key (Ed25519, ECDSA P-256; PEM) or a CA certificate.",
+            Some(r#"{"name":"ci","pem":"-----BEGIN PUBLIC KEY-----..."}"#),
+            evidence::add_key,
+        )
+        .route(
+            Delete,
+            "/api/v1/orgs/{org}/keys/{name}",
+            Org(Role::Owner),
+            "Stop trusting a key.",
+            evidence::remove_key,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/attestations",
+            Org(Role::Member),
+            "Push a signed attestation (DSSE envelope or Sigstore bundle), or {\"envelope\": …, \"policy_evaluations\": …}.",
+            Some(r#"{"payloadType":"application/vnd.in-toto+json","payload":"...","signatures":[]}"#),
+            evidence::push,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/attestations",
+            Authenticated,
+            "Push an attestation into the token's organization (member role).",
+            Some(r#"{"payloadType":"application/vnd.in-toto+json","payload":"...","signatures":[]}"#),
+            evidence::push_token_org,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/attestations",
+            Org(Role::Viewer),
+            "Stored attestations, newest first (query: project, version, limit).",
+            evidence::list_attestations,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/attestations/{digest}",
+            Org(Role::Viewer),
+            "One attestation with its statement and policy evaluations.",
+            evidence::get_attestation,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/projects",
+            Org(Role::Viewer),
+            "Projects with their versions (latest marked) and workflows.",
+            evidence::list_projects,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/projects/{name}",
+            Org(Role::Viewer),
+            "One project.",
+            evidence::get_project,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/workflows",
+            Org(Role::Viewer),
+            "Workflows (query: project).",
+            evidence::list_workflows,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/workflows",
+            Org(Role::Admin),
+            "Create a workflow, or set its contract explicitly.",
+            Some(r#"{"project":"api","name":"build","contract":"build-and-release"}"#),
+            evidence::create_workflow,
         );
     for kind in Kind::ALL {
         let list_path = format!("/api/v1/orgs/{{org}}/{}", kind.plural());

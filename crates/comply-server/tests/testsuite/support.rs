@@ -117,3 +117,15 @@ impl Server {
 
 pub const REQ: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-a\nspec:\n  policies: [{ref: vulnerabilities, with: {severity: HIGH}}]\n";
 pub const FW: &str = "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw\nspec:\n  requirements: [{ref: req-a}]\n";
+
+/// The org's own resources of a list answer (built-in ones are always there too).
+pub fn custom(list: &serde_json::Value) -> serde_json::Value {
+    serde_json::Value::Array(
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["builtin"] != serde_json::Value::Bool(true))
+            .cloned()
+            .collect(),
+    )
+}

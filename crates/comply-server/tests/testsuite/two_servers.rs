@@ -59,7 +59,12 @@ async fn side_by_side_on_one_database() {
             None,
         )
         .await;
-        assert_eq!(list.as_array().unwrap().len(), 16, "{:?}", db.backend);
+        assert_eq!(
+            crate::support::custom(&list).as_array().unwrap().len(),
+            16,
+            "{:?}",
+            db.backend
+        );
         let (_, verified) = call(
             &ra,
             Method::GET,

@@ -2,6 +2,7 @@
 //! `COMPLY_TEST_DATABASE_URL` is set. Both backends must give the same answers.
 
 mod audit;
+mod evidence;
 mod orgs;
 mod resources;
 mod support;

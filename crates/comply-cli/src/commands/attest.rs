@@ -1,0 +1,687 @@
+//! `comply attest init|add|push|status`: craft a Chainloop attestation without Chainloop.
+//!
+//! The contract says which materials to collect and which policies to run. `push`
+//! evaluates them here with the same engine the server trusts (built-in policies from
+//! this binary, the org's own from the server), renders the Chainloop predicate that
+//! ingestion reads, signs it as a DSSE envelope and pushes it. As in Chainloop, a gated
+//! policy's violation makes `push` fail (exit 1) after the attestation is stored, so the
+//! evidence of the failure is kept.
+//!
+//! State between the steps is one JSON file (`--state`, default
+//! `.comply-attestation.json`), so the steps can run in separate CI steps.
+
+use super::evidence::{print_push, push_body};
+use crate::cli::{AttestCommand, Global, Output};
+use crate::client::Client;
+use crate::error::{CliError, Result};
+use crate::output::{emit, table, text};
+use comply_attest::{
+    ChainloopPredicate, Finding, FindingKind, Material as PredicateMaterial, Metadata,
+    PolicyEvaluation, PolicyReference, ResourceDescriptor, SigningKey, Violation, render_statement,
+    sign,
+};
+use comply_core::resource::{Attachment, Contract, PolicyGroup, Resource, parse_file};
+use comply_policy::material::{self, Material};
+use comply_policy::{CompiledPolicy, Evaluation, Limits, Outcome, builtin};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    contract_name: String,
+    /// The contract's YAML, as it was when the attestation started.
+    contract: String,
+    project: String,
+    version: String,
+    workflow: String,
+    release: bool,
+    initialized_at_ms: i64,
+    materials: Vec<CollectedMaterial>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CollectedMaterial {
+    name: String,
+    kind: String,
+    /// A file path, an image reference, or a string value.
+    value: String,
+    sha256: String,
+    output: bool,
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn load_state(path: &Path) -> Result<State> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "no attestation in progress ({}: {e}); run `comply attest init` first",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        CliError::usage(format!(
+            "{} is not an attestation state: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn save_state(path: &Path, state: &State) -> Result<()> {
+    let text = serde_json::to_string_pretty(state).expect("state serializes");
+    std::fs::write(path, text)
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))
+}
+
+fn parse_contract(file: &str, text: &str) -> Result<Contract> {
+    let (docs, problems) = parse_file(file, text, "");
+    if !problems.is_empty() {
+        return Err(CliError::usage(format!("{file}: the contract is invalid"))
+            .with_details(problems.iter().map(ToString::to_string).collect()));
+    }
+    docs.into_iter()
+        .find_map(|d| match d.resource {
+            Resource::Contract(c) => Some(c),
+            _ => None,
+        })
+        .ok_or_else(|| CliError::usage(format!("{file} holds no Contract document")))
+}
+
+pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
+    match cmd {
+        AttestCommand::Init(a) => {
+            let (name, contract_text) = if Path::new(&a.contract).is_file() {
+                let text = std::fs::read_to_string(&a.contract)
+                    .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.contract)))?;
+                let contract = parse_contract(&a.contract, &text)?;
+                (contract.metadata.name.clone(), text)
+            } else {
+                let mut client = Client::from_global(global)?;
+                let path = client.org_path(&format!("/contracts/{}", a.contract))?;
+                let r = client.get(&path)?;
+                let raw = r["document"]["raw"].as_str().unwrap_or_default().to_owned();
+                parse_contract(&a.contract, &raw)?;
+                (a.contract.clone(), raw)
+            };
+            let state = State {
+                workflow: a.workflow.unwrap_or_else(|| name.clone()),
+                contract_name: name,
+                contract: contract_text,
+                project: a.project,
+                version: a.version,
+                release: a.release,
+                initialized_at_ms: now_ms(),
+                materials: Vec::new(),
+            };
+            save_state(&a.state, &state)?;
+            let answer = json!({"contract": state.contract_name, "project": state.project,
+                                "version": state.version, "workflow": state.workflow,
+                                "state": a.state.display().to_string()});
+            emit(global.output, &answer, |a| {
+                format!(
+                    "attestation started: contract {}, {} {} (workflow {}); state in {}\n",
+                    text(&a["contract"]),
+                    text(&a["project"]),
+                    text(&a["version"]),
+                    text(&a["workflow"]),
+                    text(&a["state"])
+                )
+            })
+        }
+        AttestCommand::Add(a) => {
+            let mut state = load_state(&a.state)?;
+            let contract = parse_contract("contract", &state.contract)?;
+            let declared = contract.spec.materials.iter().find(|m| m.name == a.name);
+            let kind = a
+                .kind
+                .clone()
+                .or_else(|| declared.map(|m| m.material_type.clone()));
+            let (kind, sha256) = collect(&a.name, &a.value, kind.as_deref())?;
+            state.materials.retain(|m| m.name != a.name);
+            state.materials.push(CollectedMaterial {
+                name: a.name.clone(),
+                kind: kind.clone(),
+                value: a.value.clone(),
+                sha256: sha256.clone(),
+                output: declared.is_some_and(|m| m.output),
+            });
+            save_state(&a.state, &state)?;
+            if declared.is_none() {
+                eprintln!(
+                    "note: the contract declares no material '{}'; it is added anyway",
+                    a.name
+                );
+            }
+            let answer = json!({"name": a.name, "kind": kind, "sha256": sha256});
+            emit(global.output, &answer, |m| {
+                format!(
+                    "added {} ({}, sha256:{})\n",
+                    text(&m["name"]),
+                    text(&m["kind"]),
+                    text(&m["sha256"])
+                )
+            })
+        }
+        AttestCommand::Status => {
+            let path = std::env::var("COMPLY_ATTEST_STATE")
+                .unwrap_or_else(|_| ".comply-attestation.json".into());
+            let state = load_state(Path::new(&path))?;
+            let answer = json!({
+                "contract": state.contract_name, "project": state.project,
+                "version": state.version, "workflow": state.workflow,
+                "materials": state.materials.iter().map(|m| json!({"name": m.name, "kind": m.kind, "value": m.value})).collect::<Vec<_>>(),
+            });
+            emit(global.output, &answer, |a| {
+                let mut out = format!(
+                    "contract {}, {} {} (workflow {})\n",
+                    text(&a["contract"]),
+                    text(&a["project"]),
+                    text(&a["version"]),
+                    text(&a["workflow"])
+                );
+                out.push_str(&table(
+                    &["material", "kind", "value"],
+                    a["materials"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|m| vec![text(&m["name"]), text(&m["kind"]), text(&m["value"])])
+                        .collect(),
+                ));
+                out
+            })
+        }
+        AttestCommand::Push(a) => push(global, &a.state, &a.key, a.output_envelope.as_deref()),
+    }
+}
+
+/// Validates a material and returns its kind and SHA-256: file content, or the image
+/// digest of a `CONTAINER_IMAGE` reference.
+fn collect(name: &str, value: &str, kind: Option<&str>) -> Result<(String, String)> {
+    if kind == Some("CONTAINER_IMAGE") {
+        let digest = value
+            .rsplit_once("@sha256:")
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "material {name}: '{value}' must be an image reference with a digest (repo@sha256:<64 hex>)"
+                ))
+            })?;
+        return Ok(("CONTAINER_IMAGE".into(), digest));
+    }
+    if kind == Some("STRING") {
+        let m = material::load(name, value.as_bytes(), Some("STRING"))
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        return Ok((m.kind, m.sha256));
+    }
+    let bytes = std::fs::read(value)
+        .map_err(|e| CliError::usage(format!("material {name}: cannot read {value}: {e}")))?;
+    let m = material::load(name, &bytes, kind).map_err(|e| CliError::usage(e.to_string()))?;
+    Ok((m.kind, m.sha256))
+}
+
+fn load_material(m: &CollectedMaterial) -> Result<Material> {
+    let bytes = match m.kind.as_str() {
+        "CONTAINER_IMAGE" | "STRING" => m.value.clone().into_bytes(),
+        _ => std::fs::read(&m.value).map_err(|e| {
+            CliError::usage(format!("material {}: cannot read {}: {e}", m.name, m.value))
+        })?,
+    };
+    let mut loaded = material::load(&m.name, &bytes, Some(&m.kind))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    // What was checked at `add` is what gets attested, even if the file changed since.
+    if m.kind != "CONTAINER_IMAGE" && m.kind != "STRING" && loaded.sha256 != m.sha256 {
+        return Err(CliError::failed(format!(
+            "material {}: {} changed since it was added; add it again",
+            m.name, m.value
+        )));
+    }
+    loaded.sha256 = m.sha256.clone();
+    Ok(loaded)
+}
+
+/// Policies and groups by name: the org's own from the server, else built-in.
+struct Catalog {
+    policies: BTreeMap<String, (CompiledPolicy, Option<String>)>,
+    groups: BTreeMap<String, PolicyGroup>,
+}
+
+impl Catalog {
+    fn policy(
+        &mut self,
+        client: &mut Client,
+        reference: &str,
+    ) -> Result<&(CompiledPolicy, Option<String>)> {
+        let name = comply_core::reference::PolicyRef::parse(reference)
+            .map_err(CliError::usage)?
+            .name;
+        if !self.policies.contains_key(&name) {
+            let path = client.org_path(&format!("/policies/{name}"))?;
+            let r = client.get(&path)?;
+            let digest = r["digest"].as_str().map(str::to_owned);
+            let compiled = if r["builtin"] == Value::Bool(true) {
+                builtin::policy(&name).cloned().ok_or_else(|| {
+                    CliError::failed(format!(
+                        "built-in policy {name} is not in this binary; upgrade comply"
+                    ))
+                })?
+            } else {
+                let Resource::Policy(p) =
+                    Resource::from_document(&r["document"]).map_err(CliError::failed)?
+                else {
+                    return Err(CliError::failed(format!("{name} is not a policy")));
+                };
+                CompiledPolicy::compile(p).map_err(|e| CliError::failed(e.to_string()))?
+            };
+            self.policies.insert(name.clone(), (compiled, digest));
+        }
+        Ok(&self.policies[&name])
+    }
+
+    fn group(&mut self, client: &mut Client, reference: &str) -> Result<PolicyGroup> {
+        let name = comply_core::reference::PolicyRef::parse(reference)
+            .map_err(CliError::usage)?
+            .name;
+        if !self.groups.contains_key(&name) {
+            let path = client.org_path(&format!("/policy-groups/{name}"))?;
+            let r = client.get(&path)?;
+            let Resource::PolicyGroup(g) =
+                Resource::from_document(&r["document"]).map_err(CliError::failed)?
+            else {
+                return Err(CliError::failed(format!("{name} is not a policy group")));
+            };
+            self.groups.insert(name.clone(), g);
+        }
+        Ok(self.groups[&name].clone())
+    }
+}
+
+fn finding_kind(policy: &CompiledPolicy) -> Option<FindingKind> {
+    match policy.policy.metadata.finding_type.as_deref() {
+        Some("VULNERABILITY") => Some(FindingKind::Vulnerability),
+        Some("SAST") => Some(FindingKind::Sast),
+        Some("LICENSE_VIOLATION") => Some(FindingKind::LicenseViolation),
+        _ => None,
+    }
+}
+
+struct Attached<'a> {
+    requirements: &'a [String],
+    gate: bool,
+    group: Option<&'a str>,
+}
+
+fn to_evaluation(
+    policy: &CompiledPolicy,
+    digest: Option<&String>,
+    material: Option<&str>,
+    kind: &str,
+    outcome: Outcome,
+    attached: &Attached<'_>,
+) -> PolicyEvaluation {
+    let name = policy.policy.metadata.name.clone();
+    let finding = finding_kind(policy);
+    PolicyEvaluation {
+        name: name.clone(),
+        material_name: material.map(str::to_owned),
+        description: policy.policy.metadata.description.clone(),
+        annotations: policy.policy.metadata.annotations.clone(),
+        policy_reference: Some(PolicyReference {
+            name: name.clone(),
+            digest: digest.cloned(),
+            uri: Some(format!("chainloop://{name}")),
+            org: None,
+        }),
+        group_reference: attached.group.map(|g| PolicyReference {
+            name: g.to_owned(),
+            digest: None,
+            uri: Some(format!("chainloop://{g}")),
+            org: None,
+        }),
+        with: outcome.args,
+        kind: Some(kind.to_owned()),
+        violations: outcome
+            .verdict
+            .violations
+            .into_iter()
+            .map(|v| Violation {
+                subject: name.clone(),
+                message: v.message,
+                finding: match (finding, v.finding) {
+                    (Some(kind), Some(mut data)) => {
+                        if let Some(o) = data.as_object_mut() {
+                            o.remove("message");
+                            o.remove("suppress");
+                        }
+                        Some(Finding { kind, data })
+                    }
+                    _ => None,
+                },
+                suppressed: v.suppress,
+            })
+            .collect(),
+        skipped: outcome.verdict.skipped,
+        skip_reasons: outcome.verdict.skip_reasons,
+        requirements: attached.requirements.to_vec(),
+        gate: attached.gate,
+    }
+}
+
+fn selected<'m>(
+    a: &Attachment,
+    materials: &'m [Material],
+    policy: &CompiledPolicy,
+) -> Vec<&'m Material> {
+    materials
+        .iter()
+        .filter(|m| match &a.selector {
+            Some(s) if s.match_mode.as_deref() == Some("PREFIX") => m.name.starts_with(&s.name),
+            Some(s) => m.name == s.name,
+            None => true,
+        })
+        .filter(|m| policy.applies_to(&m.kind))
+        .collect()
+}
+
+fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Path>) -> Result<()> {
+    let state = load_state(state_path)?;
+    let contract = parse_contract("contract", &state.contract)?;
+    let key_pem = std::fs::read_to_string(key)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", key.display())))?;
+    let key = SigningKey::from_pem(&key_pem)
+        .map_err(|e| CliError::usage(format!("{}: {e}", "the signing key")))?;
+
+    // Required materials (a group of materials needs at least one of them).
+    let collected: Vec<&str> = state.materials.iter().map(|m| m.name.as_str()).collect();
+    let mut missing = Vec::new();
+    for m in contract.spec.materials.iter().filter(|m| !m.optional) {
+        let satisfied =
+            collected.contains(&m.name.as_str())
+                || m.group.as_ref().is_some_and(|g| {
+                    contract.spec.materials.iter().any(|o| {
+                        o.group.as_ref() == Some(g) && collected.contains(&o.name.as_str())
+                    })
+                });
+        if !satisfied {
+            missing.push(format!("{} ({})", m.name, m.material_type));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(CliError::usage(format!(
+            "the contract requires materials that were not added: {}",
+            missing.join(", ")
+        )));
+    }
+    let materials = state
+        .materials
+        .iter()
+        .map(load_material)
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut client = Client::from_global(global)?;
+    let mut catalog = Catalog {
+        policies: BTreeMap::new(),
+        groups: BTreeMap::new(),
+    };
+    let now = now_ms();
+    let data = json!({});
+    let limits = Limits::default();
+    let no_bindings = BTreeMap::new();
+    let mut evaluations = Vec::new();
+
+    // Material policies of the contract.
+    for a in contract
+        .spec
+        .policies
+        .materials
+        .iter()
+        .filter(|a| !a.disabled)
+    {
+        let (policy, digest) = catalog.policy(&mut client, &a.reference)?;
+        for m in selected(a, &materials, policy) {
+            let e = Evaluation {
+                material: m,
+                with: &a.with,
+                bindings: &no_bindings,
+                now_ms: now,
+                data: &data,
+            };
+            if let Some(outcome) = policy
+                .evaluate(e, &limits)
+                .map_err(|e| CliError::failed(e.to_string()))?
+            {
+                let attached = Attached {
+                    requirements: &a.requirements,
+                    gate: a.gate.unwrap_or(false),
+                    group: None,
+                };
+                evaluations.push(to_evaluation(
+                    policy,
+                    digest.as_ref(),
+                    Some(&m.name),
+                    &m.kind,
+                    outcome,
+                    &attached,
+                ));
+            }
+        }
+    }
+    // Material policies of groups.
+    for g in &contract.spec.policy_groups {
+        let group = catalog.group(&mut client, &g.reference)?;
+        for a in group.attachments() {
+            catalog.policy(&mut client, &a.reference)?;
+        }
+        let policies = &catalog.policies;
+        let resolve = |name: &str| policies.get(name).map(|(p, _)| p);
+        let results = comply_policy::evaluate_group(
+            &group, &g.with, &materials, resolve, now, &data, &limits,
+        )
+        .map_err(|e| CliError::failed(e.to_string()))?;
+        for r in results.into_iter().filter(|r| !g.skip.contains(&r.policy)) {
+            let (policy, digest) = &policies[&r.policy];
+            let kind = materials
+                .iter()
+                .find(|m| m.name == r.material)
+                .map_or("", |m| m.kind.as_str());
+            let attached = Attached {
+                requirements: &g.requirements,
+                gate: g.gate.unwrap_or(false),
+                group: Some(&group.metadata.name),
+            };
+            evaluations.push(to_evaluation(
+                policy,
+                digest.as_ref(),
+                Some(&r.material),
+                kind,
+                r.outcome,
+                &attached,
+            ));
+        }
+    }
+
+    let subjects: Vec<ResourceDescriptor> = state
+        .materials
+        .iter()
+        .filter(|m| m.output)
+        .map(|m| ResourceDescriptor {
+            name: Some(m.value.clone()),
+            digest: BTreeMap::from([("sha256".to_owned(), m.sha256.clone())]),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    let mut predicate = ChainloopPredicate {
+        build_type: Some(comply_attest::CHAINLOOP_BUILD_TYPE.to_owned()),
+        builder_id: Some(format!("comply/{}", env!("CARGO_PKG_VERSION"))),
+        metadata: Metadata {
+            workflow: state.workflow.clone(),
+            project: Some(state.project.clone()),
+            project_version: Some(state.version.clone()),
+            project_version_prerelease: Some(!state.release),
+            contract_name: Some(state.contract_name.clone()),
+            initialized_at_ms: Some(state.initialized_at_ms),
+            finished_at_ms: Some(now),
+            ..Metadata::default()
+        },
+        runner_type: Some("RUNNER_TYPE_UNSPECIFIED".into()),
+        materials: state
+            .materials
+            .iter()
+            .map(|m| PredicateMaterial {
+                name: m.name.clone(),
+                kind: m.kind.clone(),
+                artifact: Some(match m.kind.as_str() {
+                    "CONTAINER_IMAGE" | "STRING" => m.value.clone(),
+                    _ => Path::new(&m.value)
+                        .file_name()
+                        .map_or_else(|| m.value.clone(), |n| n.to_string_lossy().into_owned()),
+                }),
+                digest: BTreeMap::from([("sha256".to_owned(), m.sha256.clone())]),
+                content: (m.kind == "STRING").then(|| m.value.clone().into_bytes()),
+                embedded: m.kind == "STRING",
+                ..PredicateMaterial::default()
+            })
+            .collect(),
+        policy_evaluations: evaluations.clone(),
+        ..ChainloopPredicate::default()
+    };
+
+    // Attestation policies read the statement itself, as Chainloop's do.
+    let draft = render_statement(&subjects, &predicate);
+    let statement_material = material::load("attestation", &draft, Some("ATTESTATION"))
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    let mut attestation_evaluations = Vec::new();
+    for a in contract
+        .spec
+        .policies
+        .attestation
+        .iter()
+        .filter(|a| !a.disabled)
+    {
+        let (policy, digest) = catalog.policy(&mut client, &a.reference)?;
+        let e = Evaluation {
+            material: &statement_material,
+            with: &a.with,
+            bindings: &no_bindings,
+            now_ms: now,
+            data: &data,
+        };
+        if let Some(outcome) = policy
+            .evaluate(e, &limits)
+            .map_err(|e| CliError::failed(e.to_string()))?
+        {
+            let attached = Attached {
+                requirements: &a.requirements,
+                gate: a.gate.unwrap_or(false),
+                group: None,
+            };
+            attestation_evaluations.push(to_evaluation(
+                policy,
+                digest.as_ref(),
+                None,
+                "ATTESTATION",
+                outcome,
+                &attached,
+            ));
+        }
+    }
+    for g in &contract.spec.policy_groups {
+        let group = catalog.group(&mut client, &g.reference)?;
+        let (bindings, _) =
+            comply_policy::args::compute(&group.spec.inputs, &g.with, &BTreeMap::new())
+                .map_err(|e| CliError::failed(format!("group {}: {e}", group.metadata.name)))?;
+        for a in group
+            .spec
+            .policies
+            .attestation
+            .iter()
+            .filter(|a| !a.disabled)
+        {
+            let (policy, digest) = catalog.policy(&mut client, &a.reference)?;
+            if g.skip.contains(&policy.policy.metadata.name) {
+                continue;
+            }
+            let e = Evaluation {
+                material: &statement_material,
+                with: &a.with,
+                bindings: &bindings,
+                now_ms: now,
+                data: &data,
+            };
+            if let Some(outcome) = policy
+                .evaluate(e, &limits)
+                .map_err(|e| CliError::failed(e.to_string()))?
+            {
+                let attached = Attached {
+                    requirements: &g.requirements,
+                    gate: g.gate.unwrap_or(false),
+                    group: Some(&group.metadata.name),
+                };
+                attestation_evaluations.push(to_evaluation(
+                    policy,
+                    digest.as_ref(),
+                    None,
+                    "ATTESTATION",
+                    outcome,
+                    &attached,
+                ));
+            }
+        }
+    }
+    predicate.policy_evaluations.extend(attestation_evaluations);
+
+    let statement = render_statement(&subjects, &predicate);
+    let envelope = sign(comply_attest::IN_TOTO_PAYLOAD_TYPE, &statement, &key);
+    let envelope_text = String::from_utf8(envelope).expect("envelopes are JSON");
+    if let Some(path) = envelope_out {
+        std::fs::write(path, &envelope_text)
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let path = client.org_path("/attestations")?;
+    let answer = client.post(&path, &push_body(&envelope_text, None)?)?;
+
+    let gated: Vec<String> = predicate
+        .policy_evaluations
+        .iter()
+        .filter(|e| e.gate && !e.skipped && e.has_active_violations())
+        .map(|e| {
+            format!(
+                "{} on {}",
+                e.name,
+                e.material_name.as_deref().unwrap_or("the attestation")
+            )
+        })
+        .collect();
+    if global.output != Output::Json {
+        for e in &predicate.policy_evaluations {
+            let result = if e.skipped {
+                format!("skipped: {}", e.skip_reasons.join("; "))
+            } else if e.has_active_violations() {
+                let n = e.violations.iter().filter(|v| !v.suppressed).count();
+                format!("{n} violation{}", if n == 1 { "" } else { "s" })
+            } else {
+                "passed".into()
+            };
+            eprintln!(
+                "  {} on {}: {result}{}",
+                e.name,
+                e.material_name.as_deref().unwrap_or("the attestation"),
+                if e.gate { " (gate)" } else { "" }
+            );
+        }
+    }
+    print_push(global.output, &answer)?;
+    let _ = std::fs::remove_file(state_path);
+    if gated.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failed(format!(
+            "the attestation was stored, but gated policies failed: {}",
+            gated.join(", ")
+        )))
+    }
+}

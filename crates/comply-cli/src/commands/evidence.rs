@@ -1,0 +1,408 @@
+//! `comply key …`, `comply attestation …`, `comply project …`, `comply workflow …`.
+
+use crate::cli::{
+    AttestationCommand, KeyAlgorithmArg, KeyCommand, Output, ProjectCommand, WorkflowCommand,
+};
+use crate::client::Client;
+use crate::error::{CliError, Result};
+use crate::output::{emit, table, text};
+use comply_attest::{KeyAlgorithm, SigningKey};
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn key(client: Option<&mut Client>, output: Output, cmd: KeyCommand) -> Result<()> {
+    if let KeyCommand::Generate(a) = &cmd {
+        let algorithm = match a.algorithm {
+            KeyAlgorithmArg::Ed25519 => KeyAlgorithm::Ed25519,
+            KeyAlgorithmArg::P256 => KeyAlgorithm::EcdsaP256,
+        };
+        let key = SigningKey::generate(algorithm).map_err(|e| CliError::failed(e.to_string()))?;
+        // A prefix, not a file name: `--out ci` writes ci.key and ci.pub.
+        let prefix = a.out.display().to_string();
+        let private = Path::new(&format!("{prefix}.key")).to_owned();
+        let public = Path::new(&format!("{prefix}.pub")).to_owned();
+        if private.exists() {
+            return Err(CliError::failed(format!(
+                "{} exists; not overwriting a private key",
+                private.display()
+            )));
+        }
+        write_private(&private, &key.to_pem())?;
+        std::fs::write(&public, key.public().to_pem())
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", public.display())))?;
+        let answer = json!({"private_key": private.display().to_string(),
+                            "public_key": public.display().to_string(),
+                            "algorithm": key.algorithm().to_string(),
+                            "fingerprint": key.public().fingerprint()});
+        return emit(output, &answer, |a| {
+            format!(
+                "wrote {} and {} ({}, {})\n",
+                text(&a["private_key"]),
+                text(&a["public_key"]),
+                text(&a["algorithm"]),
+                text(&a["fingerprint"])
+            )
+        });
+    }
+    let client = client.expect("a client for server commands");
+    match cmd {
+        KeyCommand::Generate(_) => unreachable!("handled above"),
+        KeyCommand::Add(a) => {
+            let file = a
+                .public_key
+                .as_ref()
+                .or(a.ca_cert.as_ref())
+                .expect("clap requires one");
+            let pem = read(file)?;
+            let path = client.org_path("/keys")?;
+            let answer = client.post(&path, &json!({"name": a.name, "pem": pem}))?;
+            emit(output, &answer, |k| {
+                format!(
+                    "Key/{} added ({}, {}, {})\n",
+                    text(&k["name"]),
+                    text(&k["kind"]).replace('_', " "),
+                    text(&k["algorithm"]),
+                    text(&k["fingerprint"])
+                )
+            })
+        }
+        KeyCommand::List => {
+            let path = client.org_path("/keys")?;
+            let keys = client.get(&path)?;
+            emit(output, &keys, |keys| {
+                table(
+                    &["name", "kind", "algorithm", "fingerprint", "added"],
+                    keys.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|k| {
+                            vec![
+                                text(&k["name"]),
+                                text(&k["kind"]).replace('_', " "),
+                                text(&k["algorithm"]),
+                                text(&k["fingerprint"]),
+                                text(&k["created"]),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        KeyCommand::Remove(a) => {
+            let path = client.org_path(&format!("/keys/{}", a.name))?;
+            let answer = client.delete(&path)?;
+            emit(output, &answer, |_| format!("Key/{} removed\n", a.name))
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, pem: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(pem.as_bytes())
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, pem: &str) -> Result<()> {
+    std::fs::write(path, pem)
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The push body: the envelope as JSON, with the policy-evaluation bundle beside it
+/// when one is given (as its exact text, since its digest is over its bytes).
+pub fn push_body(envelope: &str, bundle: Option<&str>) -> Result<Value> {
+    let envelope: Value = serde_json::from_str(envelope)
+        .map_err(|e| CliError::usage(format!("the attestation is not JSON: {e}")))?;
+    Ok(match bundle {
+        Some(b) => json!({"envelope": envelope, "policy_evaluations": b}),
+        None => envelope,
+    })
+}
+
+pub fn print_push(output: Output, answer: &Value) -> Result<()> {
+    emit(output, answer, |a| {
+        let verb = if a["created"] == Value::Bool(true) {
+            "stored"
+        } else {
+            "already stored"
+        };
+        let version = text(&a["version"]);
+        format!(
+            "{} {verb} in {} {} ({} evaluations, {})\n",
+            text(&a["digest"]),
+            text(&a["project"]),
+            if version.is_empty() {
+                "(no version)".into()
+            } else {
+                version
+            },
+            text(&a["evaluations"]),
+            if a["verified"] == Value::Bool(true) {
+                format!("signed by {}", text(&a["signer"]))
+            } else {
+                "UNSIGNED, accepted because the org allows unsigned attestations".into()
+            }
+        )
+    })
+}
+
+pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand) -> Result<()> {
+    match cmd {
+        AttestationCommand::Push(a) => {
+            let envelope = read(&a.file)?;
+            let bundle = a.policy_evaluations.as_deref().map(read).transpose()?;
+            let body = push_body(&envelope, bundle.as_deref())?;
+            let path = client.org_path("/attestations")?;
+            let answer = client.post(&path, &body)?;
+            print_push(output, &answer)
+        }
+        AttestationCommand::List(a) => {
+            let mut query = Vec::new();
+            if let Some(p) = &a.project {
+                query.push(format!("project={p}"));
+            }
+            if let Some(v) = &a.version {
+                query.push(format!("version={v}"));
+            }
+            let suffix = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", query.join("&"))
+            };
+            let path = client.org_path(&format!("/attestations{suffix}"))?;
+            let list = client.get(&path)?;
+            emit(output, &list, |list| {
+                table(
+                    &[
+                        "digest", "project", "version", "workflow", "finished", "signer",
+                    ],
+                    list.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| {
+                            vec![
+                                text(&a["digest"]),
+                                text(&a["project"]),
+                                text(&a["version"]),
+                                text(&a["workflow"]),
+                                text(&a["finished_at"]),
+                                text(&a["signer"]),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        AttestationCommand::Describe(a) => {
+            let path = client.org_path(&format!("/attestations/{}", a.digest))?;
+            let att = client.get(&path)?;
+            emit(output, &att, describe_attestation)
+        }
+    }
+}
+
+fn describe_attestation(a: &Value) -> String {
+    let mut out = String::new();
+    for (label, key) in [
+        ("Digest", "digest"),
+        ("Project", "project"),
+        ("Version", "version"),
+        ("Workflow", "workflow"),
+        ("Contract", "contract"),
+        ("Finished", "finished_at"),
+        ("Received", "received_at"),
+        ("Signer", "signer"),
+    ] {
+        out.push_str(&format!("{:<10}{}\n", format!("{label}:"), text(&a[key])));
+    }
+    let evaluations = a["evaluations"].as_array().cloned().unwrap_or_default();
+    out.push_str(&format!("\nPolicy evaluations ({}):\n", evaluations.len()));
+    out.push_str(&table(
+        &["policy", "material", "result", "with", "requirements"],
+        evaluations
+            .iter()
+            .map(|e| {
+                let violations = e["violations"].as_array().map_or(0, Vec::len);
+                let result = if e["skipped"] == Value::Bool(true) {
+                    "skipped".to_owned()
+                } else if violations == 0 {
+                    "passed".to_owned()
+                } else {
+                    format!(
+                        "{violations} violation{}",
+                        if violations == 1 { "" } else { "s" }
+                    )
+                };
+                let with: Vec<String> = e["with"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={}", text(v).replace('\n', ",")))
+                    .collect();
+                let reqs: Vec<String> = e["requirements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect();
+                vec![
+                    text(&e["policy"]),
+                    text(&e["material"]),
+                    result,
+                    if with.is_empty() {
+                        "-".into()
+                    } else {
+                        with.join(" ")
+                    },
+                    if reqs.is_empty() {
+                        "-".into()
+                    } else {
+                        reqs.join(", ")
+                    },
+                ]
+            })
+            .collect(),
+    ));
+    out
+}
+
+pub fn project(client: &mut Client, output: Output, cmd: ProjectCommand) -> Result<()> {
+    match cmd {
+        ProjectCommand::List => {
+            let path = client.org_path("/projects")?;
+            let list = client.get(&path)?;
+            // The spec's JSON shape: name and versions (more fields are allowed).
+            emit(output, &list, |list| {
+                table(
+                    &["name", "latest", "versions", "workflows"],
+                    list.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            let versions: Vec<String> = p["versions"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(text)
+                                .collect();
+                            let workflows: Vec<String> = p["workflows"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|w| text(&w["name"]))
+                                .collect();
+                            vec![
+                                text(&p["name"]),
+                                text(&p["latest"]),
+                                versions.join(", "),
+                                workflows.join(", "),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        ProjectCommand::Describe(a) => {
+            let path = client.org_path(&format!("/projects/{}", a.name))?;
+            let p = client.get(&path)?;
+            emit(output, &p, |p| {
+                let mut out = format!(
+                    "Project: {}\nLatest:  {}\n\nVersions:\n",
+                    text(&p["name"]),
+                    text(&p["latest"])
+                );
+                out.push_str(&table(
+                    &["version", "latest", "released", "last attested"],
+                    p["version_details"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| {
+                            vec![
+                                text(&v["version"]),
+                                if v["latest"] == Value::Bool(true) {
+                                    "yes".into()
+                                } else {
+                                    "".into()
+                                },
+                                if v["prerelease"] == Value::Bool(true) {
+                                    "no (prerelease)".into()
+                                } else {
+                                    text(&v["released_at"])
+                                },
+                                text(&v["last_attested_at"]),
+                            ]
+                        })
+                        .collect(),
+                ));
+                out.push_str("\nWorkflows:\n");
+                out.push_str(&workflow_table(&p["workflows"]));
+                out
+            })
+        }
+    }
+}
+
+fn workflow_table(list: &Value) -> String {
+    table(
+        &["project", "workflow", "contract", "set"],
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                vec![
+                    text(&w["project"]),
+                    text(&w["name"]),
+                    text(&w["contract"]),
+                    if w["contract_explicit"] == Value::Bool(true) {
+                        "explicitly".into()
+                    } else {
+                        "by attestation".into()
+                    },
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn workflow(client: &mut Client, output: Output, cmd: WorkflowCommand) -> Result<()> {
+    match cmd {
+        WorkflowCommand::Create(a) => {
+            let path = client.org_path("/workflows")?;
+            let answer = client.post(
+                &path,
+                &json!({"project": a.project, "name": a.name, "contract": a.contract}),
+            )?;
+            emit(output, &answer, |w| {
+                format!(
+                    "Workflow {}/{} uses contract {}\n",
+                    text(&w["project"]),
+                    text(&w["name"]),
+                    text(&w["contract"])
+                )
+            })
+        }
+        WorkflowCommand::List(a) => {
+            let suffix = a
+                .project
+                .map(|p| format!("?project={p}"))
+                .unwrap_or_default();
+            let path = client.org_path(&format!("/workflows{suffix}"))?;
+            let list = client.get(&path)?;
+            emit(output, &list, workflow_table)
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Evidence end to end: keys, `comply attest`, `attestation push` of hand-made and real
+//! Chainloop envelopes, and what a rejected push leaves behind (nothing). Tests that
+//! read `../shared/fixtures` say so and skip when it is absent.
+
+use crate::support::Env;
+use serde_json::json;
+use std::path::PathBuf;
+
+const CONTRACT: &str = r#"apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+spec:
+  materials:
+    - name: sbom
+      type: SBOM_CYCLONEDX_JSON
+    - name: image
+      type: CONTAINER_IMAGE
+      output: true
+  policies:
+    materials:
+      - ref: sbom-banned-components
+        selector: {name: sbom}
+        with: {components: "log4j-core"}
+        requirements: [best-practices/sbom-per-release]
+        gate: true
+  policyGroups:
+    - ref: sbom-quality
+"#;
+
+fn sbom(components: &[(&str, &str)]) -> String {
+    json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "metadata": {"timestamp": "2026-11-20T10:00:00Z",
+                      "tools": [{"name": "syft", "version": "1.0"}],
+                      "authors": [{"name": "ci"}],
+                      "component": {"type": "application", "name": "api", "version": "1.0.0"}},
+        "components": components.iter().map(|(n, v)| json!({
+            "type": "library", "name": n, "version": v,
+            "purl": format!("pkg:maven/org.example/{n}@{v}"),
+            "supplier": {"name": "Example"},
+            "licenses": [{"license": {"id": "Apache-2.0"}}],
+        })).collect::<Vec<_>>(),
+        "dependencies": [{"ref": "api", "dependsOn": []}],
+    })
+    .to_string()
+}
+
+const IMAGE: &str =
+    "ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A key pair made by `comply key generate` and trusted by the org.
+fn trusted_key(env: &Env) -> PathBuf {
+    let prefix = env.dir().join("ci");
+    env.ok(&["key", "generate", "--out", prefix.to_str().unwrap()]);
+    env.ok(&["key", "add", "ci", "--public-key", "ci.pub"]);
+    env.dir().join("ci.key")
+}
+
+fn attest(env: &Env, key: &std::path::Path, components: &[(&str, &str)]) -> crate::support::Run {
+    env.write("contract.yaml", CONTRACT);
+    env.ok(&["apply", "-f", "contract.yaml"]);
+    env.ok(&[
+        "attest",
+        "init",
+        "--contract",
+        "build",
+        "--project",
+        "api",
+        "--version",
+        "1.0.0",
+    ]);
+    env.write("sbom.json", &sbom(components));
+    env.ok(&["attest", "add", "--name", "sbom", "--value", "sbom.json"]);
+    env.ok(&["attest", "add", "--name", "image", "--value", IMAGE]);
+    env.run(&[
+        "attest",
+        "push",
+        "--key",
+        key.to_str().unwrap(),
+        "--output-envelope",
+        "envelope.json",
+    ])
+}
+
+#[test]
+fn attest_flow_signs_evaluates_and_stores() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    let run = attest(&env, &key, &[("jackson-core", "2.17.0")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("stored in api 1.0.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("signed by key:ci"), "{}", run.stdout);
+
+    let list = env.json(&["attestation", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let digest = list[0]["digest"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["project"], "api");
+    assert_eq!(list[0]["workflow"], "build");
+    let described = env.json(&["attestation", "describe", &digest]);
+    let evaluations = described["evaluations"].as_array().unwrap();
+    let banned = evaluations
+        .iter()
+        .find(|e| e["policy"] == "sbom-banned-components")
+        .unwrap();
+    assert_eq!(banned["violations"], json!([]));
+    assert_eq!(
+        banned["requirements"],
+        json!(["best-practices/sbom-per-release"])
+    );
+    assert_eq!(banned["with"]["components"], "log4j-core");
+    assert!(
+        evaluations.iter().any(|e| e["policy"] == "sbom-ntia"),
+        "the group ran: {evaluations:?}"
+    );
+
+    let projects = env.json(&["project", "list"]);
+    assert_eq!(
+        projects,
+        json!([{"name": "api", "latest": "1.0.0", "versions": ["1.0.0"],
+        "version_details": projects[0]["version_details"], "workflows": projects[0]["workflows"]}])
+    );
+
+    // The same envelope again: stored once, answered with the first one.
+    let again = env.json(&["attestation", "push", "envelope.json"]);
+    assert_eq!(again["created"], false);
+    assert_eq!(again["digest"], digest.as_str());
+    assert_eq!(
+        env.json(&["attestation", "list"]).as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_gated_violation_fails_push_but_keeps_the_evidence() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    let run = attest(&env, &key, &[("log4j-core", "2.14.1")]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("gated policies failed: sbom-banned-components on sbom"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.json(&["attestation", "list"]).as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn bad_envelopes_are_rejected_and_leave_nothing() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    assert_eq!(attest(&env, &key, &[("a", "1")]).code, 0);
+    let envelope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir().join("envelope.json")).unwrap())
+            .unwrap();
+    let before = env.json(&["attestation", "list"]);
+
+    // Tampered payload: one byte of the statement changed, signature kept.
+    let mut tampered = envelope.clone();
+    let payload = tampered["payload"].as_str().unwrap().to_owned();
+    let mut bytes = base64_decode(&payload);
+    let at = bytes.iter().position(|b| *b == b'1').unwrap();
+    bytes[at] = b'2';
+    tampered["payload"] = json!(base64_encode(&bytes));
+    env.write("tampered.json", &tampered.to_string());
+    let run = env.run(&["attestation", "push", "tampered.json"]);
+    assert_eq!(run.code, 2, "a rejected attestation is an input error");
+    assert!(
+        run.stderr.contains("attestation rejected"),
+        "{}",
+        run.stderr
+    );
+
+    // Signed by a key the org does not trust.
+    let other = env.dir().join("other");
+    env.ok(&[
+        "key",
+        "generate",
+        "--out",
+        other.to_str().unwrap(),
+        "--algorithm",
+        "p256",
+    ]);
+    env.write("contract.yaml", CONTRACT);
+    env.ok(&[
+        "attest",
+        "init",
+        "--contract",
+        "contract.yaml",
+        "--project",
+        "api",
+        "--version",
+        "2",
+    ]);
+    env.write("sbom.json", &sbom(&[("b", "1")]));
+    env.ok(&["attest", "add", "--name", "sbom", "--value", "sbom.json"]);
+    env.ok(&["attest", "add", "--name", "image", "--value", IMAGE]);
+    let run = env.run(&["attest", "push", "--key", "other.key"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("attestation rejected"),
+        "{}",
+        run.stderr
+    );
+
+    // Truncated.
+    let text = envelope.to_string();
+    env.write("truncated.json", &text[..text.len() / 2]);
+    let run = env.run(&["attestation", "push", "truncated.json"]);
+    assert_eq!(run.code, 2, "not JSON is an input error: {}", run.stderr);
+
+    assert_eq!(
+        env.json(&["attestation", "list"]),
+        before,
+        "nothing stored by any rejected push"
+    );
+    assert_eq!(env.json(&["project", "list"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unsigned_attestations_only_when_the_org_allows_them() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    assert_eq!(attest(&env, &key, &[("a", "1")]).code, 0);
+    let mut envelope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir().join("envelope.json")).unwrap())
+            .unwrap();
+    envelope["signatures"] = json!([]);
+    env.write("unsigned.json", &envelope.to_string());
+    let run = env.run(&["attestation", "push", "unsigned.json"]);
+    assert_eq!(run.code, 2);
+    env.ok(&["org", "settings", "--allow-unsigned-attestations", "on"]);
+    let out = env.ok(&["attestation", "push", "unsigned.json"]);
+    assert!(out.contains("UNSIGNED"), "{out}");
+    let list = env.json(&["attestation", "list"]);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["signer"] == "unsigned" && a["verified"] == false)
+    );
+}
+
+fn fixture(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/chainloop-attestations")
+        .join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+/// Real Chainloop envelopes (../shared/fixtures): a cosign key-signed DSSE envelope and
+/// a Sigstore bundle whose leaf chains to a CA.
+#[test]
+fn real_chainloop_attestations_ingest_with_their_signers_trusted() {
+    let (Some(envelope), Some(cosign), Some(bundle), Some(ca)) = (
+        fixture("cosign-attestation.dsse.json"),
+        fixture("cosign.pub"),
+        fixture("verifier-bundle_valid.sigstore.json"),
+        fixture("verifier-ca.pem"),
+    ) else {
+        return;
+    };
+    let env = Env::start();
+    let run = env.run(&["attestation", "push", envelope.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "no key trusted yet");
+    assert!(run.stderr.contains("no trusted key"), "{}", run.stderr);
+    env.ok(&[
+        "key",
+        "add",
+        "cosign",
+        "--public-key",
+        cosign.to_str().unwrap(),
+    ]);
+    let out = env.json(&["attestation", "push", envelope.to_str().unwrap()]);
+    assert_eq!(
+        (out["project"].as_str(), out["created"].as_bool()),
+        (Some("myproject"), Some(true))
+    );
+
+    env.ok(&[
+        "key",
+        "add",
+        "chainloop-ca",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    let out = env.json(&["attestation", "push", bundle.to_str().unwrap()]);
+    assert_eq!(out["version"], "v0.162.0");
+    assert_eq!(out["evaluations"], 2);
+    let described = env.json(&["attestation", "describe", out["digest"].as_str().unwrap()]);
+    let violations: usize = described["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["violations"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(violations, 1);
+
+    let invalid = fixture("verifier-bundle_invalid.sigstore.json").unwrap();
+    let run = env.run(&["attestation", "push", invalid.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("does not match the payload"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        env.json(&["attestation", "list"]).as_array().unwrap().len(),
+        2
+    );
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for c in text.bytes().filter(|c| *c != b'=') {
+        buffer = (buffer << 6) | ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

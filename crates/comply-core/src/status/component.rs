@@ -1,0 +1,472 @@
+//! The state at `t` of one policy or proof component of a cell (semantics §3).
+
+use super::Context;
+use super::evidence::Evidence;
+use super::facts::{EvaluationFact, ProofFact, RequirementFacts};
+use super::matching::{MatchSource, Verdict, judge, names_requirement, parameters_match};
+use crate::matching::check_arguments;
+use crate::periodicity::Periodicity;
+use crate::reference::{PolicyRef, RequirementRef};
+use crate::resource::{ManualProof, PolicyAttachment, PolicyInput};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The skipped evaluations an explanation lists, newest first; `skipped_total` counts
+/// them all.
+const SKIPPED_SHOWN: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentKind {
+    Policy,
+    Proof,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ComponentStatus {
+    Passed,
+    Grace,
+    Failed,
+    Expired,
+    NoData,
+    Provided,
+    Missing,
+}
+
+impl ComponentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "PASSED",
+            Self::Grace => "GRACE",
+            Self::Failed => "FAILED",
+            Self::Expired => "EXPIRED",
+            Self::NoData => "NO_DATA",
+            Self::Provided => "PROVIDED",
+            Self::Missing => "MISSING",
+        }
+    }
+
+    pub(crate) fn is_absent(self) -> bool {
+        matches!(self, Self::NoData | Self::Missing)
+    }
+}
+
+/// The evaluation that decided a policy component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvaluationRef {
+    pub id: String,
+    pub attestation: String,
+    pub time: i64,
+    pub matched_by: MatchSource,
+    pub arguments: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProofRef {
+    pub id: String,
+    pub collected_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedEvaluation {
+    pub id: String,
+    pub attestation: String,
+    pub time: i64,
+    pub reasons: Vec<String>,
+}
+
+/// One argument the requirement constrains, against the deciding evaluation's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArgumentComparison {
+    pub name: String,
+    pub required: String,
+    /// The evaluation's value, or the input's default when it gave none.
+    pub evaluated: Option<String>,
+    pub compatible: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Component {
+    pub kind: ComponentKind,
+    /// The policy (normalised) or proof name.
+    pub name: String,
+    pub status: ComponentStatus,
+    /// This component is one the combination rule that fired looked at.
+    pub decisive: bool,
+    /// Filled only by evaluations explicitly mapped to a requirement that does not list
+    /// the policy (§4.1): no periodicity, no SLA, no threshold.
+    pub explicit_only: bool,
+    /// Short label of the deciding evidence: the attestation digest or the proof id.
+    pub evidence: Option<String>,
+    pub evaluation: Option<EvaluationRef>,
+    pub proof: Option<ProofRef>,
+    pub periodicity: Option<Periodicity>,
+    pub sla_hours: Option<u32>,
+    /// The last instant the deciding evidence is fresh (`t` after it: `EXPIRED`).
+    pub expires_at: Option<i64>,
+    /// Onset of the unbroken run of failing candidates ending at the deciding one.
+    pub failing_since: Option<i64>,
+    /// `GRACE` before this instant, `FAILED` from it.
+    pub grace_ends_at: Option<i64>,
+    pub arguments: Vec<ArgumentComparison>,
+    pub skipped: Vec<SkippedEvaluation>,
+    pub skipped_total: usize,
+}
+
+impl Component {
+    fn new(kind: ComponentKind, name: String, status: ComponentStatus) -> Component {
+        Component {
+            kind,
+            name,
+            status,
+            decisive: false,
+            explicit_only: false,
+            evidence: None,
+            evaluation: None,
+            proof: None,
+            periodicity: None,
+            sla_hours: None,
+            expires_at: None,
+            failing_since: None,
+            grace_ends_at: None,
+            arguments: Vec::new(),
+            skipped: Vec::new(),
+            skipped_total: 0,
+        }
+    }
+
+    /// The next instant after `t` at which this component changes by itself.
+    pub(crate) fn deadline(&self, t: i64) -> Option<i64> {
+        let expiry = self.expires_at.filter(|x| *x >= t);
+        let grace = self.grace_ends_at.filter(|g| *g > t);
+        match (expiry, grace) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn period_ms(p: Option<Periodicity>) -> Option<i64> {
+    p.map(|p| p.seconds() * 1000)
+}
+
+/// Proof component `m` of a cell: the latest proof collected and submitted by `t`.
+pub(crate) fn proof_component(t: i64, proof: &ManualProof, proofs: &[&ProofFact]) -> Component {
+    let latest = proofs
+        .iter()
+        .filter(|p| p.proof == proof.name && p.collected_at <= t && p.created_at <= t)
+        .max_by(|a, b| {
+            (a.collected_at, a.created_at, &a.id).cmp(&(b.collected_at, b.created_at, &b.id))
+        });
+    let mut c = Component::new(
+        ComponentKind::Proof,
+        proof.name.clone(),
+        ComponentStatus::Missing,
+    );
+    c.periodicity = proof.periodicity;
+    if let Some(p) = latest {
+        c.expires_at = period_ms(proof.periodicity).map(|ms| p.collected_at + ms);
+        c.status = if c.expires_at.is_some_and(|x| t > x) {
+            ComponentStatus::Expired
+        } else {
+            ComponentStatus::Provided
+        };
+        c.evidence = Some(p.id.clone());
+        c.proof = Some(ProofRef {
+            id: p.id.clone(),
+            collected_at: p.collected_at,
+            created_at: p.created_at,
+        });
+    }
+    c
+}
+
+/// The policy components of a project cell: one per `spec.policies[]` entry, then one
+/// per policy that only explicit mappings bring (sorted by name).
+pub(crate) fn policy_components(
+    ctx: &Context<'_>,
+    requirement: &RequirementFacts,
+    evidence: &Evidence,
+) -> Vec<Component> {
+    let t = ctx.at;
+    let mut listed = BTreeSet::new();
+    let mut out = Vec::with_capacity(requirement.policies.len());
+    let explicit = |refs: &[RequirementRef]| {
+        refs.iter()
+            .any(|r| names_requirement(r, ctx.org, &requirement.name, &requirement.frameworks))
+    };
+    for attachment in &requirement.policies {
+        let (name, digest) = match PolicyRef::parse(&attachment.reference) {
+            Ok(r) => (r.name, r.digest),
+            Err(_) => (attachment.reference.trim().to_owned(), None),
+        };
+        let inputs = ctx.policies.inputs(&name).unwrap_or(&[]);
+        let walk = walk(
+            t,
+            evidence,
+            evidence.of_policy(&name),
+            |e, refs| {
+                if let Some(pin) = &digest
+                    && !e
+                        .policy_digest
+                        .as_deref()
+                        .is_some_and(|d| d.eq_ignore_ascii_case(pin))
+                {
+                    return None;
+                }
+                if explicit(refs) {
+                    Some(MatchSource::Explicit)
+                } else if ctx.auto_matching
+                    && parameters_match(ctx.hook, &name, inputs, &e.arguments, &attachment.with)
+                {
+                    Some(MatchSource::Auto)
+                } else {
+                    None
+                }
+            },
+            |e| judge(ctx.hook, &name, inputs, Some(&attachment.with), e),
+        );
+        out.push(component_from(
+            t,
+            name.clone(),
+            Some(attachment),
+            inputs,
+            walk,
+        ));
+        listed.insert(name);
+    }
+
+    let mut extra: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for &i in evidence.naming_requirement(&requirement.name) {
+        let (e, refs) = evidence.get(i);
+        if !listed.contains(&e.policy) && explicit(refs) {
+            extra.entry(e.policy.as_str()).or_default().push(i);
+        }
+    }
+    for (name, indices) in extra {
+        let inputs = ctx.policies.inputs(name).unwrap_or(&[]);
+        let walk = walk(
+            t,
+            evidence,
+            &indices,
+            |_, _| Some(MatchSource::Explicit),
+            |e| judge(ctx.hook, name, inputs, None, e),
+        );
+        // Skipped runs alone are not evidence: the component appears once a candidate
+        // does, so a skipped extra policy never turns a cell PARTIAL.
+        if walk.latest.is_some() {
+            let mut c = component_from(t, name.to_owned(), None, inputs, walk);
+            c.explicit_only = true;
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct Deciding<'a> {
+    evaluation: &'a EvaluationFact,
+    source: MatchSource,
+    verdict: Verdict,
+}
+
+struct Walk<'a> {
+    latest: Option<Deciding<'a>>,
+    failing_since: Option<i64>,
+    skipped: Vec<&'a EvaluationFact>,
+    skipped_total: usize,
+}
+
+type Matched<'a> = (&'a EvaluationFact, MatchSource);
+
+/// Matching candidates newest first, one attestation at a time.
+///
+/// Evaluations of one attestation share its time and receipt, so "latest by time, ties
+/// by receipt" cannot choose between them: they are judged together, and the
+/// attestation fails if any of them fails (two images scanned, one vulnerable, is a
+/// failure).
+struct Groups<'a, I> {
+    matched: I,
+    pending: Option<Matched<'a>>,
+    /// The latest candidate's attestation, once known.
+    first: Option<(i64, &'a str)>,
+    skipped: Vec<&'a EvaluationFact>,
+    skipped_total: usize,
+}
+
+fn key(e: &EvaluationFact) -> (i64, &str) {
+    (e.time, e.attestation.as_str())
+}
+
+impl<'a, I: Iterator<Item = Matched<'a>>> Groups<'a, I> {
+    fn next_group(&mut self) -> Option<Vec<Matched<'a>>> {
+        let mut group = Vec::new();
+        let mut current = None;
+        if let Some(p) = self.pending.take() {
+            current = Some(key(p.0));
+            group.push(p);
+        }
+        for (e, source) in self.matched.by_ref() {
+            let k = key(e);
+            if e.skipped {
+                // Only skipped runs newer than the deciding attestation, or in it, are
+                // what an explanation needs: they are why nothing newer decided.
+                if self.first.or(current).is_none_or(|f| f == k) {
+                    self.skipped_total += 1;
+                    if self.skipped.len() < SKIPPED_SHOWN {
+                        self.skipped.push(e);
+                    }
+                }
+                continue;
+            }
+            match current {
+                None => current = Some(k),
+                Some(c) if c != k => {
+                    self.pending = Some((e, source));
+                    break;
+                }
+                Some(_) => {}
+            }
+            group.push((e, source));
+        }
+        if self.first.is_none() {
+            self.first = current;
+        }
+        (!group.is_empty()).then_some(group)
+    }
+}
+
+/// Walks a policy's evaluations back from the newest at `t`: the latest candidate
+/// decides, and when it fails the walk goes on to the start of the failing run.
+fn walk<'a>(
+    t: i64,
+    evidence: &'a Evidence,
+    indices: &[u32],
+    is_match: impl Fn(&EvaluationFact, &[RequirementRef]) -> Option<MatchSource>,
+    verdict_of: impl Fn(&EvaluationFact) -> Verdict,
+) -> Walk<'a> {
+    let upto = indices.partition_point(|&i| evidence.get(i).0.time <= t);
+    let matched = indices[..upto].iter().rev().filter_map(|&i| {
+        let (e, refs) = evidence.get(i);
+        if e.received_at > t {
+            return None;
+        }
+        is_match(e, refs).map(|source| (e, source))
+    });
+    let mut groups = Groups {
+        matched,
+        pending: None,
+        first: None,
+        skipped: Vec::new(),
+        skipped_total: 0,
+    };
+    let mut latest = None;
+    let mut failing_since = None;
+    if let Some(group) = groups.next_group() {
+        let verdicts: Vec<Verdict> = group.iter().map(|(e, _)| verdict_of(e)).collect();
+        // The newest member decides, unless a member fails: then the newest failing one.
+        let pick = verdicts.iter().position(|v| !v.passed).unwrap_or(0);
+        let (evaluation, source) = group[pick];
+        if !verdicts[pick].passed {
+            let mut onset = evaluation.time;
+            while let Some(older) = groups.next_group() {
+                if older.iter().all(|(e, _)| verdict_of(e).passed) {
+                    break;
+                }
+                onset = older[0].0.time;
+            }
+            failing_since = Some(onset);
+        }
+        latest = Some(Deciding {
+            evaluation,
+            source,
+            verdict: verdicts[pick],
+        });
+    }
+    Walk {
+        latest,
+        failing_since,
+        skipped: groups.skipped,
+        skipped_total: groups.skipped_total,
+    }
+}
+
+fn component_from(
+    t: i64,
+    name: String,
+    attachment: Option<&PolicyAttachment>,
+    inputs: &[PolicyInput],
+    walk: Walk<'_>,
+) -> Component {
+    let mut c = Component::new(ComponentKind::Policy, name, ComponentStatus::NoData);
+    c.periodicity = attachment.and_then(|a| a.periodicity);
+    c.sla_hours = attachment.and_then(|a| a.sla);
+    c.skipped_total = walk.skipped_total;
+    c.skipped = walk
+        .skipped
+        .iter()
+        .map(|e| SkippedEvaluation {
+            id: e.id.clone(),
+            attestation: e.attestation.clone(),
+            time: e.time,
+            reasons: e.skip_reasons.clone(),
+        })
+        .collect();
+    let Some(deciding) = walk.latest else {
+        if let Some(a) = attachment {
+            c.arguments = a
+                .with
+                .iter()
+                .map(|(name, required)| ArgumentComparison {
+                    name: name.clone(),
+                    required: required.clone(),
+                    evaluated: None,
+                    compatible: false,
+                })
+                .collect();
+        }
+        return c;
+    };
+    let e = deciding.evaluation;
+    if let Some(a) = attachment {
+        c.arguments = check_arguments(inputs, &e.arguments, &a.with)
+            .into_iter()
+            .map(|check| ArgumentComparison {
+                name: check.name,
+                required: check.required,
+                evaluated: check.evaluated,
+                compatible: check.compatible,
+            })
+            .collect();
+    }
+    c.evidence = Some(e.attestation.clone());
+    c.evaluation = Some(EvaluationRef {
+        id: e.id.clone(),
+        attestation: e.attestation.clone(),
+        time: e.time,
+        matched_by: deciding.source,
+        arguments: e.arguments.clone(),
+        verdict: deciding.verdict,
+    });
+    c.expires_at = period_ms(c.periodicity).map(|ms| e.time + ms);
+    c.status = if c.expires_at.is_some_and(|x| t > x) {
+        ComponentStatus::Expired
+    } else if deciding.verdict.passed {
+        ComponentStatus::Passed
+    } else {
+        let onset = walk.failing_since.unwrap_or(e.time);
+        c.failing_since = Some(onset);
+        c.grace_ends_at = c.sla_hours.map(|h| onset + i64::from(h) * HOUR_MS);
+        if c.grace_ends_at.is_some_and(|end| t < end) {
+            ComponentStatus::Grace
+        } else {
+            ComponentStatus::Failed
+        }
+    };
+    c
+}

@@ -1,0 +1,181 @@
+//! Status answers in words: which decision or component decided, on what evidence, and
+//! what happens next. Times are rendered by the caller (the server writes RFC 3339).
+
+use super::cell::{CellStatus, DecisionRefKind, Status};
+use super::component::{Component, ComponentKind, ComponentStatus};
+use super::matching::MatchSource;
+use std::fmt::Write;
+
+/// One line per fact, indented under the cell's headline.
+pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
+    let mut lines = Vec::new();
+    let subject = match &cell.project {
+        Some(p) => match &cell.project_version {
+            Some(v) => format!("project {p}@{v}"),
+            None => format!("project {p} (no version)"),
+        },
+        None => "the product".to_owned(),
+    };
+    let mut head = format!(
+        "{} for {subject}: {}",
+        cell.requirement,
+        cell.status.as_str()
+    );
+    if cell.overridden {
+        head.push_str(" (overridden)");
+    }
+    if !cell.counted {
+        head.push_str(", not counted in the score");
+    }
+    lines.push(head);
+    if cell.status == Status::Inactive {
+        lines.push("  the requirement is inactive".to_owned());
+    }
+    if let Some(d) = &cell.decision {
+        let mut line = match d.kind {
+            DecisionRefKind::Applicability => format!(
+                "  marked not applicable {} by entry {} at {}",
+                if d.project.is_some() {
+                    "for this project"
+                } else {
+                    "for the whole product"
+                },
+                d.id,
+                time(d.created_at)
+            ),
+            DecisionRefKind::Override => format!(
+                "  override {} forces {} (set by {} at {})",
+                d.id,
+                d.forced.map_or("?", |f| match f {
+                    super::facts::Forced::Passed => "passed",
+                    super::facts::Forced::Failed => "failed",
+                }),
+                d.author.as_deref().unwrap_or("?"),
+                time(d.created_at)
+            ),
+            DecisionRefKind::Exception => format!(
+                "  exception {} (granted by {} at {})",
+                d.id,
+                d.author.as_deref().unwrap_or("?"),
+                time(d.created_at)
+            ),
+        };
+        if let Some(reason) = &d.reason {
+            let _ = write!(line, ": {reason}");
+        }
+        if let Some(x) = d.expires_at {
+            let _ = write!(line, "; expires {}", time(x));
+        }
+        lines.push(line);
+    }
+    if let Some(computed) = cell.computed {
+        lines.push(format!("  the components alone say {}", computed.as_str()));
+    }
+    if cell.components.is_empty() && cell.decision.is_none() && cell.status == Status::NoData {
+        lines.push("  nothing at this level can satisfy the requirement".to_owned());
+    }
+    for c in &cell.components {
+        component(&mut lines, c, time);
+    }
+    if let Some(d) = cell.deadline {
+        lines.push(format!("  next change: {}", time(d)));
+    }
+    lines
+}
+
+fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> String) {
+    let kind = match c.kind {
+        ComponentKind::Policy if c.explicit_only => "policy (explicitly mapped)",
+        ComponentKind::Policy => "policy",
+        ComponentKind::Proof => "proof",
+    };
+    let mut line = format!(
+        "  {}{kind} {}: {}",
+        if c.decisive { "* " } else { "" },
+        c.name,
+        c.status.as_str()
+    );
+    if let Some(e) = &c.evaluation {
+        let _ = write!(
+            line,
+            " — evaluation {} of attestation {} at {} ({})",
+            e.id,
+            e.attestation,
+            time(e.time),
+            match e.matched_by {
+                MatchSource::Explicit => "explicit mapping",
+                MatchSource::Auto => "auto-matched",
+            }
+        );
+        if e.verdict.vetoed {
+            line.push_str(", vetoed by the policy's matches_evaluation");
+        } else if e.verdict.refiltered {
+            let _ = write!(
+                line,
+                ", its {} violation(s) all below the requirement's threshold",
+                e.verdict.violations
+            );
+        } else if !e.verdict.passed {
+            let _ = write!(line, ", {} violation(s)", e.verdict.violations);
+        }
+    } else if let Some(p) = &c.proof {
+        let _ = write!(
+            line,
+            " — proof {} collected at {} (submitted {})",
+            p.id,
+            time(p.collected_at),
+            time(p.created_at)
+        );
+    } else if c.status == ComponentStatus::NoData {
+        line.push_str(" — no matching evaluation");
+    } else if c.status == ComponentStatus::Missing {
+        line.push_str(" — not submitted");
+    }
+    lines.push(line);
+    if let Some(f) = c.failing_since {
+        let mut l = format!("      failing since {}", time(f));
+        if let Some(g) = c.grace_ends_at {
+            let _ = write!(l, ", grace ends {}", time(g));
+        }
+        lines.push(l);
+    }
+    if let Some(x) = c.expires_at {
+        let verb = if c.status == ComponentStatus::Expired {
+            "expired after"
+        } else {
+            "fresh until"
+        };
+        lines.push(format!("      {verb} {}", time(x)));
+    }
+    for a in &c.arguments {
+        lines.push(format!(
+            "      {}: requires {}, evaluated {} ({})",
+            a.name,
+            a.required,
+            a.evaluated.as_deref().unwrap_or("nothing"),
+            if a.compatible {
+                "compatible"
+            } else {
+                "incompatible"
+            }
+        ));
+    }
+    for s in &c.skipped {
+        let mut l = format!(
+            "      skipped: evaluation {} of attestation {} at {}",
+            s.id,
+            s.attestation,
+            time(s.time)
+        );
+        if !s.reasons.is_empty() {
+            let _ = write!(l, ": {}", s.reasons.join("; "));
+        }
+        lines.push(l);
+    }
+    if c.skipped_total > c.skipped.len() {
+        lines.push(format!(
+            "      … and {} more skipped",
+            c.skipped_total - c.skipped.len()
+        ));
+    }
+}

@@ -1,0 +1,131 @@
+//! The status of requirements (semantics §2–§4): for every cell of a product version
+//! at a time `t`, from facts the store loads. Pure: `t` is a parameter (unix ms), and
+//! the same facts and `t` give the same answer whatever order the facts come in.
+//!
+//! Entry points: [`product_status`] for a whole product version, [`cell_status`] for
+//! one cell, [`Score::of`] over any set of cells, [`explain`] for words.
+//! Decisions behind the details: `docs/decisions/0010-status-computation.md`.
+
+mod cell;
+mod component;
+mod evidence;
+mod explain;
+mod facts;
+mod matching;
+mod score;
+
+pub use cell::{CellStatus, DecisionRef, DecisionRefKind, Status, Subject, cell_status, combine};
+pub use component::{
+    ArgumentComparison, Component, ComponentKind, ComponentStatus, EvaluationRef, ProofRef,
+    SkippedEvaluation,
+};
+pub use evidence::Evidence;
+pub use explain::explain;
+pub use facts::{
+    ApplicabilityFact, DecisionFact, DecisionKind, EvaluationFact, Forced, ProductVersionFacts,
+    ProjectFacts, ProofFact, RequirementFacts, Violation,
+};
+pub use matching::{
+    AutoMatchHook, MatchSource, NoAutoMatch, PolicyCatalog, Verdict, judge, names_requirement,
+    parameters_match, severity_threshold,
+};
+pub use score::Score;
+
+use crate::resource::Scope;
+use std::collections::{BTreeMap, HashMap};
+
+/// What a status query depends on besides the facts.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The org's name: explicit references with an org part must name it.
+    pub org: &'a str,
+    /// The instant the status is computed for, unix ms.
+    pub at: i64,
+    /// The org setting `requirements_auto_matching`; off: only explicit matches count.
+    pub auto_matching: bool,
+    /// Declared inputs of every policy the requirements name.
+    pub policies: &'a dyn PolicyCatalog,
+    pub hook: &'a dyn AutoMatchHook,
+}
+
+impl<'a> Context<'a> {
+    /// Auto-matching on (the org default), no `autoMatch` modules.
+    pub fn new(org: &'a str, at: i64, policies: &'a dyn PolicyCatalog) -> Context<'a> {
+        Context {
+            org,
+            at,
+            auto_matching: true,
+            policies,
+            hook: &NoAutoMatch,
+        }
+    }
+}
+
+/// Every cell of a product version: product-scoped requirements once at product level,
+/// project-scoped ones once per project. Sorted by requirement, then project (the
+/// product-level cell first).
+pub fn product_status(ctx: &Context<'_>, facts: &ProductVersionFacts) -> Vec<CellStatus> {
+    let mut requirements: BTreeMap<&str, RequirementFacts> = BTreeMap::new();
+    for r in &facts.requirements {
+        match requirements.get_mut(r.name.as_str()) {
+            Some(seen) => seen.frameworks.extend(r.frameworks.iter().cloned()),
+            None => {
+                requirements.insert(&r.name, r.clone());
+            }
+        }
+    }
+    type Cell<'f> = (&'f str, Option<&'f str>);
+    let mut proofs: HashMap<Cell<'_>, Vec<&ProofFact>> = HashMap::new();
+    for p in &facts.proofs {
+        proofs
+            .entry((&p.requirement, p.project.as_deref()))
+            .or_default()
+            .push(p);
+    }
+    let mut decisions: HashMap<Cell<'_>, Vec<&DecisionFact>> = HashMap::new();
+    for d in &facts.decisions {
+        decisions
+            .entry((&d.requirement, d.project.as_deref()))
+            .or_default()
+            .push(d);
+    }
+    let mut applicability: HashMap<&str, Vec<&ApplicabilityFact>> = HashMap::new();
+    for a in &facts.applicability {
+        applicability.entry(&a.requirement).or_default().push(a);
+    }
+    let mut projects: Vec<&ProjectFacts> = facts.projects.iter().collect();
+    projects.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut cells = Vec::new();
+    for (name, requirement) in &requirements {
+        let applicability = applicability.get(name).map_or(&[][..], Vec::as_slice);
+        let mut one = |subject: Subject<'_>, project: Option<&str>| {
+            let key = (*name, project);
+            let cell = cell::compute(
+                ctx,
+                requirement,
+                subject,
+                proofs.get(&key).map_or(&[], Vec::as_slice),
+                applicability,
+                decisions.get(&key).map_or(&[], Vec::as_slice),
+            );
+            cells.extend(cell);
+        };
+        match requirement.scope {
+            Scope::Product => one(Subject::Product, None),
+            Scope::Project => {
+                for p in &projects {
+                    one(
+                        Subject::Project {
+                            name: &p.name,
+                            version: p.version.as_deref(),
+                            evidence: &p.evidence,
+                        },
+                        Some(&p.name),
+                    );
+                }
+            }
+        }
+    }
+    cells
+}

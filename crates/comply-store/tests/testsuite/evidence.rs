@@ -1,0 +1,194 @@
+//! Attestation ingestion and trusted keys, on both backends.
+
+use crate::support::{each_backend, org};
+use comply_store::{KeyRow, NewAttestation, NewEvaluation};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+fn evaluation(policy: &str, violations: usize) -> NewEvaluation {
+    NewEvaluation {
+        policy: policy.into(),
+        policy_ref: format!("chainloop://{policy}"),
+        policy_digest: None,
+        material: Some("sbom".into()),
+        material_type: Some("SBOM_CYCLONEDX_JSON".into()),
+        args: BTreeMap::from([("severity".to_owned(), "HIGH".to_owned())]),
+        violations: json!(
+            (0..violations)
+                .map(|i| json!({"message": format!("v{i}")}))
+                .collect::<Vec<_>>()
+        ),
+        skipped: false,
+        skip_reasons: vec![],
+        requirements: vec!["my-fw/no-vulns".into()],
+        gate: false,
+    }
+}
+
+pub fn attestation(digest: &str, project: &str, version: &str, finished_at: i64) -> NewAttestation {
+    NewAttestation {
+        digest: digest.into(),
+        project: project.into(),
+        version: version.into(),
+        prerelease: None,
+        workflow: Some("build".into()),
+        contract: Some("build-contract".into()),
+        finished_at,
+        signer: "ci-key".into(),
+        verified: true,
+        envelope: "{}".into(),
+        statement: json!({"_type": "https://in-toto.io/Statement/v1"}),
+        evaluations: vec![evaluation("vulnerabilities", 1), evaluation("sbom-ntia", 0)],
+    }
+}
+
+#[tokio::test]
+async fn ingest_creates_project_version_workflow_once() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let a = attestation("sha256:aa", "api", "1.0.0", 5_000);
+        let first = store.ingest(acme.id, &a, 6_000).await.unwrap();
+        assert!(first.created);
+        let again = store.ingest(acme.id, &a, 7_000).await.unwrap();
+        assert!(!again.created, "same envelope stored once");
+        assert_eq!(again.id, first.id);
+        store
+            .ingest(
+                acme.id,
+                &attestation("sha256:bb", "api", "1.1.0", 9_000),
+                9_500,
+            )
+            .await
+            .unwrap();
+
+        let projects = store.list_projects(acme.id).await.unwrap();
+        assert_eq!(projects.len(), 1);
+        let api = &projects[0];
+        assert_eq!(api.name, "api");
+        assert_eq!(api.versions.len(), 2);
+        assert!(api.versions.iter().all(|v| v.prerelease));
+        assert_eq!(
+            api.latest.as_deref(),
+            Some("1.1.0"),
+            "latest follows the newest attestation"
+        );
+        assert_eq!(api.workflows.len(), 1);
+        assert_eq!(api.workflows[0].contract.as_deref(), Some("build-contract"));
+
+        let list = store
+            .list_attestations(acme.id, Some("api"), None, 100)
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].digest, "sha256:bb");
+        let (row, _, evaluations) = store
+            .get_attestation(acme.id, "sha256:aa")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.version, "1.0.0");
+        assert_eq!(evaluations.len(), 2);
+        assert_eq!(evaluations[0].policy, "vulnerabilities");
+        assert_eq!(evaluations[0].violations.as_array().unwrap().len(), 1);
+        assert_eq!(evaluations[0].requirements, ["my-fw/no-vulns"]);
+        assert_eq!(evaluations[0].time_ms, 5_000);
+
+        // Another org sees none of it, and may store the same envelope for itself.
+        let other = org(&store, "other").await;
+        assert!(store.list_projects(other.id).await.unwrap().is_empty());
+        assert!(
+            store
+                .get_attestation(other.id, "sha256:aa")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.ingest(other.id, &a, 8_000).await.unwrap().created);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn released_versions_stay_released() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let mut a = attestation("sha256:01", "web", "2.0", 1_000);
+        a.prerelease = Some(false);
+        store.ingest(acme.id, &a, 1_000).await.unwrap();
+        let mut b = attestation("sha256:02", "web", "2.0", 2_000);
+        b.prerelease = Some(true);
+        store.ingest(acme.id, &b, 2_000).await.unwrap();
+        let v = &store.list_projects(acme.id).await.unwrap()[0].versions[0];
+        assert!(!v.prerelease);
+        assert_eq!(v.released_at, Some(1_000));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_ingestion_loses_nothing() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let mut tasks = Vec::new();
+        for client in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..25 {
+                    let digest = format!("sha256:{client}-{i}");
+                    // Every client names the same project: creation races are the point.
+                    let a = attestation(&digest, "shared", &format!("v{}", i % 3), 1_000 + i);
+                    store.ingest(acme.id, &a, 2_000).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let all = store
+            .list_attestations(acme.id, None, None, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 200);
+        let projects = store.list_projects(acme.id).await.unwrap();
+        assert_eq!(projects.len(), 1);
+        assert_eq!(projects[0].versions.len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keys_are_per_org_and_audited() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let key = KeyRow {
+            name: "ci".into(),
+            kind: "public_key".into(),
+            algorithm: "ed25519".into(),
+            pem: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n".into(),
+            fingerprint: "sha256:ff".into(),
+            created_at: 0,
+        };
+        assert!(store.add_key(acme.id, &key, "alice", 10).await.unwrap());
+        assert!(
+            !store.add_key(acme.id, &key, "alice", 11).await.unwrap(),
+            "name taken"
+        );
+        let other = org(&store, "other").await;
+        assert!(store.list_keys(other.id).await.unwrap().is_empty());
+        assert_eq!(store.list_keys(acme.id).await.unwrap()[0].created_at, 10);
+        assert!(store.remove_key(acme.id, "ci", "alice", 12).await.unwrap());
+        assert!(!store.remove_key(acme.id, "ci", "alice", 13).await.unwrap());
+        let actions: Vec<String> = store
+            .audit_list(acme.id, &Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(
+            actions.ends_with(&["key.add".to_owned(), "key.remove".to_owned()]),
+            "{actions:?}"
+        );
+    })
+    .await;
+}
