@@ -83,6 +83,20 @@ pub enum Command {
     /// Craft an attestation locally: init, add materials, push (evaluates policies, signs)
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// Compliance status of a product version, or of every product (no product given)
+    Status(StatusArgs),
+    /// Manual evidence for requirements' proofs
+    #[command(subcommand)]
+    Proof(ProofCommand),
+    /// Exceptions: a cell leaves the score, with a reason and an optional expiry
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+    /// Overrides: force a cell's status, with a reason and an optional expiry
+    #[command(subcommand)]
+    Override(OverrideCommand),
+    /// Mark requirements (not) applicable to a product or one of its projects
+    #[command(subcommand)]
+    Applicability(ApplicabilityCommand),
     /// Organizations and their settings
     #[command(subcommand)]
     Org(OrgCommand),
@@ -537,4 +551,165 @@ pub struct AttestPushArgs {
         default_value = ".comply-attestation.json"
     )]
     pub state: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Product name; omit for the org overview
+    pub product: Option<String>,
+    /// Product version [default: the last one listed]
+    #[arg(long)]
+    pub version: Option<String>,
+    #[arg(long)]
+    pub framework: Option<String>,
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub requirement: Option<String>,
+    /// Compute the status at this time (RFC 3339) [default: now]
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Name the deciding evidence, decision and deadline of each cell
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit 1 when the product version is not compliant
+    #[arg(long)]
+    pub fail_on_noncompliant: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CellArgs {
+    #[arg(long)]
+    pub product: String,
+    #[arg(long)]
+    pub version: String,
+    /// For project-scoped requirements
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub requirement: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProofCommand {
+    /// Submit a file, URL or text for one of a requirement's manual proofs
+    Submit(ProofSubmitArgs),
+    /// List the proofs of a product version
+    List(ProductVersionFilter),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["file", "url", "text"])))]
+pub struct ProofSubmitArgs {
+    #[command(flatten)]
+    pub cell: CellArgs,
+    /// The proof's name in the requirement
+    #[arg(long)]
+    pub proof: String,
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub text: Option<String>,
+    /// When the evidence was collected (RFC 3339) [default: now]
+    #[arg(long)]
+    pub collected_at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProductVersionFilter {
+    #[arg(long)]
+    pub product: String,
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExceptionCommand {
+    /// Grant an exception (ends the cell's active override)
+    Create(DecisionArgs),
+    /// List exceptions
+    List(DecisionListArgs),
+    /// Revoke an exception
+    Revoke(IdArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OverrideCommand {
+    /// Force a cell's status (ends the cell's active exception)
+    Set(OverrideArgs),
+    /// List overrides
+    List(DecisionListArgs),
+    /// Clear an override
+    Clear(IdArg),
+}
+
+#[derive(Args, Debug)]
+pub struct DecisionArgs {
+    #[command(flatten)]
+    pub cell: CellArgs,
+    #[arg(long)]
+    pub reason: String,
+    /// RFC 3339
+    #[arg(long)]
+    pub expires: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForcedStatus {
+    Passed,
+    Failed,
+}
+
+#[derive(Args, Debug)]
+pub struct OverrideArgs {
+    #[command(flatten)]
+    pub decision: DecisionArgs,
+    #[arg(long, value_enum)]
+    pub status: ForcedStatus,
+}
+
+#[derive(Args, Debug)]
+pub struct DecisionListArgs {
+    #[arg(long)]
+    pub product: Option<String>,
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct IdArg {
+    pub id: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApplicabilityCommand {
+    /// Record whether a requirement applies to a product (or one of its projects)
+    Set(ApplicabilitySetArgs),
+    /// List a product's applicability entries
+    List(ApplicabilityListArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("choice").required(true).args(["not_applicable", "applicable"])))]
+pub struct ApplicabilitySetArgs {
+    #[arg(long)]
+    pub product: String,
+    #[arg(long)]
+    pub requirement: String,
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub not_applicable: bool,
+    #[arg(long)]
+    pub applicable: bool,
+    #[arg(long)]
+    pub rationale: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplicabilityListArgs {
+    #[arg(long)]
+    pub product: String,
 }

@@ -88,6 +88,9 @@ pub struct EvaluationRow {
     pub requirements: Vec<String>,
     pub gate: bool,
     pub time_ms: i64,
+    /// When the attestation carrying it arrived (evidence counts at `t` only if it
+    /// had arrived by then).
+    pub received_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -483,7 +486,7 @@ fn latest_version(versions: &[ProjectVersionRow], pinned: Option<&str>) -> Optio
 }
 
 const EVALUATION_SELECT: &str = "SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, e.material_type, \
-     e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms \
+     e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, a.received_at \
      FROM evaluations e JOIN attestations a ON a.id = e.attestation_id";
 
 fn json_text<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
@@ -511,6 +514,7 @@ fn evaluation_row(row: &sqlx::any::AnyRow) -> Result<EvaluationRow, StoreError> 
         requirements: json_text(&requirements, "requirements")?,
         gate: row.try_get::<i64, _>(13)? != 0,
         time_ms: row.try_get(14)?,
+        received_at: row.try_get(15)?,
     })
 }
 

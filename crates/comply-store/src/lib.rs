@@ -10,6 +10,7 @@
 //! change.
 
 mod audit;
+mod decisions;
 mod error;
 mod evidence;
 mod keys;
@@ -20,6 +21,7 @@ pub mod testing;
 mod tokens;
 
 pub use audit::AuditQuery;
+pub use decisions::{DecisionRow, NewDecision, NewProof, ProofRow};
 pub use error::StoreError;
 pub use evidence::{
     AttestationRow, EvaluationRow, IngestOutcome, NewAttestation, NewEvaluation, ProjectRow,

@@ -1,6 +1,7 @@
 mod apply;
 mod attest;
 mod audit;
+mod compliance;
 mod evidence;
 mod org;
 mod policy;
@@ -51,6 +52,21 @@ pub fn run(cli: Cli) -> Result<()> {
             evidence::workflow(&mut Client::from_global(&global)?, global.output, cmd)
         }
         Command::Attest(cmd) => attest::run(&global, cmd),
+        Command::Status(args) => {
+            compliance::status(&mut Client::from_global(&global)?, global.output, args)
+        }
+        Command::Proof(cmd) => {
+            compliance::proof(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Exception(cmd) => {
+            compliance::exception(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Override(cmd) => {
+            compliance::override_(&mut Client::from_global(&global)?, global.output, cmd)
+        }
+        Command::Applicability(cmd) => {
+            compliance::applicability(&mut Client::from_global(&global)?, global.output, cmd)
+        }
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),

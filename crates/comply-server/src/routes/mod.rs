@@ -1,6 +1,7 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 mod audit;
+mod compliance;
 mod evidence;
 mod resources;
 mod system;
@@ -209,6 +210,87 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Create a workflow, or set its contract explicitly.",
             Some(r#"{"project":"api","name":"build","contract":"build-and-release"}"#),
             evidence::create_workflow,
+        );
+    api = api
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/products/{name}/status",
+            Org(Role::Viewer),
+            "Status of every cell of a product version at a time (query: version, framework, project, requirement, at).",
+            compliance::product_status,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/products/{name}/history",
+            Org(Role::Viewer),
+            "Daily score of a product version between two dates (query: version, from, to).",
+            compliance::history,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/status",
+            Org(Role::Viewer),
+            "Every product version with its score, compliance and counts per status (query: at).",
+            compliance::overview,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/proofs",
+            Org(Role::Member),
+            "Submit manual evidence for a requirement's proof: a file (base64), a URL or a text.",
+            Some(r#"{"product":"portal","version":"2.4","requirement":"architecture-review","proof":"review-record","url":"https://wiki/review"}"#),
+            compliance::submit_proof,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/proofs",
+            Org(Role::Viewer),
+            "Proofs of a product version (query: product, version).",
+            compliance::list_proofs,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/exceptions",
+            Org(Role::Admin),
+            "Grant an exception for a cell; it ends the cell's active override or exception.",
+            Some(r#"{"product":"portal","version":"2.4","project":"api","requirement":"container-signed","reason":"legacy base image","expires":null}"#),
+            compliance::create_exception,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/exceptions",
+            Org(Role::Viewer),
+            "Exceptions (query: product, version).",
+            compliance::list_exceptions,
+        )
+        .route(
+            Delete,
+            "/api/v1/orgs/{org}/exceptions/{id}",
+            Org(Role::Admin),
+            "Revoke an active exception.",
+            compliance::revoke_exception,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/overrides",
+            Org(Role::Admin),
+            "Force a cell's status; it ends the cell's active exception or override.",
+            Some(r#"{"product":"portal","version":"2.4","project":"api","requirement":"container-signed","status":"passed","reason":"verified by hand"}"#),
+            compliance::set_override,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/overrides",
+            Org(Role::Viewer),
+            "Overrides (query: product, version).",
+            compliance::list_overrides,
+        )
+        .route(
+            Delete,
+            "/api/v1/orgs/{org}/overrides/{id}",
+            Org(Role::Admin),
+            "Clear an active override.",
+            compliance::clear_override,
         );
     for kind in Kind::ALL {
         let list_path = format!("/api/v1/orgs/{{org}}/{}", kind.plural());

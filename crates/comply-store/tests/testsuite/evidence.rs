@@ -192,3 +192,136 @@ async fn keys_are_per_org_and_audited() {
     })
     .await;
 }
+
+fn decision(kind: &str, status: Option<&str>) -> comply_store::NewDecision {
+    comply_store::NewDecision {
+        kind: kind.into(),
+        product: "portal".into(),
+        product_version: "1.0".into(),
+        project: Some("api".into()),
+        requirement: "no-vulns".into(),
+        forced_status: status.map(str::to_owned),
+        reason: "because".into(),
+        expires_at: None,
+    }
+}
+
+#[tokio::test]
+async fn one_active_decision_per_cell_and_history_kept() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let exception = store
+            .add_decision(acme.id, &decision("exception", None), "alice", 100)
+            .await
+            .unwrap();
+        let over = store
+            .add_decision(acme.id, &decision("override", Some("passed")), "bob", 200)
+            .await
+            .unwrap();
+        let all = store
+            .list_decisions(acme.id, Some("portal"), None)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        let old = all.iter().find(|d| d.id == exception.id).unwrap();
+        assert_eq!(old.ended_at, Some(200), "the override ended the exception");
+        assert!(old.active_at(150) && !old.active_at(200));
+        assert!(all.iter().find(|d| d.id == over.id).unwrap().active_at(250));
+        // Revoking needs the right kind and an active decision.
+        assert!(
+            store
+                .end_decision(acme.id, over.id, "exception", "bob", 300)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .end_decision(acme.id, over.id, "override", "bob", 300)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .end_decision(acme.id, over.id, "override", "bob", 301)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let other = org(&store, "other").await;
+        assert!(
+            store
+                .list_decisions(other.id, None, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .end_decision(other.id, exception.id, "exception", "eve", 400)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let actions: Vec<String> = store
+            .audit_list(acme.id, &Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "org.create",
+                "exception.create",
+                "exception.end",
+                "override.create",
+                "override.end"
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn proofs_keep_files_by_digest() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let bytes = b"%PDF-1.7 threat model".to_vec();
+        let digest = comply_core::digest::sha256(&bytes);
+        let proof = comply_store::NewProof {
+            product: "portal".into(),
+            product_version: "1.0".into(),
+            project: None,
+            requirement: "threat-model".into(),
+            proof: "threat-model".into(),
+            kind: "file".into(),
+            value: digest.clone(),
+            collected_at: 50,
+        };
+        store
+            .add_proof(acme.id, &proof, Some(&bytes), "alice", 60)
+            .await
+            .unwrap();
+        store
+            .add_proof(acme.id, &proof, Some(&bytes), "alice", 70)
+            .await
+            .unwrap();
+        let proofs = store.list_proofs(acme.id, "portal", "1.0").await.unwrap();
+        assert_eq!(proofs.len(), 2);
+        assert_eq!((proofs[0].collected_at, proofs[0].created_at), (50, 60));
+        assert_eq!(store.blob(acme.id, &digest).await.unwrap(), Some(bytes));
+        let other = org(&store, "other").await;
+        assert_eq!(store.blob(other.id, &digest).await.unwrap(), None);
+        assert!(
+            store
+                .list_proofs(other.id, "portal", "1.0")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}

@@ -1,0 +1,500 @@
+//! `comply status`, `proof`, `exception`, `override`, `applicability`.
+
+use crate::cli::{
+    ApplicabilityCommand, CellArgs, DecisionArgs, ExceptionCommand, ForcedStatus, Output,
+    OverrideCommand, ProofCommand, StatusArgs,
+};
+use crate::client::Client;
+use crate::error::{CliError, Result};
+use crate::output::{emit, table, text, yaml};
+use serde_json::{Value, json};
+
+fn query(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// Percent-encodes what may appear in names, versions and times (`+` in offsets).
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn score_text(score: &Value) -> String {
+    score
+        .as_f64()
+        .map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<()> {
+    let Some(product) = &args.product else {
+        let path = client.org_path(&format!("/status{}", query(&[("at", args.at.as_deref())])))?;
+        let overview = client.get(&path)?;
+        emit(output, &overview, |o| {
+            table(
+                &[
+                    "product",
+                    "version",
+                    "score",
+                    "compliant",
+                    "passing",
+                    "counted",
+                    "frameworks",
+                ],
+                o["products"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let fws: Vec<String> = p["frameworks"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(text)
+                            .collect();
+                        vec![
+                            text(&p["product"]),
+                            text(&p["version"]),
+                            score_text(&p["score"]),
+                            if p["compliant"] == Value::Bool(true) {
+                                "yes"
+                            } else {
+                                "no"
+                            }
+                            .into(),
+                            text(&p["passing"]),
+                            text(&p["counted"]),
+                            fws.join(", "),
+                        ]
+                    })
+                    .collect(),
+            )
+        })?;
+        return Ok(());
+    };
+    let path = client.org_path(&format!(
+        "/products/{product}/status{}",
+        query(&[
+            ("version", args.version.as_deref()),
+            ("framework", args.framework.as_deref()),
+            ("project", args.project.as_deref()),
+            ("requirement", args.requirement.as_deref()),
+            ("at", args.at.as_deref()),
+        ])
+    ))?;
+    let mut answer = client.get(&path)?;
+    if !args.explain
+        && let Some(cells) = answer["cells"].as_array_mut()
+    {
+        for c in cells {
+            if let Some(o) = c.as_object_mut() {
+                o.remove("explanation");
+            }
+        }
+    }
+    let explain = args.explain;
+    emit(output, &answer, |a| {
+        let mut out = table(
+            &[
+                "framework",
+                "requirement",
+                "subject",
+                "status",
+                "evidence",
+                "deadline",
+            ],
+            a["cells"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let subject = match c["project"].as_str() {
+                        Some(p) => format!("{p}@{}", c["project_version"].as_str().unwrap_or("-")),
+                        None => "(product)".into(),
+                    };
+                    let mut status = text(&c["status"]);
+                    if c["overridden"] == Value::Bool(true) {
+                        status.push_str(" (override)");
+                    }
+                    let evidence = c["components"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|x| x["decisive"] == Value::Bool(true))
+                        .map(|x| {
+                            format!(
+                                "{}: {}",
+                                text(&x["name"]),
+                                text(&x["status"]).to_lowercase()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    vec![
+                        text(&c["framework"]),
+                        text(&c["requirement"]),
+                        subject,
+                        status,
+                        if evidence.is_empty() {
+                            "-".into()
+                        } else {
+                            evidence
+                        },
+                        text(&c["deadline"]),
+                    ]
+                })
+                .collect(),
+        );
+        if explain {
+            for c in a["cells"].as_array().into_iter().flatten() {
+                let subject = c["project"].as_str().unwrap_or("(product)");
+                out.push_str(&format!(
+                    "\n{} / {} — {}\n",
+                    text(&c["requirement"]),
+                    subject,
+                    text(&c["status"])
+                ));
+                for line in c["explanation"].as_array().into_iter().flatten() {
+                    out.push_str(&format!("  {}\n", text(line)));
+                }
+            }
+        }
+        out.push_str(&format!(
+            "\n{} {} at {}: score {} ({} of {} counted cells passing), compliant: {}\n",
+            text(&a["product"]),
+            text(&a["version"]),
+            text(&a["at"]),
+            score_text(&a["score"]),
+            text(&a["passing"]),
+            text(&a["counted"]),
+            if a["compliant"] == Value::Bool(true) {
+                "yes"
+            } else {
+                "no"
+            }
+        ));
+        out
+    })?;
+    if args.fail_on_noncompliant && answer["compliant"] != Value::Bool(true) {
+        return Err(CliError::failed(format!(
+            "{product} {} is not compliant",
+            text(&answer["version"])
+        )));
+    }
+    Ok(())
+}
+
+fn cell_json(c: &CellArgs) -> Value {
+    json!({"product": c.product, "version": c.version, "project": c.project,
+           "requirement": c.requirement})
+}
+
+fn decision_table(list: &Value) -> String {
+    table(
+        &[
+            "id",
+            "product",
+            "version",
+            "subject",
+            "requirement",
+            "status",
+            "reason",
+            "expires",
+            "active",
+        ],
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                vec![
+                    text(&d["id"]),
+                    text(&d["product"]),
+                    text(&d["version"]),
+                    d["project"].as_str().unwrap_or("(product)").to_owned(),
+                    text(&d["requirement"]),
+                    text(&d["status"]),
+                    text(&d["reason"]),
+                    text(&d["expires"]),
+                    if d["active"] == Value::Bool(true) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+fn decision_body(d: &DecisionArgs) -> Value {
+    let mut body = cell_json(&d.cell);
+    body["reason"] = json!(d.reason);
+    body["expires"] = json!(d.expires);
+    body
+}
+
+pub fn proof(client: &mut Client, output: Output, cmd: ProofCommand) -> Result<()> {
+    match cmd {
+        ProofCommand::Submit(a) => {
+            let mut body = cell_json(&a.cell);
+            body["proof"] = json!(a.proof);
+            body["collected_at"] = json!(a.collected_at);
+            if let Some(file) = &a.file {
+                let bytes = std::fs::read(file)
+                    .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+                body["file_base64"] = json!(encode_base64(&bytes));
+                body["file_name"] =
+                    json!(file.file_name().map(|n| n.to_string_lossy().into_owned()));
+            }
+            if let Some(url) = &a.url {
+                body["url"] = json!(url);
+            }
+            if let Some(t) = &a.text {
+                body["text"] = json!(t);
+            }
+            let path = client.org_path("/proofs")?;
+            let answer = client.post(&path, &body)?;
+            emit(output, &answer, |p| {
+                format!(
+                    "proof {} recorded ({}: {}, collected {})\n",
+                    text(&p["id"]),
+                    text(&p["kind"]),
+                    text(&p["value"]),
+                    text(&p["collected_at"])
+                )
+            })
+        }
+        ProofCommand::List(f) => {
+            let version = match f.version {
+                Some(v) => v,
+                None => latest_version(client, &f.product)?,
+            };
+            let path = client.org_path(&format!(
+                "/proofs{}",
+                query(&[("product", Some(&f.product)), ("version", Some(&version))])
+            ))?;
+            let list = client.get(&path)?;
+            emit(output, &list, |l| {
+                table(
+                    &[
+                        "id",
+                        "subject",
+                        "requirement",
+                        "proof",
+                        "kind",
+                        "value",
+                        "collected",
+                    ],
+                    l.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| {
+                            vec![
+                                text(&p["id"]),
+                                p["project"].as_str().unwrap_or("(product)").to_owned(),
+                                text(&p["requirement"]),
+                                text(&p["proof"]),
+                                text(&p["kind"]),
+                                text(&p["value"]),
+                                text(&p["collected_at"]),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+    }
+}
+
+fn latest_version(client: &mut Client, product: &str) -> Result<String> {
+    let path = client.org_path(&format!("/products/{product}"))?;
+    let p = client.get(&path)?;
+    p["document"]["spec"]["versions"]
+        .as_array()
+        .and_then(|v| v.last())
+        .map(|v| text(&v["name"]))
+        .ok_or_else(|| CliError::failed(format!("product '{product}' has no versions")))
+}
+
+fn encode_base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn exception(client: &mut Client, output: Output, cmd: ExceptionCommand) -> Result<()> {
+    match cmd {
+        ExceptionCommand::Create(d) => {
+            let path = client.org_path("/exceptions")?;
+            let answer = client.post(&path, &decision_body(&d))?;
+            emit(output, &answer, |e| {
+                format!("exception {} granted\n", text(&e["id"]))
+            })
+        }
+        ExceptionCommand::List(f) => {
+            let path = client.org_path(&format!(
+                "/exceptions{}",
+                query(&[
+                    ("product", f.product.as_deref()),
+                    ("version", f.version.as_deref())
+                ])
+            ))?;
+            let list = client.get(&path)?;
+            emit(output, &list, decision_table)
+        }
+        ExceptionCommand::Revoke(a) => {
+            let path = client.org_path(&format!("/exceptions/{}", a.id))?;
+            let answer = client.delete(&path)?;
+            emit(output, &answer, |e| {
+                format!("exception {} revoked\n", text(&e["id"]))
+            })
+        }
+    }
+}
+
+pub fn override_(client: &mut Client, output: Output, cmd: OverrideCommand) -> Result<()> {
+    match cmd {
+        OverrideCommand::Set(o) => {
+            let mut body = decision_body(&o.decision);
+            body["status"] = json!(match o.status {
+                ForcedStatus::Passed => "passed",
+                ForcedStatus::Failed => "failed",
+            });
+            let path = client.org_path("/overrides")?;
+            let answer = client.post(&path, &body)?;
+            emit(output, &answer, |e| {
+                format!("override {} set ({})\n", text(&e["id"]), text(&e["status"]))
+            })
+        }
+        OverrideCommand::List(f) => {
+            let path = client.org_path(&format!(
+                "/overrides{}",
+                query(&[
+                    ("product", f.product.as_deref()),
+                    ("version", f.version.as_deref())
+                ])
+            ))?;
+            let list = client.get(&path)?;
+            emit(output, &list, decision_table)
+        }
+        OverrideCommand::Clear(a) => {
+            let path = client.org_path(&format!("/overrides/{}", a.id))?;
+            let answer = client.delete(&path)?;
+            emit(output, &answer, |e| {
+                format!("override {} cleared\n", text(&e["id"]))
+            })
+        }
+    }
+}
+
+/// Applicability is part of the Product document: `set` edits it and applies it, so
+/// it is revisioned and audited like every other change to the product.
+pub fn applicability(client: &mut Client, output: Output, cmd: ApplicabilityCommand) -> Result<()> {
+    match cmd {
+        ApplicabilityCommand::Set(a) => {
+            let path = client.org_path(&format!("/products/{}", a.product))?;
+            let mut doc = client.get(&path)?["document"].clone();
+            if !doc["spec"]["applicability"].is_array() {
+                doc["spec"]["applicability"] = json!([]);
+            }
+            let entries = doc["spec"]["applicability"]
+                .as_array_mut()
+                .expect("an array");
+            entries.retain(|e| {
+                !(e["requirement"] == json!(a.requirement)
+                    && e["project"].as_str() == a.project.as_deref())
+            });
+            if a.not_applicable {
+                let mut entry = json!({"requirement": a.requirement, "applicable": false});
+                if let Some(p) = &a.project {
+                    entry["project"] = json!(p);
+                }
+                if let Some(r) = &a.rationale {
+                    entry["rationale"] = json!(r);
+                }
+                entries.push(entry);
+            }
+            let path = client.org_path("/apply")?;
+            let answer = client.post(
+                &path,
+                &json!({"documents": [{"file": format!("product {}", a.product), "content": yaml(&doc)}]}),
+            )?;
+            let results = answer["results"].clone();
+            emit(output, &results, |r| {
+                let scope = a.project.as_deref().map_or_else(
+                    || "the whole product".to_owned(),
+                    |p| format!("project {p}"),
+                );
+                format!(
+                    "{} is {} for {} of {} (Product/{} revision {})\n",
+                    a.requirement,
+                    if a.not_applicable {
+                        "not applicable"
+                    } else {
+                        "applicable"
+                    },
+                    scope,
+                    a.product,
+                    a.product,
+                    text(&r[0]["revision"])
+                )
+            })
+        }
+        ApplicabilityCommand::List(a) => {
+            let path = client.org_path(&format!("/products/{}", a.product))?;
+            let entries = client.get(&path)?["document"]["spec"]["applicability"].clone();
+            let entries = if entries.is_array() {
+                entries
+            } else {
+                json!([])
+            };
+            emit(output, &entries, |l| {
+                table(
+                    &["requirement", "subject", "applicable", "rationale"],
+                    l.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| {
+                            vec![
+                                text(&e["requirement"]),
+                                e["project"]
+                                    .as_str()
+                                    .unwrap_or("(whole product)")
+                                    .to_owned(),
+                                text(&e["applicable"]),
+                                e["rationale"].as_str().unwrap_or("-").to_owned(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,882 @@
+//! Compliance queries (semantics §2–§4): status of a product version at a time, the org
+//! overview, score history; and the manual inputs they read: proofs, exceptions,
+//! overrides. The computation itself is `comply_core::status`, a pure function; this
+//! module only gathers its facts from the store.
+
+use crate::auth::OrgCtx;
+use crate::error::{ApiError, Body};
+use crate::state::{AppState, fmt_time, now_ms, parse_time};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use comply_core::Kind;
+use comply_core::resource::{PolicyInput, Product, ProductVersion, Requirement, Resource, Scope};
+use comply_core::status::{
+    self, ApplicabilityFact, CellStatus, Context, DecisionFact, DecisionKind, EvaluationFact,
+    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Score,
+    Status,
+};
+use comply_store::{DecisionRow, EvaluationRow, NewDecision, NewProof};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+/// What every status computation of one request shares: the org's resources, resolved
+/// as references resolve them (the org's own over the built-in).
+pub struct OrgCatalog {
+    products: BTreeMap<String, Product>,
+    frameworks: HashMap<String, Vec<String>>,
+    requirements: HashMap<String, (Requirement, bool)>,
+    policies: HashMap<String, Vec<PolicyInput>>,
+}
+
+impl OrgCatalog {
+    pub async fn load(state: &AppState, org_id: i64) -> Result<OrgCatalog, ApiError> {
+        let mut catalog = OrgCatalog {
+            products: BTreeMap::new(),
+            frameworks: HashMap::new(),
+            requirements: HashMap::new(),
+            policies: HashMap::new(),
+        };
+        for kind in [
+            Kind::Product,
+            Kind::Framework,
+            Kind::Requirement,
+            Kind::Policy,
+        ] {
+            // Sorted by name with the org's own first: the first of a name wins.
+            for stored in state.store.list_resources(org_id, kind).await? {
+                match stored.resource()? {
+                    Resource::Product(p) => {
+                        catalog.products.entry(stored.name.clone()).or_insert(p);
+                    }
+                    Resource::Framework(f) => {
+                        let refs = f.spec.all_refs().map(|r| r.reference.clone()).collect();
+                        catalog
+                            .frameworks
+                            .entry(stored.name.clone())
+                            .or_insert(refs);
+                    }
+                    Resource::Requirement(r) => {
+                        catalog
+                            .requirements
+                            .entry(stored.name.clone())
+                            .or_insert((r, stored.active));
+                    }
+                    Resource::Policy(p) => {
+                        catalog
+                            .policies
+                            .entry(stored.name.clone())
+                            .or_insert(p.spec.inputs);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn product(&self, name: &str) -> Result<&Product, ApiError> {
+        self.products
+            .get(name)
+            .ok_or_else(|| ApiError::NotFound(format!("product '{name}' does not exist")))
+    }
+}
+
+fn version_of<'p>(
+    product: &'p Product,
+    version: Option<&str>,
+) -> Result<&'p ProductVersion, ApiError> {
+    let name = &product.metadata.name;
+    match version {
+        Some(v) => product.version(v).ok_or_else(|| {
+            let known: Vec<&str> = product.spec.versions.iter().map(|v| v.name.as_str()).collect();
+            ApiError::NotFound(format!(
+                "product '{name}' has no version '{v}' (it has: {})",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            ))
+        }),
+        None => product.latest_version().ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "product '{name}' has no versions; add one (comply product version create {name} VERSION)"
+            ))
+        }),
+    }
+}
+
+fn evaluation_fact(e: &EvaluationRow) -> EvaluationFact {
+    let violations = e
+        .violations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| status::Violation {
+            message: v["message"].as_str().unwrap_or_default().to_owned(),
+            // A structured finding is `{kind: {severity, …}}`.
+            severity: v["finding"]
+                .as_object()
+                .and_then(|f| f.values().find_map(|d| d["severity"].as_str()))
+                .map(str::to_owned),
+            suppressed: v["suppressed"].as_bool().unwrap_or(false),
+        })
+        .collect();
+    EvaluationFact {
+        id: e.id.to_string(),
+        attestation: e.attestation_digest.clone(),
+        policy: e.policy.clone(),
+        policy_digest: e.policy_digest.clone(),
+        arguments: e.args.clone(),
+        violations,
+        skipped: e.skipped,
+        skip_reasons: e.skip_reasons.clone(),
+        requirements: e.requirements.clone(),
+        time: e.time_ms,
+        received_at: e.received_at,
+        receipt: e.attestation_id as u64,
+    }
+}
+
+fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
+    let kind = match (d.kind.as_str(), d.forced_status.as_deref()) {
+        ("exception", _) => DecisionKind::Exception,
+        ("override", Some("passed")) => DecisionKind::Override(Forced::Passed),
+        ("override", Some("failed")) => DecisionKind::Override(Forced::Failed),
+        _ => return None,
+    };
+    Some(DecisionFact {
+        id: d.id.to_string(),
+        requirement: d.requirement.clone(),
+        project: d.project.clone(),
+        kind,
+        reason: d.reason.clone(),
+        author: d.author.clone(),
+        created_at: d.created_at,
+        expires_at: d.expires_at,
+        ended_at: d.ended_at,
+    })
+}
+
+/// Every cell of one product version at `at`.
+pub async fn compute(
+    state: &AppState,
+    ctx: &OrgCtx,
+    catalog: &OrgCatalog,
+    product: &Product,
+    version: &ProductVersion,
+    at: i64,
+) -> Result<Vec<CellStatus>, ApiError> {
+    let product_name = &product.metadata.name;
+    let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for fw in &version.frameworks {
+        for r in catalog.frameworks.get(fw).into_iter().flatten() {
+            in_frameworks.entry(r).or_default().push(fw.clone());
+        }
+    }
+    let requirements = in_frameworks
+        .iter()
+        .filter_map(|(name, fws)| {
+            let (r, active) = catalog.requirements.get(*name)?;
+            Some(RequirementFacts::new(r, *active, fws.clone()))
+        })
+        .collect();
+    // Each project at the version the product version pins, else its latest.
+    let stored_projects = state.store.list_projects(ctx.org.id).await?;
+    let mut projects = Vec::new();
+    for name in &product.spec.projects {
+        let stored = stored_projects.iter().find(|p| &p.name == name);
+        let wanted = version
+            .project_versions
+            .get(name)
+            .cloned()
+            .or_else(|| stored.and_then(|p| p.latest.clone()));
+        let pv = stored.zip(wanted.as_ref()).and_then(|(p, v)| {
+            p.versions
+                .iter()
+                .find(|pv| &pv.version == v)
+                .map(|pv| pv.id)
+        });
+        let evaluations = match pv {
+            Some(id) => state
+                .store
+                .evaluations_for(ctx.org.id, &[id], &[], at)
+                .await?
+                .iter()
+                .map(|(_, e)| evaluation_fact(e))
+                .collect(),
+            None => Vec::new(),
+        };
+        projects.push(ProjectFacts {
+            name: name.clone(),
+            version: wanted,
+            evidence: Evidence::new(evaluations),
+        });
+    }
+    let proofs = state
+        .store
+        .list_proofs(ctx.org.id, product_name, &version.name)
+        .await?
+        .iter()
+        .map(|p| ProofFact {
+            id: p.id.to_string(),
+            requirement: p.requirement.clone(),
+            proof: p.proof.clone(),
+            project: p.project.clone(),
+            collected_at: p.collected_at,
+            created_at: p.created_at,
+        })
+        .collect();
+    let decisions = state
+        .store
+        .list_decisions(ctx.org.id, Some(product_name), Some(&version.name))
+        .await?
+        .iter()
+        .filter_map(decision_fact)
+        .collect();
+    // Applicability lives in the Product document: it holds for as long as the document
+    // says so (the document's history is in its revisions and the audit log).
+    let applicability = product
+        .spec
+        .applicability
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.applicable)
+        .map(|(i, a)| ApplicabilityFact {
+            id: format!("{product_name}/applicability/{i}"),
+            requirement: a.requirement.clone(),
+            project: a.project.clone(),
+            rationale: a.rationale.clone(),
+            created_at: i64::MIN,
+            ended_at: None,
+        })
+        .collect();
+    let facts = ProductVersionFacts {
+        requirements,
+        projects,
+        proofs,
+        applicability,
+        decisions,
+    };
+    let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
+    context.auto_matching = ctx.org.settings.requirements_auto_matching;
+    Ok(status::product_status(&context, &facts))
+}
+
+#[derive(Deserialize)]
+pub struct StatusQuery {
+    version: Option<String>,
+    framework: Option<String>,
+    project: Option<String>,
+    requirement: Option<String>,
+    at: Option<String>,
+}
+
+fn opt_time(ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |t| json!(fmt_time(t)))
+}
+
+fn component_view(c: &status::Component) -> Value {
+    let mut v = serde_json::to_value(c).expect("components serialize");
+    v["status"] = json!(c.status.as_str());
+    for key in ["expires_at", "failing_since", "grace_ends_at"] {
+        v[key] = opt_time(v[key].as_i64());
+    }
+    if let Some(e) = v.get_mut("evaluation").filter(|e| e.is_object()) {
+        e["time"] = opt_time(e["time"].as_i64());
+    }
+    v
+}
+
+fn cell_views(cell: &CellStatus) -> Vec<Value> {
+    let explanation = status::explain(cell, &fmt_time);
+    let mut frameworks = cell.frameworks.clone();
+    frameworks.sort();
+    frameworks.dedup();
+    frameworks
+        .iter()
+        .map(|fw| {
+            json!({
+                "framework": fw,
+                "requirement": cell.requirement,
+                "scope": cell.scope,
+                "project": cell.project,
+                "project_version": cell.project_version,
+                "status": cell.status.as_str(),
+                "overridden": cell.overridden,
+                "counted": cell.counted,
+                "passing": cell.passing,
+                "deadline": opt_time(cell.deadline),
+                "computed": cell.computed.map(Status::as_str),
+                "decision": cell.decision.as_ref().map(|d| {
+                    let mut v = serde_json::to_value(d).expect("decisions serialize");
+                    v["created_at"] = opt_time(Some(d.created_at).filter(|t| *t != i64::MIN));
+                    v["expires_at"] = opt_time(d.expires_at);
+                    v
+                }),
+                "components": cell.components.iter().map(component_view).collect::<Vec<_>>(),
+                "explanation": explanation,
+            })
+        })
+        .collect()
+}
+
+pub async fn product_status(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Query(q): Query<StatusQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let at = match &q.at {
+        Some(t) => parse_time(t, "at")?,
+        None => now_ms(),
+    };
+    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let product = catalog.product(&name)?;
+    let version = version_of(product, q.version.as_deref())?;
+    if let Some(fw) = &q.framework
+        && !version.frameworks.contains(fw)
+    {
+        return Err(ApiError::NotFound(format!(
+            "framework '{fw}' is not attached to {name} {}",
+            version.name
+        )));
+    }
+    let cells = compute(&state, &ctx, &catalog, product, version, at).await?;
+    let selected: Vec<&CellStatus> = cells
+        .iter()
+        .filter(|c| q.requirement.as_ref().is_none_or(|r| &c.requirement == r))
+        .filter(|c| {
+            q.project
+                .as_ref()
+                .is_none_or(|p| c.project.as_ref() == Some(p))
+        })
+        .filter(|c| {
+            q.framework
+                .as_ref()
+                .is_none_or(|f| c.frameworks.contains(f))
+        })
+        .collect();
+    let score = Score::of(selected.iter().copied());
+    let mut rows: Vec<Value> = selected.iter().flat_map(|c| cell_views(c)).collect();
+    if let Some(fw) = &q.framework {
+        rows.retain(|r| r["framework"] == json!(fw));
+    }
+    Ok(Json(json!({
+        "product": name,
+        "version": version.name,
+        "at": fmt_time(at),
+        "score": score.score,
+        "compliant": score.compliant,
+        "passing": score.passing,
+        "counted": score.counted,
+        "frameworks": version.frameworks.iter().map(|f| json!({
+            "framework": f,
+            "score": Score::of_framework(selected.iter().copied(), f).score,
+        })).collect::<Vec<_>>(),
+        "cells": rows,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct AtQuery {
+    at: Option<String>,
+}
+
+/// Every product version of the org with its score and counts per status.
+pub async fn overview(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Query(q): Query<AtQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let at = match &q.at {
+        Some(t) => parse_time(t, "at")?,
+        None => now_ms(),
+    };
+    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let mut out = Vec::new();
+    for product in catalog.products.values() {
+        for version in &product.spec.versions {
+            let cells = compute(&state, &ctx, &catalog, product, version, at).await?;
+            let score = Score::of(&cells);
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for c in &cells {
+                *counts.entry(c.status.as_str()).or_default() += 1;
+            }
+            out.push(json!({
+                "product": product.metadata.name,
+                "version": version.name,
+                "frameworks": version.frameworks,
+                "score": score.score,
+                "compliant": score.compliant,
+                "passing": score.passing,
+                "counted": score.counted,
+                "cells": cells.len(),
+                "counts": counts,
+            }));
+        }
+    }
+    Ok(Json(json!({"at": fmt_time(at), "products": out})))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    version: Option<String>,
+    from: String,
+    to: String,
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The score of a product version at the end of each day between two dates.
+pub async fn history(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let from = parse_time(&q.from, "from")?;
+    let to = parse_time(&q.to, "to")?;
+    if to < from {
+        return Err(ApiError::BadRequest("'to' is before 'from'".into()));
+    }
+    if (to - from) / DAY_MS > 366 {
+        return Err(ApiError::BadRequest(
+            "a history spans at most 366 days".into(),
+        ));
+    }
+    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let product = catalog.product(&name)?;
+    let version = version_of(product, q.version.as_deref())?;
+    let mut points = Vec::new();
+    let mut t = from;
+    while t <= to {
+        let cells = compute(&state, &ctx, &catalog, product, version, t).await?;
+        let score = Score::of(&cells);
+        points.push(json!({"at": fmt_time(t), "score": score.score,
+                           "compliant": score.compliant, "passing": score.passing,
+                           "counted": score.counted}));
+        t += DAY_MS;
+    }
+    Ok(Json(
+        json!({"product": name, "version": version.name, "points": points}),
+    ))
+}
+
+// ---------------------------------------------------------------------------------
+// Manual inputs
+
+/// The cell a manual input addresses, checked against the product and requirement.
+struct CellRef {
+    product: String,
+    version: String,
+    project: Option<String>,
+    requirement: String,
+}
+
+async fn check_cell(
+    state: &AppState,
+    ctx: &OrgCtx,
+    product: &str,
+    version: &str,
+    project: Option<&str>,
+    requirement: &str,
+) -> Result<(CellRef, Requirement), ApiError> {
+    let catalog = OrgCatalog::load(state, ctx.org.id).await?;
+    let p = catalog.product(product)?;
+    let v = version_of(p, Some(version))?;
+    let attached = v.frameworks.iter().any(|fw| {
+        catalog
+            .frameworks
+            .get(fw)
+            .is_some_and(|refs| refs.iter().any(|r| r == requirement))
+    });
+    if !attached {
+        return Err(ApiError::BadRequest(format!(
+            "requirement '{requirement}' is in none of the frameworks attached to {product} {version} ({})",
+            v.frameworks.join(", ")
+        )));
+    }
+    let (req, _) = catalog
+        .requirements
+        .get(requirement)
+        .ok_or_else(|| ApiError::NotFound(format!("requirement '{requirement}' does not exist")))?;
+    match (req.scope(), project) {
+        (Scope::Product, Some(_)) => {
+            return Err(ApiError::BadRequest(format!(
+                "requirement '{requirement}' is PRODUCT-scoped: it is decided at product level, without --project"
+            )));
+        }
+        (Scope::Project, None) => {
+            return Err(ApiError::BadRequest(format!(
+                "requirement '{requirement}' is PROJECT-scoped: name the project (--project)"
+            )));
+        }
+        (_, Some(p)) if !p_has(&catalog, product, p) => {
+            return Err(ApiError::BadRequest(format!(
+                "project '{p}' is not a project of product '{product}'"
+            )));
+        }
+        _ => {}
+    }
+    Ok((
+        CellRef {
+            product: product.to_owned(),
+            version: version.to_owned(),
+            project: project.map(str::to_owned),
+            requirement: requirement.to_owned(),
+        },
+        req.clone(),
+    ))
+}
+
+fn p_has(catalog: &OrgCatalog, product: &str, project: &str) -> bool {
+    catalog
+        .products
+        .get(product)
+        .is_some_and(|p| p.spec.projects.iter().any(|x| x == project))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofIn {
+    product: String,
+    version: String,
+    #[serde(default)]
+    project: Option<String>,
+    requirement: String,
+    proof: String,
+    /// Exactly one of the three.
+    #[serde(default)]
+    file_base64: Option<String>,
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    collected_at: Option<String>,
+}
+
+pub async fn submit_proof(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Body(body): Body<ProofIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (cell, requirement) = check_cell(
+        &state,
+        &ctx,
+        &body.product,
+        &body.version,
+        body.project.as_deref(),
+        &body.requirement,
+    )
+    .await?;
+    if !requirement
+        .spec
+        .manual_proofs
+        .iter()
+        .any(|p| p.name == body.proof)
+    {
+        let names: Vec<&str> = requirement
+            .spec
+            .manual_proofs
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        return Err(ApiError::BadRequest(format!(
+            "requirement '{}' has no manual proof '{}' (it has: {})",
+            body.requirement,
+            body.proof,
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        )));
+    }
+    let now = now_ms();
+    let collected_at = match &body.collected_at {
+        Some(t) => parse_time(t, "collected_at")?,
+        None => now,
+    };
+    if collected_at > now + 5 * 60 * 1000 {
+        return Err(ApiError::BadRequest("collected_at is in the future".into()));
+    }
+    let (kind, value, file) = match (&body.file_base64, &body.url, &body.text) {
+        (Some(b64), None, None) => {
+            let bytes = decode_base64(b64)
+                .ok_or_else(|| ApiError::BadRequest("file_base64 is not valid base64".into()))?;
+            ("file", comply_core::digest::sha256(&bytes), Some(bytes))
+        }
+        (None, Some(url), None) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ApiError::BadRequest(format!(
+                    "'{url}' is not an http(s) URL"
+                )));
+            }
+            ("url", url.clone(), None)
+        }
+        (None, None, Some(text)) if !text.trim().is_empty() => ("text", text.clone(), None),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of a file, a URL or a non-empty text".into(),
+            ));
+        }
+    };
+    let id = state
+        .store
+        .add_proof(
+            ctx.org.id,
+            &NewProof {
+                product: cell.product,
+                product_version: cell.version,
+                project: cell.project,
+                requirement: cell.requirement,
+                proof: body.proof.clone(),
+                kind: kind.into(),
+                value: value.clone(),
+                collected_at,
+            },
+            file.as_deref(),
+            &ctx.principal.actor(),
+            now,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": id, "kind": kind, "value": value, "file_name": body.file_name,
+                    "collected_at": fmt_time(collected_at)}),
+        ),
+    ))
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[derive(Deserialize)]
+pub struct ProductQuery {
+    product: Option<String>,
+    version: Option<String>,
+}
+
+pub async fn list_proofs(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let (Some(product), Some(version)) = (&q.product, &q.version) else {
+        return Err(ApiError::BadRequest("give product and version".into()));
+    };
+    let proofs = state
+        .store
+        .list_proofs(ctx.org.id, product, version)
+        .await?;
+    Ok(Json(
+        proofs
+            .iter()
+            .map(|p| {
+                json!({"id": p.id, "project": p.project, "requirement": p.requirement,
+                       "proof": p.proof, "kind": p.kind, "value": p.value,
+                       "collected_at": fmt_time(p.collected_at),
+                       "submitted_at": fmt_time(p.created_at), "submitter": p.submitter})
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    product: String,
+    version: String,
+    #[serde(default)]
+    project: Option<String>,
+    requirement: String,
+    reason: String,
+    #[serde(default)]
+    expires: Option<String>,
+    /// Overrides only: `passed` or `failed`.
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn decision_view(d: &DecisionRow, now: i64) -> Value {
+    json!({
+        "id": d.id, "kind": d.kind, "product": d.product, "version": d.product_version,
+        "project": d.project, "requirement": d.requirement, "status": d.forced_status,
+        "reason": d.reason, "author": d.author, "created": fmt_time(d.created_at),
+        "expires": opt_time(d.expires_at), "ended": opt_time(d.ended_at),
+        "active": d.active_at(now),
+    })
+}
+
+async fn create_decision(
+    state: &AppState,
+    ctx: &OrgCtx,
+    body: DecisionIn,
+    kind: &str,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest(format!("an {kind} needs a reason")));
+    }
+    let forced = match (kind, body.status.as_deref()) {
+        ("override", Some(s @ ("passed" | "failed"))) => Some(s.to_owned()),
+        ("override", other) => {
+            return Err(ApiError::BadRequest(format!(
+                "an override forces status passed or failed, not {}",
+                other.unwrap_or("nothing")
+            )));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::BadRequest("an exception has no status".into()));
+        }
+        _ => None,
+    };
+    let now = now_ms();
+    let expires_at = body
+        .expires
+        .as_deref()
+        .map(|t| parse_time(t, "expires"))
+        .transpose()?;
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(ApiError::BadRequest("expires is in the past".into()));
+    }
+    let (cell, _) = check_cell(
+        state,
+        ctx,
+        &body.product,
+        &body.version,
+        body.project.as_deref(),
+        &body.requirement,
+    )
+    .await?;
+    let row = state
+        .store
+        .add_decision(
+            ctx.org.id,
+            &NewDecision {
+                kind: kind.into(),
+                product: cell.product,
+                product_version: cell.version,
+                project: cell.project,
+                requirement: cell.requirement,
+                forced_status: forced,
+                reason: body.reason,
+                expires_at,
+            },
+            &ctx.principal.actor(),
+            now,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(decision_view(&row, now))))
+}
+
+pub async fn create_exception(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Body(body): Body<DecisionIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    create_decision(&state, &ctx, body, "exception").await
+}
+
+pub async fn set_override(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Body(body): Body<DecisionIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    create_decision(&state, &ctx, body, "override").await
+}
+
+async fn list_decisions(
+    state: &AppState,
+    ctx: &OrgCtx,
+    q: &ProductQuery,
+    kind: &str,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let now = now_ms();
+    let rows = state
+        .store
+        .list_decisions(ctx.org.id, q.product.as_deref(), q.version.as_deref())
+        .await?;
+    Ok(Json(
+        rows.iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| decision_view(d, now))
+            .collect(),
+    ))
+}
+
+pub async fn list_exceptions(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    list_decisions(&state, &ctx, &q, "exception").await
+}
+
+pub async fn list_overrides(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    list_decisions(&state, &ctx, &q, "override").await
+}
+
+async fn end(
+    state: &AppState,
+    ctx: &OrgCtx,
+    id: &str,
+    kind: &str,
+) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("'{id}' is not an {kind} id")))?;
+    let now = now_ms();
+    match state
+        .store
+        .end_decision(ctx.org.id, id, kind, &ctx.principal.actor(), now)
+        .await?
+    {
+        Some(d) => Ok(Json(decision_view(&d, now))),
+        None => Err(ApiError::NotFound(format!("no active {kind} {id}"))),
+    }
+}
+
+pub async fn revoke_exception(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    end(&state, &ctx, &id, "exception").await
+}
+
+pub async fn clear_override(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    end(&state, &ctx, &id, "override").await
+}
