@@ -181,6 +181,27 @@ pub enum RequirementCommand {
     Activate(NameArg),
     /// Stop evaluating the requirement; it leaves every score
     Deactivate(NameArg),
+    /// Which projects' contracts implement the requirement's policies
+    Coverage(CoverageArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["name", "file"])))]
+pub struct CoverageArgs {
+    /// A saved requirement
+    pub name: Option<String>,
+    /// Preview an unsaved requirement from a YAML file
+    #[arg(short = 'f', long = "filename")]
+    pub file: Option<PathBuf>,
+    #[arg(long, value_parser = ["full", "partial", "none"])]
+    pub status: Option<String>,
+    /// Only projects the requirement is assigned to (through a product's framework)
+    #[arg(long, conflicts_with = "unassigned")]
+    pub assigned: bool,
+    #[arg(long)]
+    pub unassigned: bool,
+    #[arg(long)]
+    pub product: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

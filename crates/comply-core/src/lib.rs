@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod coverage;
 pub mod diagnostic;
 pub mod digest;
 pub mod matching;

@@ -2,8 +2,11 @@
 //! reports wall-clock timings. It starts its own server on a loopback port (SQLite in a
 //! temporary directory, or PostgreSQL with `--database-url`), or targets `--server`.
 //!
-//! Scenario `apply`: N requirements and M frameworks in one `apply`, then the same
-//! documents again (all unchanged), then again with every requirement edited.
+//! Scenario `apply` (default): N requirements and M frameworks in one `apply`, then
+//! the same documents again (all unchanged), then again with every requirement edited.
+//! Scenarios `ingest` and `portfolio`: see `evidence.rs`.
+
+mod evidence;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -13,9 +16,36 @@ use comply_store::testing::{TempDir, TestDb};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Apply,
+    Ingest,
+    Portfolio,
+}
+
 #[derive(Parser)]
 #[command(about = "Synthetic load against a comply server")]
 struct Args {
+    #[arg(long, value_enum, default_value_t = Scenario::Apply)]
+    scenario: Scenario,
+    /// ingest: attestations to push
+    #[arg(long, default_value_t = 5000)]
+    attestations: usize,
+    /// ingest: concurrent clients
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// portfolio: projects (each gets one daily attestation of 10 evaluations)
+    #[arg(long, default_value_t = 5000)]
+    projects: usize,
+    /// portfolio: days of attestations per project
+    #[arg(long, default_value_t = 20)]
+    days: usize,
+    /// portfolio: small products for the overview (3 projects, 20 requirements each)
+    #[arg(long, default_value_t = 1000)]
+    products: usize,
+    /// portfolio: status requests timed
+    #[arg(long, default_value_t = 50)]
+    samples: usize,
     /// Requirements per apply
     #[arg(long, default_value_t = 5000)]
     requirements: usize,
@@ -71,14 +101,19 @@ fn documents(args: &Args, severity: &str) -> Value {
     ]})
 }
 
-struct Target {
-    base: String,
-    token: String,
+pub(crate) struct Target {
+    pub(crate) base: String,
+    pub(crate) token: String,
     _db: Option<TestDb>,
     _dir: Option<TempDir>,
 }
 
 fn start_server(postgres: bool) -> Result<Target> {
+    start_server_with(postgres).map(|(t, _)| t)
+}
+
+/// A server on a loopback port over a fresh database, and that database's URL.
+pub(crate) fn start_server_with(postgres: bool) -> Result<(Target, String)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -92,6 +127,7 @@ fn start_server(postgres: bool) -> Result<Target> {
         }
     })?;
     let url = db.url.clone();
+    let returned_url = url.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         rt.block_on(async move {
@@ -113,12 +149,15 @@ fn start_server(postgres: bool) -> Result<Target> {
         });
     });
     let (base, token) = rx.recv()?;
-    Ok(Target {
-        base,
-        token,
-        _db: Some(db),
-        _dir: None,
-    })
+    Ok((
+        Target {
+            base,
+            token,
+            _db: Some(db),
+            _dir: None,
+        },
+        returned_url,
+    ))
 }
 
 fn apply(agent: &ureq::Agent, target: &Target, body: &Value) -> Result<(Duration, Value)> {
@@ -142,7 +181,7 @@ fn count(answer: &Value, action: &str) -> usize {
         .map_or(0, |r| r.iter().filter(|c| c["action"] == action).count())
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
@@ -154,6 +193,22 @@ fn main() -> Result<()> {
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
+    match args.scenario {
+        Scenario::Apply => {}
+        Scenario::Ingest => {
+            return evidence::ingest(&agent, args.postgres, args.attestations, args.clients);
+        }
+        Scenario::Portfolio => {
+            return evidence::portfolio(
+                &agent,
+                args.postgres,
+                args.projects,
+                args.days,
+                args.products,
+                args.samples,
+            );
+        }
+    }
     let backend = if args.server.is_some() {
         "remote"
     } else if args.postgres {

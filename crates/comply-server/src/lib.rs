@@ -9,7 +9,7 @@ pub mod auth;
 mod builtins;
 mod error;
 mod openapi;
-mod routes;
+pub(crate) mod routes;
 mod state;
 
 pub use auth::{IssuedToken, issue_token};

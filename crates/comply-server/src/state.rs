@@ -1,13 +1,26 @@
+use crate::routes::OrgCatalog;
 use comply_store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// An org's catalog and the configuration version it was built from.
+pub type CachedCatalog = ((i64, i64), Arc<OrgCatalog>);
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Parsed org resources for status queries, keyed by the org's configuration
+    /// version (see `Store::config_version`): every server recomputes what the database
+    /// says changed, so several servers never disagree.
+    pub catalogs: Arc<Mutex<HashMap<i64, CachedCatalog>>>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            catalogs: Default::default(),
+        }
     }
 }
 

@@ -110,6 +110,28 @@ fn event_from_row(row: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 impl Store {
+    /// A number that changes whenever anything audited changes in the org or in the
+    /// built-in content (resources, settings, lifecycle): a cache key for what is
+    /// derived from them.
+    pub async fn config_version(&self, org_id: i64) -> Result<(i64, i64), StoreError> {
+        let rows = sqlx::query("SELECT id, audit_seq FROM orgs WHERE id IN ($1, $2)")
+            .bind(org_id)
+            .bind(crate::BUILTIN_ORG)
+            .fetch_all(&self.pool)
+            .await?;
+        let (mut org, mut builtin) = (0, 0);
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let seq: i64 = r.try_get(1)?;
+            if id == crate::BUILTIN_ORG {
+                builtin = seq;
+            } else {
+                org = seq;
+            }
+        }
+        Ok((org, builtin))
+    }
+
     pub async fn audit_list(
         &self,
         org_id: i64,

@@ -169,6 +169,7 @@ impl Store {
         Ok(id)
     }
 
+    /// Proofs of a product version; an empty product or version means all of them.
     pub async fn list_proofs(
         &self,
         org_id: i64,
@@ -177,7 +178,7 @@ impl Store {
     ) -> Result<Vec<ProofRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, product, product_version, project, requirement, proof, kind, value, collected_at, created_at, submitter \
-             FROM proofs WHERE org_id = $1 AND product = $2 AND product_version = $3 ORDER BY id",
+             FROM proofs WHERE org_id = $1 AND ($2 = '' OR product = $2) AND ($3 = '' OR product_version = $3) ORDER BY id",
         )
         .bind(org_id)
         .bind(product)

@@ -9,7 +9,7 @@ use crate::{Store, StoreError, Tx, flag};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An attestation the server has parsed and verified, ready to store.
 #[derive(Debug, Clone)]
@@ -25,8 +25,8 @@ pub struct NewAttestation {
     /// Key or CA name that verified it, or `unsigned`.
     pub signer: String,
     pub verified: bool,
+    /// The DSSE envelope in canonical form; the statement is its payload.
     pub envelope: String,
-    pub statement: Value,
     pub evaluations: Vec<NewEvaluation>,
 }
 
@@ -120,6 +120,54 @@ pub struct WorkflowRow {
     pub contract_explicit: bool,
 }
 
+/// Ids ingestion has already resolved (see [`Store::ingest`]).
+#[derive(Debug, Default)]
+pub(crate) struct IdCache {
+    /// (org, project, version) → (project id, version id)
+    versions: std::collections::HashMap<(i64, String, String), (i64, i64)>,
+    /// (project id, workflow) → (workflow id, the contract it was last seen with)
+    workflows: std::collections::HashMap<(i64, String), (i64, Option<String>)>,
+}
+
+/// Creates the workflow when missing and records the contract its latest attestation
+/// names, unless a contract was set explicitly (`comply workflow create`).
+async fn workflow_id(
+    tx: &mut Tx,
+    org_id: i64,
+    project_id: i64,
+    name: &str,
+    contract: Option<&str>,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO workflows (org_id, project_id, name, contract, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, name) DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(project_id)
+    .bind(name)
+    .bind(contract)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    if contract.is_some() {
+        sqlx::query(
+            "UPDATE workflows SET contract = $1 WHERE project_id = $2 AND name = $3 AND contract_explicit = 0",
+        )
+        .bind(contract)
+        .bind(project_id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let row = sqlx::query("SELECT id FROM workflows WHERE project_id = $1 AND name = $2")
+        .bind(project_id)
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
 async fn project_id(tx: &mut Tx, org_id: i64, name: &str, now_ms: i64) -> Result<i64, StoreError> {
     sqlx::query(
         "INSERT INTO projects (org_id, name, created_at) VALUES ($1, $2, $3) \
@@ -141,100 +189,89 @@ async fn project_id(tx: &mut Tx, org_id: i64, name: &str, now_ms: i64) -> Result
 impl Store {
     /// Stores a verified attestation with its evaluations, creating project, version
     /// and workflow as needed. Idempotent by digest.
+    ///
+    /// Ingestion is the hot write path: ids already seen come from [`IdCache`], so a
+    /// typical attestation costs one insert for itself, one for its evaluations and one
+    /// conditional update of its version's last-attested time.
     pub async fn ingest(
         &self,
         org_id: i64,
         a: &NewAttestation,
         now_ms: i64,
     ) -> Result<IngestOutcome, StoreError> {
+        let outcome = |id, created| IngestOutcome {
+            id,
+            digest: a.digest.clone(),
+            project: a.project.clone(),
+            version: a.version.clone(),
+            created,
+        };
         let mut tx = self.begin_write().await?;
-        if let Some(row) =
-            sqlx::query("SELECT id FROM attestations WHERE org_id = $1 AND digest = $2")
-                .bind(org_id)
-                .bind(&a.digest)
-                .fetch_optional(&mut *tx)
-                .await?
-        {
-            return Ok(IngestOutcome {
-                id: row.try_get(0)?,
-                digest: a.digest.clone(),
-                project: a.project.clone(),
-                version: a.version.clone(),
-                created: false,
-            });
-        }
-        let project_id = project_id(&mut tx, org_id, &a.project, now_ms).await?;
-        let prerelease = a.prerelease.unwrap_or(true);
-        sqlx::query(
-            "INSERT INTO project_versions (org_id, project_id, version, prerelease, released_at, created_at, last_attested_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, version) DO NOTHING",
-        )
-        .bind(org_id)
-        .bind(project_id)
-        .bind(&a.version)
-        .bind(flag(prerelease))
-        .bind((!prerelease).then_some(a.finished_at))
-        .bind(now_ms)
-        .bind(a.finished_at)
-        .execute(&mut *tx)
-        .await?;
-        let version_row = sqlx::query(
-            "SELECT id, prerelease FROM project_versions WHERE project_id = $1 AND version = $2",
-        )
-        .bind(project_id)
-        .bind(&a.version)
-        .fetch_one(&mut *tx)
-        .await?;
-        let version_id: i64 = version_row.try_get(0)?;
-        let was_prerelease = version_row.try_get::<i64, _>(1)? != 0;
-        // A version is released once an attestation says so; it never goes back.
-        sqlx::query(
-            "UPDATE project_versions SET last_attested_at = CASE WHEN last_attested_at > $1 THEN last_attested_at ELSE $1 END, \
-             prerelease = $2, released_at = CASE WHEN $2 = 0 AND released_at IS NULL THEN $1 ELSE released_at END \
-             WHERE id = $3",
-        )
-        .bind(a.finished_at)
-        .bind(flag(was_prerelease && prerelease))
-        .bind(version_id)
-        .execute(&mut *tx)
-        .await?;
-        let workflow_id = match &a.workflow {
-            Some(name) => {
+        let version_key = (org_id, a.project.clone(), a.version.clone());
+        let cached = self
+            .ids
+            .lock()
+            .expect("id cache")
+            .versions
+            .get(&version_key)
+            .copied();
+        let (project_id, version_id) = match cached {
+            Some(ids) => ids,
+            None => {
+                let project_id = project_id(&mut tx, org_id, &a.project, now_ms).await?;
                 sqlx::query(
-                    "INSERT INTO workflows (org_id, project_id, name, contract, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, name) DO NOTHING",
+                    "INSERT INTO project_versions (org_id, project_id, version, prerelease, released_at, created_at, last_attested_at) \
+                     VALUES ($1, $2, $3, 1, NULL, $4, $5) ON CONFLICT (project_id, version) DO NOTHING",
                 )
                 .bind(org_id)
                 .bind(project_id)
-                .bind(name)
-                .bind(&a.contract)
+                .bind(&a.version)
                 .bind(now_ms)
+                .bind(a.finished_at)
                 .execute(&mut *tx)
                 .await?;
-                // The contract is the one set explicitly, else the latest attestation's.
-                if a.contract.is_some() {
-                    sqlx::query(
-                        "UPDATE workflows SET contract = $1 WHERE project_id = $2 AND name = $3 AND contract_explicit = 0",
-                    )
-                    .bind(&a.contract)
-                    .bind(project_id)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
+                let row = sqlx::query(
+                    "SELECT id FROM project_versions WHERE project_id = $1 AND version = $2",
+                )
+                .bind(project_id)
+                .bind(&a.version)
+                .fetch_one(&mut *tx)
+                .await?;
+                (project_id, row.try_get::<i64, _>(0)?)
+            }
+        };
+        let workflow_id = match &a.workflow {
+            Some(name) => {
+                let key = (project_id, name.clone());
+                let cached = self
+                    .ids
+                    .lock()
+                    .expect("id cache")
+                    .workflows
+                    .get(&key)
+                    .cloned();
+                match cached {
+                    Some((id, contract)) if contract == a.contract || a.contract.is_none() => {
+                        Some(id)
+                    }
+                    _ => Some(
+                        workflow_id(
+                            &mut tx,
+                            org_id,
+                            project_id,
+                            name,
+                            a.contract.as_deref(),
+                            now_ms,
+                        )
+                        .await?,
+                    ),
                 }
-                let row =
-                    sqlx::query("SELECT id FROM workflows WHERE project_id = $1 AND name = $2")
-                        .bind(project_id)
-                        .bind(name)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                Some(row.try_get::<i64, _>(0)?)
             }
             None => None,
         };
-        let row = sqlx::query(
-            "INSERT INTO attestations (org_id, digest, project_version_id, workflow_id, contract, finished_at, received_at, signer, verified, envelope, statement) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        let inserted = sqlx::query(
+            "INSERT INTO attestations (org_id, digest, project_version_id, workflow_id, contract, finished_at, received_at, signer, verified, envelope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, digest) DO NOTHING RETURNING id",
         )
         .bind(org_id)
         .bind(&a.digest)
@@ -246,10 +283,33 @@ impl Store {
         .bind(&a.signer)
         .bind(flag(a.verified))
         .bind(&a.envelope)
-        .bind(a.statement.to_string())
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = inserted else {
+            // Stored before: nothing else changes. The transaction ends unused.
+            drop(tx);
+            let row = sqlx::query("SELECT id FROM attestations WHERE org_id = $1 AND digest = $2")
+                .bind(org_id)
+                .bind(&a.digest)
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(outcome(row.try_get(0)?, false));
+        };
         let attestation_id: i64 = row.try_get(0)?;
+        // A version is released once an attestation says so; it never goes back.
+        let released = a.prerelease == Some(false);
+        sqlx::query(
+            "UPDATE project_versions SET \
+             last_attested_at = CASE WHEN last_attested_at > $1 THEN last_attested_at ELSE $1 END, \
+             prerelease = CASE WHEN $2 = 1 THEN 0 ELSE prerelease END, \
+             released_at = CASE WHEN $2 = 1 AND released_at IS NULL THEN $1 ELSE released_at END \
+             WHERE id = $3 AND (last_attested_at < $1 OR ($2 = 1 AND prerelease = 1))",
+        )
+        .bind(a.finished_at)
+        .bind(flag(released))
+        .bind(version_id)
+        .execute(&mut *tx)
+        .await?;
         // Many rows per statement: one round trip for a typical attestation.
         for chunk in a.evaluations.chunks(32) {
             let mut sql = String::from(
@@ -290,13 +350,19 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(IngestOutcome {
-            id: attestation_id,
-            digest: a.digest.clone(),
-            project: a.project.clone(),
-            version: a.version.clone(),
-            created: true,
-        })
+        // Only what committed is remembered.
+        let mut ids = self.ids.lock().expect("id cache");
+        ids.versions.insert(version_key, (project_id, version_id));
+        if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
+            let contract = a.contract.clone().or_else(|| {
+                ids.workflows
+                    .get(&(project_id, name.clone()))
+                    .and_then(|(_, c)| c.clone())
+            });
+            ids.workflows
+                .insert((project_id, name.clone()), (id, contract));
+        }
+        Ok(outcome(attestation_id, true))
     }
 
     pub async fn list_attestations(
@@ -326,9 +392,9 @@ impl Store {
         &self,
         org_id: i64,
         digest: &str,
-    ) -> Result<Option<(AttestationRow, Value, Vec<EvaluationRow>)>, StoreError> {
+    ) -> Result<Option<(AttestationRow, String, Vec<EvaluationRow>)>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified, a.statement \
+            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified, a.envelope \
              FROM attestations a JOIN project_versions v ON v.id = a.project_version_id \
              JOIN projects p ON p.id = v.project_id LEFT JOIN workflows w ON w.id = a.workflow_id \
              WHERE a.org_id = $1 AND a.digest = $2",
@@ -341,9 +407,7 @@ impl Store {
             return Ok(None);
         };
         let attestation = attestation_row(&row)?;
-        let statement: String = row.try_get(10)?;
-        let statement = serde_json::from_str(&statement)
-            .map_err(|e| StoreError::Corrupt(format!("attestation statement: {e}")))?;
+        let envelope: String = row.try_get(10)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{EVALUATION_SELECT} WHERE e.attestation_id = $1 ORDER BY e.id"
         )))
@@ -351,7 +415,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let evaluations = rows.iter().map(evaluation_row).collect::<Result<_, _>>()?;
-        Ok(Some((attestation, statement, evaluations)))
+        Ok(Some((attestation, envelope, evaluations)))
     }
 
     /// Evaluations of these project versions (of the named policies, or all when
@@ -378,6 +442,113 @@ impl Store {
                 if policies.is_empty() || policies.contains(&e.policy) {
                     out.push((pv, e));
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// What a status at `at_ms` reads of these project versions' evaluations: every
+    /// evaluation newer than `at_ms - window_ms`, and the `keep` newest older ones of
+    /// each policy. With `window_ms` at least the longest periodicity or SLA the
+    /// requirements ask for, the statuses computed from this are the ones full history
+    /// gives (docs/decisions/0014), and a read costs the recent evidence, not all of it.
+    /// Oldest first, grouped by project version.
+    pub async fn evaluations_window(
+        &self,
+        org_id: i64,
+        project_version_ids: &[i64],
+        at_ms: i64,
+        windows: &BTreeMap<String, i64>,
+        default_window_ms: i64,
+        keep: i64,
+    ) -> Result<Vec<(i64, EvaluationRow)>, StoreError> {
+        let mut out = Vec::new();
+        // The window of each policy as a CASE over bound names: one statement for all.
+        let first = 5;
+        let mut case = String::from("CASE x.policy");
+        for i in 0..windows.len() {
+            case.push_str(&format!(
+                " WHEN ${} THEN ${}",
+                first + 2 * i,
+                first + 2 * i + 1
+            ));
+        }
+        case.push_str(" ELSE $4 END");
+        let ids_from = first + 2 * windows.len();
+        for chunk in project_version_ids.chunks(400) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", i + ids_from))
+                .collect();
+            let sql = format!(
+                "SELECT x.* FROM (SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, \
+                 e.material_type, e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, \
+                 a.received_at, e.project_version_id AS pv, \
+                 ROW_NUMBER() OVER (PARTITION BY e.project_version_id, e.policy ORDER BY e.time_ms DESC, e.id DESC) AS rn \
+                 FROM evaluations e JOIN attestations a ON a.id = e.attestation_id \
+                 WHERE e.org_id = $1 AND e.time_ms <= $2 AND e.project_version_id IN ({})) x \
+                 WHERE x.rn <= $3 OR x.time_ms > $2 - ({case}) ORDER BY x.pv, x.time_ms, x.id",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org_id)
+                .bind(at_ms)
+                .bind(keep)
+                .bind(default_window_ms);
+            for (policy, window) in windows {
+                q = q.bind(policy.as_str()).bind(*window);
+            }
+            for pv in chunk {
+                q = q.bind(*pv);
+            }
+            for row in &q.fetch_all(&self.pool).await? {
+                out.push((row.try_get::<i64, _>(16)?, evaluation_row(row)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each named project that exists: its latest version (pinned, else the one
+    /// attested most recently) and every version's id.
+    pub async fn project_versions(
+        &self,
+        org_id: i64,
+        names: &[String],
+    ) -> Result<HashMap<String, (Option<String>, HashMap<String, i64>)>, StoreError> {
+        let mut out: HashMap<String, (Option<String>, HashMap<String, i64>)> = HashMap::new();
+        let mut newest: HashMap<String, (i64, i64, String)> = HashMap::new();
+        for chunk in names.chunks(400) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT p.name, p.pinned_latest, v.version, v.id, v.last_attested_at FROM projects p \
+                 JOIN project_versions v ON v.project_id = p.id WHERE p.org_id = $1 AND p.name IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id);
+            for n in chunk {
+                q = q.bind(n);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let name: String = row.try_get(0)?;
+                let pinned: Option<String> = row.try_get(1)?;
+                let version: String = row.try_get(2)?;
+                let id: i64 = row.try_get(3)?;
+                let last: i64 = row.try_get(4)?;
+                let entry = out
+                    .entry(name.clone())
+                    .or_insert_with(|| (pinned, HashMap::new()));
+                entry.1.insert(version.clone(), id);
+                let newer = newest
+                    .get(&name)
+                    .is_none_or(|(l, i, _)| (last, id) > (*l, *i));
+                if newer {
+                    newest.insert(name, (last, id, version));
+                }
+            }
+        }
+        for (name, entry) in &mut out {
+            if entry.0.is_none() {
+                entry.0 = newest.get(name).map(|(_, _, v)| v.clone());
             }
         }
         Ok(out)
@@ -489,7 +660,14 @@ const EVALUATION_SELECT: &str = "SELECT e.id, e.attestation_id, a.digest, e.poli
      e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, a.received_at \
      FROM evaluations e JOIN attestations a ON a.id = e.attestation_id";
 
-fn json_text<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+fn json_text<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
+    // Most evaluations have no violations, reasons or requirements.
+    if text == "[]" || text == "{}" {
+        return Ok(T::default());
+    }
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("evaluation {what}: {e}")))
 }
 
@@ -508,7 +686,11 @@ fn evaluation_row(row: &sqlx::any::AnyRow) -> Result<EvaluationRow, StoreError> 
         material: row.try_get(6)?,
         material_type: row.try_get(7)?,
         args: json_text(&args, "args")?,
-        violations: json_text(&violations, "violations")?,
+        violations: if violations == "[]" {
+            Value::Array(Vec::new())
+        } else {
+            json_text(&violations, "violations")?
+        },
         skipped: row.try_get::<i64, _>(10)? != 0,
         skip_reasons: json_text(&reasons, "skip reasons")?,
         requirements: json_text(&requirements, "requirements")?,

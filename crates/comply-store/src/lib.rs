@@ -49,6 +49,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Ids of projects, versions and workflows ingestion has seen. Rows of these tables
+    /// are never deleted or renamed, so an id once read stays true for every server.
+    ids: std::sync::Arc<std::sync::Mutex<evidence::IdCache>>,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -88,7 +91,11 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            ids: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }

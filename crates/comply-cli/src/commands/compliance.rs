@@ -93,18 +93,10 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
             ("project", args.project.as_deref()),
             ("requirement", args.requirement.as_deref()),
             ("at", args.at.as_deref()),
+            ("explain", args.explain.then_some("true")),
         ])
     ))?;
-    let mut answer = client.get(&path)?;
-    if !args.explain
-        && let Some(cells) = answer["cells"].as_array_mut()
-    {
-        for c in cells {
-            if let Some(o) = c.as_object_mut() {
-                o.remove("explanation");
-            }
-        }
-    }
+    let answer = client.get(&path)?;
     let explain = args.explain;
     emit(output, &answer, |a| {
         let mut out = table(

@@ -2,6 +2,7 @@ mod apply;
 mod attest;
 mod audit;
 mod compliance;
+mod coverage;
 mod evidence;
 mod org;
 mod policy;

@@ -17,6 +17,7 @@ pub fn requirement(client: &mut Client, output: Output, cmd: RequirementCommand)
         RequirementCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
         RequirementCommand::Activate(a) => set_active(client, output, &a.name, true),
         RequirementCommand::Deactivate(a) => set_active(client, output, &a.name, false),
+        RequirementCommand::Coverage(a) => super::coverage::run(client, output, a),
     }
 }
 

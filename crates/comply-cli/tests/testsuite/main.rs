@@ -2,6 +2,7 @@
 
 mod builtins;
 mod compliance;
+mod coverage;
 mod declarative;
 mod evidence;
 mod policy;

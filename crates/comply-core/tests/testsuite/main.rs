@@ -1,5 +1,6 @@
 //! comply-core's integration tests: one binary, one module per area.
 
+mod coverage;
 mod manifests;
 mod plan;
 mod policies;

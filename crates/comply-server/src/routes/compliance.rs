@@ -20,6 +20,7 @@ use comply_store::{DecisionRow, EvaluationRow, NewDecision, NewProof};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// What every status computation of one request shares: the org's resources, resolved
 /// as references resolve them (the org's own over the built-in).
@@ -31,7 +32,24 @@ pub struct OrgCatalog {
 }
 
 impl OrgCatalog {
-    pub async fn load(state: &AppState, org_id: i64) -> Result<OrgCatalog, ApiError> {
+    /// The org's catalog, parsed again only when its configuration changed.
+    pub async fn get(state: &AppState, org_id: i64) -> Result<Arc<OrgCatalog>, ApiError> {
+        let version = state.store.config_version(org_id).await?;
+        if let Some((v, c)) = state.catalogs.lock().expect("catalog cache").get(&org_id)
+            && *v == version
+        {
+            return Ok(c.clone());
+        }
+        let catalog = Arc::new(OrgCatalog::load(state, org_id).await?);
+        state
+            .catalogs
+            .lock()
+            .expect("catalog cache")
+            .insert(org_id, (version, catalog.clone()));
+        Ok(catalog)
+    }
+
+    async fn load(state: &AppState, org_id: i64) -> Result<OrgCatalog, ApiError> {
         let mut catalog = OrgCatalog {
             products: BTreeMap::new(),
             frameworks: HashMap::new(),
@@ -156,6 +174,28 @@ fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
     })
 }
 
+/// Evaluations older than the window are read only as the few newest of each policy
+/// (docs/decisions/0014): enough to find the latest candidate and a failing run's onset.
+const KEEP_BEFORE_WINDOW: i64 = 3;
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// Per policy, the longest periodicity or SLA the requirements ask of it, plus an hour
+/// of margin: evidence older than this cannot change a status except as "the latest
+/// candidate", which the few newest older evaluations provide. Policies not named here
+/// (explicit mappings of other policies) get the margin alone.
+fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64> {
+    let mut windows: BTreeMap<String, i64> = BTreeMap::new();
+    for p in requirements.iter().flat_map(|r| r.policies.iter()) {
+        let period = p.periodicity.map_or(0, |x| x.seconds() * 1000);
+        let sla = p.sla.map_or(0, |h| i64::from(h) * HOUR_MS);
+        let name = comply_core::reference::PolicyRef::parse(&p.reference)
+            .map_or_else(|_| p.reference.clone(), |r| r.name);
+        let w = windows.entry(name).or_insert(HOUR_MS);
+        *w = (*w).max(period.max(sla) + HOUR_MS);
+    }
+    windows
+}
+
 /// Every cell of one product version at `at`.
 pub async fn compute(
     state: &AppState,
@@ -165,100 +205,169 @@ pub async fn compute(
     version: &ProductVersion,
     at: i64,
 ) -> Result<Vec<CellStatus>, ApiError> {
-    let product_name = &product.metadata.name;
-    let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for fw in &version.frameworks {
-        for r in catalog.frameworks.get(fw).into_iter().flatten() {
-            in_frameworks.entry(r).or_default().push(fw.clone());
+    let mut all = compute_many(state, ctx, catalog, &[(product, version)], at).await?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// A product's project: name, the version the product version resolves it to, and that
+/// version's id when it exists.
+type ResolvedProject = (String, Option<String>, Option<i64>);
+
+/// Every cell of several product versions at `at`, reading the store once for all of
+/// them (the overview's thousand product versions cost a handful of queries).
+pub async fn compute_many(
+    state: &AppState,
+    ctx: &OrgCtx,
+    catalog: &OrgCatalog,
+    targets: &[(&Product, &ProductVersion)],
+    at: i64,
+) -> Result<Vec<Vec<CellStatus>>, ApiError> {
+    let requirements_of = |version: &ProductVersion| -> Vec<RequirementFacts> {
+        let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for fw in &version.frameworks {
+            for r in catalog.frameworks.get(fw).into_iter().flatten() {
+                in_frameworks.entry(r).or_default().push(fw.clone());
+            }
         }
-    }
-    let requirements = in_frameworks
-        .iter()
-        .filter_map(|(name, fws)| {
-            let (r, active) = catalog.requirements.get(*name)?;
-            Some(RequirementFacts::new(r, *active, fws.clone()))
-        })
-        .collect();
-    // Each project at the version the product version pins, else its latest.
-    let stored_projects = state.store.list_projects(ctx.org.id).await?;
-    let mut projects = Vec::new();
-    for name in &product.spec.projects {
-        let stored = stored_projects.iter().find(|p| &p.name == name);
-        let wanted = version
-            .project_versions
-            .get(name)
-            .cloned()
-            .or_else(|| stored.and_then(|p| p.latest.clone()));
-        let pv = stored.zip(wanted.as_ref()).and_then(|(p, v)| {
-            p.versions
-                .iter()
-                .find(|pv| &pv.version == v)
-                .map(|pv| pv.id)
-        });
-        let evaluations = match pv {
-            Some(id) => state
-                .store
-                .evaluations_for(ctx.org.id, &[id], &[], at)
-                .await?
-                .iter()
-                .map(|(_, e)| evaluation_fact(e))
-                .collect(),
-            None => Vec::new(),
-        };
-        projects.push(ProjectFacts {
-            name: name.clone(),
-            version: wanted,
-            evidence: Evidence::new(evaluations),
-        });
-    }
-    let proofs = state
-        .store
-        .list_proofs(ctx.org.id, product_name, &version.name)
-        .await?
-        .iter()
-        .map(|p| ProofFact {
-            id: p.id.to_string(),
-            requirement: p.requirement.clone(),
-            proof: p.proof.clone(),
-            project: p.project.clone(),
-            collected_at: p.collected_at,
-            created_at: p.created_at,
-        })
-        .collect();
-    let decisions = state
-        .store
-        .list_decisions(ctx.org.id, Some(product_name), Some(&version.name))
-        .await?
-        .iter()
-        .filter_map(decision_fact)
-        .collect();
-    // Applicability lives in the Product document: it holds for as long as the document
-    // says so (the document's history is in its revisions and the audit log).
-    let applicability = product
-        .spec
-        .applicability
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| !a.applicable)
-        .map(|(i, a)| ApplicabilityFact {
-            id: format!("{product_name}/applicability/{i}"),
-            requirement: a.requirement.clone(),
-            project: a.project.clone(),
-            rationale: a.rationale.clone(),
-            created_at: i64::MIN,
-            ended_at: None,
-        })
-        .collect();
-    let facts = ProductVersionFacts {
-        requirements,
-        projects,
-        proofs,
-        applicability,
-        decisions,
+        in_frameworks
+            .iter()
+            .filter_map(|(name, fws)| {
+                let (r, active) = catalog.requirements.get(*name)?;
+                Some(RequirementFacts::new(r, *active, fws.clone()))
+            })
+            .collect()
     };
-    let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
-    context.auto_matching = ctx.org.settings.requirements_auto_matching;
-    Ok(status::product_status(&context, &facts))
+    let requirements: Vec<Vec<RequirementFacts>> =
+        targets.iter().map(|(_, v)| requirements_of(v)).collect();
+    let mut names: Vec<String> = targets
+        .iter()
+        .flat_map(|(p, _)| p.spec.projects.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let stored = state.store.project_versions(ctx.org.id, &names).await?;
+    // Each project at the version its product version pins, else its latest.
+    let resolved: Vec<Vec<ResolvedProject>> = targets
+        .iter()
+        .map(|(product, version)| {
+            product
+                .spec
+                .projects
+                .iter()
+                .map(|name| {
+                    let entry = stored.get(name);
+                    let wanted = version
+                        .project_versions
+                        .get(name)
+                        .cloned()
+                        .or_else(|| entry.and_then(|(latest, _)| latest.clone()));
+                    let id = entry
+                        .zip(wanted.as_ref())
+                        .and_then(|((_, versions), v)| versions.get(v).copied());
+                    (name.clone(), wanted, id)
+                })
+                .collect()
+        })
+        .collect();
+    let mut ids: Vec<i64> = resolved
+        .iter()
+        .flatten()
+        .filter_map(|(_, _, id)| *id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
+    let mut by_version: HashMap<i64, Vec<EvaluationFact>> = HashMap::new();
+    for (pv, e) in state
+        .store
+        .evaluations_window(ctx.org.id, &ids, at, &windows, HOUR_MS, KEEP_BEFORE_WINDOW)
+        .await?
+    {
+        by_version.entry(pv).or_default().push(evaluation_fact(&e));
+    }
+    let evidence: HashMap<i64, Evidence> = by_version
+        .into_iter()
+        .map(|(id, evaluations)| (id, Evidence::new(evaluations)))
+        .collect();
+    let decisions: Vec<DecisionRow> = if targets.len() == 1 {
+        let (p, v) = targets[0];
+        state
+            .store
+            .list_decisions(ctx.org.id, Some(&p.metadata.name), Some(&v.name))
+            .await?
+    } else {
+        state.store.list_decisions(ctx.org.id, None, None).await?
+    };
+    let all_proofs = if targets.len() == 1 {
+        let (p, v) = targets[0];
+        state
+            .store
+            .list_proofs(ctx.org.id, &p.metadata.name, &v.name)
+            .await?
+    } else {
+        state.store.list_proofs(ctx.org.id, "", "").await?
+    };
+    let mut out = Vec::with_capacity(targets.len());
+    for (((product, version), requirements), resolved) in
+        targets.iter().zip(requirements).zip(resolved)
+    {
+        let product_name = &product.metadata.name;
+        let projects = resolved
+            .into_iter()
+            .map(|(name, wanted, id)| ProjectFacts {
+                name,
+                version: wanted,
+                evidence: id
+                    .and_then(|id| evidence.get(&id).cloned())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let proofs = all_proofs
+            .iter()
+            .filter(|p| &p.product == product_name && p.product_version == version.name)
+            .map(|p| ProofFact {
+                id: p.id.to_string(),
+                requirement: p.requirement.clone(),
+                proof: p.proof.clone(),
+                project: p.project.clone(),
+                collected_at: p.collected_at,
+                created_at: p.created_at,
+            })
+            .collect();
+        let decisions = decisions
+            .iter()
+            .filter(|d| &d.product == product_name && d.product_version == version.name)
+            .filter_map(decision_fact)
+            .collect();
+        // Applicability lives in the Product document: it holds for as long as the
+        // document says so (its history is in the revisions and the audit log).
+        let applicability = product
+            .spec
+            .applicability
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.applicable)
+            .map(|(i, a)| ApplicabilityFact {
+                id: format!("{product_name}/applicability/{i}"),
+                requirement: a.requirement.clone(),
+                project: a.project.clone(),
+                rationale: a.rationale.clone(),
+                created_at: i64::MIN,
+                ended_at: None,
+            })
+            .collect();
+        let facts = ProductVersionFacts {
+            requirements,
+            projects,
+            proofs,
+            applicability,
+            decisions,
+        };
+        let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
+        context.auto_matching = ctx.org.settings.requirements_auto_matching;
+        out.push(status::product_status(&context, &facts));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -268,6 +377,9 @@ pub struct StatusQuery {
     project: Option<String>,
     requirement: Option<String>,
     at: Option<String>,
+    /// Include each cell's explanation and every component's details.
+    #[serde(default)]
+    explain: bool,
 }
 
 fn opt_time(ms: Option<i64>) -> Value {
@@ -286,8 +398,92 @@ fn component_view(c: &status::Component) -> Value {
     v
 }
 
-fn cell_views(cell: &CellStatus) -> Vec<Value> {
-    let explanation = status::explain(cell, &fmt_time);
+fn lean_component(c: &status::Component) -> Value {
+    json!({"kind": c.kind, "name": c.name, "status": c.status.as_str(),
+           "decisive": c.decisive, "evidence": c.evidence,
+           "expires_at": opt_time(c.expires_at), "grace_ends_at": opt_time(c.grace_ends_at)})
+}
+
+#[derive(serde::Serialize)]
+struct LeanComponent<'a> {
+    kind: status::ComponentKind,
+    name: &'a str,
+    status: &'static str,
+    decisive: bool,
+    evidence: Option<&'a str>,
+    expires_at: Option<String>,
+    grace_ends_at: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct LeanCell<'a> {
+    framework: &'a str,
+    requirement: &'a str,
+    scope: Scope,
+    project: Option<&'a str>,
+    project_version: Option<&'a str>,
+    status: &'static str,
+    overridden: bool,
+    counted: bool,
+    passing: bool,
+    deadline: Option<String>,
+    components: &'a [LeanComponent<'a>],
+}
+
+/// One row per framework the cell shows under (only `only` when given).
+fn cell_rows(
+    cell: &CellStatus,
+    explain: bool,
+    only: Option<&str>,
+) -> Vec<Box<serde_json::value::RawValue>> {
+    let mut frameworks: Vec<&str> = cell.frameworks.iter().map(String::as_str).collect();
+    frameworks.sort_unstable();
+    frameworks.dedup();
+    frameworks.retain(|f| only.is_none_or(|o| o == *f));
+    if explain {
+        return cell_views(cell, true)
+            .into_iter()
+            .filter(|v| only.is_none_or(|o| v["framework"] == o))
+            .map(|v| serde_json::value::to_raw_value(&v).expect("rows serialize"))
+            .collect();
+    }
+    let components: Vec<LeanComponent<'_>> = cell
+        .components
+        .iter()
+        .map(|c| LeanComponent {
+            kind: c.kind,
+            name: &c.name,
+            status: c.status.as_str(),
+            decisive: c.decisive,
+            evidence: c.evidence.as_deref(),
+            expires_at: c.expires_at.map(fmt_time),
+            grace_ends_at: c.grace_ends_at.map(fmt_time),
+        })
+        .collect();
+    let deadline = cell.deadline.map(fmt_time);
+    frameworks
+        .into_iter()
+        .map(|framework| {
+            serde_json::value::to_raw_value(&LeanCell {
+                framework,
+                requirement: &cell.requirement,
+                scope: cell.scope,
+                project: cell.project.as_deref(),
+                project_version: cell.project_version.as_deref(),
+                status: cell.status.as_str(),
+                overridden: cell.overridden,
+                counted: cell.counted,
+                passing: cell.passing,
+                deadline: deadline.clone(),
+                components: &components,
+            })
+            .expect("rows serialize")
+        })
+        .collect()
+}
+
+fn cell_views(cell: &CellStatus, explain: bool) -> Vec<Value> {
+    let explanation = explain.then(|| status::explain(cell, &fmt_time));
     let mut frameworks = cell.frameworks.clone();
     frameworks.sort();
     frameworks.dedup();
@@ -312,7 +508,7 @@ fn cell_views(cell: &CellStatus) -> Vec<Value> {
                     v["expires_at"] = opt_time(d.expires_at);
                     v
                 }),
-                "components": cell.components.iter().map(component_view).collect::<Vec<_>>(),
+                "components": cell.components.iter().map(|c| if explain { component_view(c) } else { lean_component(c) }).collect::<Vec<_>>(),
                 "explanation": explanation,
             })
         })
@@ -324,12 +520,12 @@ pub async fn product_status(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
     Query(q): Query<StatusQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let at = match &q.at {
         Some(t) => parse_time(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
     if let Some(fw) = &q.framework
@@ -356,24 +552,42 @@ pub async fn product_status(
         })
         .collect();
     let score = Score::of(selected.iter().copied());
-    let mut rows: Vec<Value> = selected.iter().flat_map(|c| cell_views(c)).collect();
-    if let Some(fw) = &q.framework {
-        rows.retain(|r| r["framework"] == json!(fw));
-    }
-    Ok(Json(json!({
-        "product": name,
-        "version": version.name,
-        "at": fmt_time(at),
-        "score": score.score,
-        "compliant": score.compliant,
-        "passing": score.passing,
-        "counted": score.counted,
-        "frameworks": version.frameworks.iter().map(|f| json!({
-            "framework": f,
-            "score": Score::of_framework(selected.iter().copied(), f).score,
-        })).collect::<Vec<_>>(),
-        "cells": rows,
-    })))
+    // Typed rows serialize straight to the response: thousands of cells are common.
+    let rows: Vec<Box<serde_json::value::RawValue>> = selected
+        .iter()
+        .flat_map(|c| cell_rows(c, q.explain, q.framework.as_deref()))
+        .collect();
+    let frameworks = version
+        .frameworks
+        .iter()
+        .map(|f| json!({"framework": f, "score": Score::of_framework(selected.iter().copied(), f).score}))
+        .collect();
+    Ok(Json(StatusAnswer {
+        product: name,
+        version: version.name.clone(),
+        at: fmt_time(at),
+        score: score.score,
+        compliant: score.compliant,
+        passing: score.passing,
+        counted: score.counted,
+        frameworks,
+        cells: rows,
+    }))
+}
+
+/// The `status` answer (shared/spec/cli.md); cells are serialized once, as they are
+/// built.
+#[derive(serde::Serialize)]
+pub struct StatusAnswer {
+    product: String,
+    version: String,
+    at: String,
+    score: Option<f64>,
+    compliant: bool,
+    passing: usize,
+    counted: usize,
+    frameworks: Vec<Value>,
+    cells: Vec<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -391,11 +605,16 @@ pub async fn overview(
         Some(t) => parse_time(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let targets: Vec<(&Product, &ProductVersion)> = catalog
+        .products
+        .values()
+        .flat_map(|p| p.spec.versions.iter().map(move |v| (p, v)))
+        .collect();
+    let all = compute_many(&state, &ctx, &catalog, &targets, at).await?;
     let mut out = Vec::new();
-    for product in catalog.products.values() {
-        for version in &product.spec.versions {
-            let cells = compute(&state, &ctx, &catalog, product, version, at).await?;
+    for ((product, version), cells) in targets.iter().zip(all) {
+        {
             let score = Score::of(&cells);
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for c in &cells {
@@ -443,7 +662,7 @@ pub async fn history(
             "a history spans at most 366 days".into(),
         ));
     }
-    let catalog = OrgCatalog::load(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
     let mut points = Vec::new();
@@ -480,7 +699,7 @@ async fn check_cell(
     project: Option<&str>,
     requirement: &str,
 ) -> Result<(CellRef, Requirement), ApiError> {
-    let catalog = OrgCatalog::load(state, ctx.org.id).await?;
+    let catalog = OrgCatalog::get(state, ctx.org.id).await?;
     let p = catalog.product(product)?;
     let v = version_of(p, Some(version))?;
     let attached = v.frameworks.iter().any(|fw| {

@@ -271,8 +271,6 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
             .map_err(attest_error)?
             .evaluations;
     }
-    let statement_json: Value = serde_json::from_slice(&signed.payload)
-        .map_err(|e| ApiError::BadRequest(format!("attestation rejected: payload: {e}")))?;
     let new = NewAttestation {
         digest: signed.digest(),
         project,
@@ -284,7 +282,6 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         signer,
         verified,
         envelope: String::from_utf8_lossy(&signed.envelope_json()).into_owned(),
-        statement: statement_json,
         evaluations: evaluations.iter().map(new_evaluation).collect(),
     };
     let outcome = state.store.ingest(ctx.org.id, &new, now).await?;
@@ -362,13 +359,17 @@ pub async fn get_attestation(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, digest)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (row, statement, evaluations) = state
+    let (row, envelope, evaluations) = state
         .store
         .get_attestation(ctx.org.id, &digest)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attestation {digest} does not exist")))?;
     let mut view = attestation_view(&row);
-    view["statement"] = statement;
+    // The statement is the envelope's payload; it is stored once, inside the envelope.
+    view["statement"] = parse_envelope(envelope.as_bytes())
+        .ok()
+        .and_then(|s| serde_json::from_slice(&s.payload).ok())
+        .unwrap_or(Value::Null);
     view["evaluations"] = json!(
         evaluations
             .iter()

@@ -2,6 +2,8 @@
 
 mod audit;
 mod compliance;
+pub use compliance::OrgCatalog;
+mod coverage;
 mod evidence;
 mod resources;
 mod system;
@@ -212,6 +214,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::create_workflow,
         );
     api = api
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/requirements/{name}/coverage",
+            Org(Role::Viewer),
+            "Which projects' contracts implement the requirement's policies (query: status, assigned, product).",
+            coverage::saved,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/requirement-coverage",
+            Org(Role::Viewer),
+            "Coverage of a draft requirement sent in the request, without storing it.",
+            Some(r#"{"file":"draft.yaml","content":"apiVersion: chainloop.dev/v1\nkind: Requirement\n..."}"#),
+            coverage::draft,
+        )
         .route(
             Get,
             "/api/v1/orgs/{org}/products/{name}/status",

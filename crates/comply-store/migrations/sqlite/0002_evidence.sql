@@ -57,7 +57,6 @@ CREATE TABLE attestations (
     signer              TEXT    NOT NULL,
     verified            BIGINT  NOT NULL,
     envelope            TEXT    NOT NULL,
-    statement           TEXT    NOT NULL,
     UNIQUE (org_id, digest)
 );
 CREATE INDEX attestations_by_version ON attestations (project_version_id, finished_at);

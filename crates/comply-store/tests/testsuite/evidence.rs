@@ -37,7 +37,6 @@ pub fn attestation(digest: &str, project: &str, version: &str, finished_at: i64)
         signer: "ci-key".into(),
         verified: true,
         envelope: "{}".into(),
-        statement: json!({"_type": "https://in-toto.io/Statement/v1"}),
         evaluations: vec![evaluation("vulnerabilities", 1), evaluation("sbom-ntia", 0)],
     }
 }

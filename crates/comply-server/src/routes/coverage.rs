@@ -1,0 +1,198 @@
+//! Requirement coverage (semantics §5): which projects' contracts implement a
+//! requirement's policies, for a saved requirement or a draft sent in the request. The
+//! classification is `comply_core::coverage`; this module gathers contracts, groups,
+//! projects and their workflows, and product assignments.
+
+use crate::auth::OrgCtx;
+use crate::error::{ApiError, Body};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
+use comply_core::Kind;
+use comply_core::coverage::{
+    ContractIndex, Coverage, CoverageContext, CoverageFilter, ProjectInput, coverage, filter,
+};
+use comply_core::resource::{
+    Contract, PolicyGroup, PolicyInput, Product, Requirement, Resource, parse_file,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(Deserialize)]
+pub struct CoverageQuery {
+    status: Option<String>,
+    assigned: Option<bool>,
+    product: Option<String>,
+}
+
+struct OrgView {
+    contracts: Vec<Contract>,
+    groups: HashMap<String, PolicyGroup>,
+    policies: HashMap<String, Vec<PolicyInput>>,
+    digests: BTreeMap<String, String>,
+    /// Framework → its requirements.
+    frameworks: HashMap<String, BTreeSet<String>>,
+    products: Vec<Product>,
+}
+
+async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
+    let mut view = OrgView {
+        contracts: Vec::new(),
+        groups: HashMap::new(),
+        policies: HashMap::new(),
+        digests: BTreeMap::new(),
+        frameworks: HashMap::new(),
+        products: Vec::new(),
+    };
+    for kind in [
+        Kind::Contract,
+        Kind::PolicyGroup,
+        Kind::Policy,
+        Kind::Framework,
+        Kind::Product,
+    ] {
+        // The org's own first: the first of a name wins, as references resolve.
+        for stored in state.store.list_resources(org_id, kind).await? {
+            match stored.resource()? {
+                Resource::Contract(c) => view.contracts.push(c),
+                Resource::PolicyGroup(g) => {
+                    view.groups.entry(stored.name.clone()).or_insert(g);
+                }
+                Resource::Policy(p) if !view.policies.contains_key(&stored.name) => {
+                    view.digests
+                        .insert(stored.name.clone(), stored.digest.clone());
+                    view.policies.insert(stored.name.clone(), p.spec.inputs);
+                }
+                Resource::Framework(f) => {
+                    let refs = f.spec.all_refs().map(|r| r.reference.clone()).collect();
+                    view.frameworks.entry(stored.name.clone()).or_insert(refs);
+                }
+                Resource::Product(p) => view.products.push(p),
+                _ => {}
+            }
+        }
+    }
+    Ok(view)
+}
+
+async fn report(
+    state: &AppState,
+    ctx: &OrgCtx,
+    requirement: &Requirement,
+    q: &CoverageQuery,
+) -> Result<Value, ApiError> {
+    let status = match &q.status {
+        Some(s) => Some(Coverage::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!("status '{s}' is not one of full, partial, none"))
+        })?),
+        None => None,
+    };
+    let view = org_view(state, ctx.org.id).await?;
+    let name = &requirement.metadata.name;
+    let frameworks: Vec<String> = view
+        .frameworks
+        .iter()
+        .filter(|(_, refs)| refs.contains(name))
+        .map(|(f, _)| f.clone())
+        .collect();
+    // Every project known from attestations or named by a product, with the contracts
+    // its workflows use, the products containing it, and whether R reaches it.
+    let mut projects: BTreeMap<String, ProjectInput> = BTreeMap::new();
+    for p in state.store.list_projects(ctx.org.id).await? {
+        let entry = projects
+            .entry(p.name.clone())
+            .or_insert_with(|| ProjectInput {
+                name: p.name.clone(),
+                ..ProjectInput::default()
+            });
+        entry
+            .contracts
+            .extend(p.workflows.iter().filter_map(|w| w.contract.clone()));
+    }
+    for product in &view.products {
+        let assigned = product.spec.versions.iter().any(|v| {
+            v.frameworks.iter().any(|f| {
+                view.frameworks
+                    .get(f)
+                    .is_some_and(|refs| refs.contains(name))
+            })
+        });
+        for project in &product.spec.projects {
+            let entry = projects
+                .entry(project.clone())
+                .or_insert_with(|| ProjectInput {
+                    name: project.clone(),
+                    ..ProjectInput::default()
+                });
+            entry.products.push(product.metadata.name.clone());
+            entry.assigned |= assigned;
+        }
+    }
+    let index = ContractIndex::build(view.contracts.iter(), &view.policies, &view.groups);
+    let mut context = CoverageContext::new(&ctx.org.name, &view.policies);
+    context.auto_matching = ctx.org.settings.requirements_auto_matching;
+    context.policy_digests = Some(&view.digests);
+    let projects: Vec<ProjectInput> = projects.into_values().collect();
+    let full = coverage(&context, &index, requirement, &frameworks, &projects);
+    let filtered = filter(
+        full,
+        &CoverageFilter {
+            status,
+            assigned: q.assigned,
+            product: q.product.clone(),
+        },
+    );
+    Ok(serde_json::to_value(&filtered).expect("reports serialize"))
+}
+
+pub async fn saved(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Query(q): Query<CoverageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = state
+        .store
+        .get_resource(ctx.org.id, Kind::Requirement, &name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Requirement/{name} does not exist")))?;
+    let Resource::Requirement(requirement) = stored.resource()? else {
+        return Err(ApiError::Internal("stored requirement is not one".into()));
+    };
+    Ok(Json(report(&state, &ctx, &requirement, &q).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftIn {
+    file: String,
+    content: String,
+}
+
+/// Live preview: the same answer for a requirement that is not stored.
+pub async fn draft(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Query(q): Query<CoverageQuery>,
+    Body(body): Body<DraftIn>,
+) -> Result<Json<Value>, ApiError> {
+    let (docs, problems) = parse_file(&body.file, &body.content, &ctx.org.name);
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let mut requirements = docs.into_iter().filter_map(|d| match d.resource {
+        Resource::Requirement(r) => Some(r),
+        _ => None,
+    });
+    let requirement = requirements.next().ok_or_else(|| {
+        ApiError::BadRequest(format!("{} holds no Requirement document", body.file))
+    })?;
+    if requirements.next().is_some() {
+        return Err(ApiError::BadRequest(format!(
+            "{} holds several Requirement documents; preview one at a time",
+            body.file
+        )));
+    }
+    Ok(Json(report(&state, &ctx, &requirement, &q).await?))
+}
