@@ -85,6 +85,8 @@ pub enum Command {
     Attest(AttestCommand),
     /// Compliance status of a product version, or of every product (no product given)
     Status(StatusArgs),
+    /// Daily score of a product version between two dates
+    History(HistoryArgs),
     /// Manual evidence for requirements' proofs
     #[command(subcommand)]
     Proof(ProofCommand),
@@ -478,6 +480,18 @@ pub enum ProjectCommand {
     List,
     /// Show a project: versions (latest, released), workflows
     Describe(NameArg),
+    /// A project version's status under every product and framework that reach it
+    Status(ProjectStatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProjectStatusArgs {
+    pub name: String,
+    /// [default: the project's latest version]
+    #[arg(long)]
+    pub version: Option<String>,
+    #[arg(long)]
+    pub at: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -733,4 +747,17 @@ pub struct ApplicabilitySetArgs {
 pub struct ApplicabilityListArgs {
     #[arg(long)]
     pub product: String,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub product: String,
+    #[arg(long)]
+    pub version: Option<String>,
+    /// RFC 3339
+    #[arg(long)]
+    pub from: String,
+    /// RFC 3339
+    #[arg(long)]
+    pub to: String,
 }

@@ -1,8 +1,8 @@
 //! `comply status`, `proof`, `exception`, `override`, `applicability`.
 
 use crate::cli::{
-    ApplicabilityCommand, CellArgs, DecisionArgs, ExceptionCommand, ForcedStatus, Output,
-    OverrideCommand, ProofCommand, StatusArgs,
+    ApplicabilityCommand, CellArgs, DecisionArgs, ExceptionCommand, ForcedStatus, HistoryArgs,
+    Output, OverrideCommand, ProofCommand, StatusArgs,
 };
 use crate::client::Client;
 use crate::error::{CliError, Result};
@@ -489,4 +489,41 @@ pub fn applicability(client: &mut Client, output: Output, cmd: ApplicabilityComm
             })
         }
     }
+}
+
+pub fn history(client: &mut Client, output: Output, a: HistoryArgs) -> Result<()> {
+    let path = client.org_path(&format!(
+        "/products/{}/history{}",
+        a.product,
+        query(&[
+            ("version", a.version.as_deref()),
+            ("from", Some(&a.from)),
+            ("to", Some(&a.to)),
+        ])
+    ))?;
+    let answer = client.get(&path)?;
+    emit(output, &answer, |h| {
+        table(
+            &["at", "score", "compliant", "passing", "counted"],
+            h["points"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    vec![
+                        text(&p["at"]),
+                        score_text(&p["score"]),
+                        if p["compliant"] == Value::Bool(true) {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                        .into(),
+                        text(&p["passing"]),
+                        text(&p["counted"]),
+                    ]
+                })
+                .collect(),
+        )
+    })
 }

@@ -315,6 +315,56 @@ pub fn project(client: &mut Client, output: Output, cmd: ProjectCommand) -> Resu
                 )
             })
         }
+        ProjectCommand::Status(a) => {
+            let mut query = Vec::new();
+            if let Some(v) = &a.version {
+                query.push(format!("version={v}"));
+            }
+            if let Some(t) = &a.at {
+                query.push(format!("at={}", t.replace('+', "%2B")));
+            }
+            let suffix = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", query.join("&"))
+            };
+            let path = client.org_path(&format!("/projects/{}/status{suffix}", a.name))?;
+            let answer = client.get(&path)?;
+            emit(output, &answer, |s| {
+                let mut out = format!(
+                    "Project {} {} at {}\n",
+                    text(&s["project"]),
+                    text(&s["version"]),
+                    text(&s["at"])
+                );
+                for p in s["products"].as_array().into_iter().flatten() {
+                    out.push_str(&format!(
+                        "\n{} {} (score {}):\n",
+                        text(&p["product"]),
+                        text(&p["product_version"]),
+                        p["score"]
+                            .as_f64()
+                            .map_or("n/a".into(), |x| format!("{:.0}%", x * 100.0))
+                    ));
+                    out.push_str(&table(
+                        &["framework", "requirement", "status"],
+                        p["cells"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|c| {
+                                vec![
+                                    text(&c["framework"]),
+                                    text(&c["requirement"]),
+                                    text(&c["status"]),
+                                ]
+                            })
+                            .collect(),
+                    ));
+                }
+                out
+            })
+        }
         ProjectCommand::Describe(a) => {
             let path = client.org_path(&format!("/projects/{}", a.name))?;
             let p = client.get(&path)?;

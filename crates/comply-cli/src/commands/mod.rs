@@ -56,6 +56,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => {
             compliance::status(&mut Client::from_global(&global)?, global.output, args)
         }
+        Command::History(args) => {
+            compliance::history(&mut Client::from_global(&global)?, global.output, args)
+        }
         Command::Proof(cmd) => {
             compliance::proof(&mut Client::from_global(&global)?, global.output, cmd)
         }

@@ -299,6 +299,28 @@ fn status_follows_evidence_proofs_and_decisions() {
     // The overview lists the product version; history has one point per day.
     let overview = env.json(&["status"]);
     assert_eq!(overview["products"][0]["product"], "portal");
+    let history = env.json(&[
+        "history",
+        "portal",
+        "--from",
+        &rfc3339(now - 3 * 24 * HOUR),
+        "--to",
+        &rfc3339(now),
+    ]);
+    let points = history["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    assert_eq!(
+        points[0]["counted"], 1,
+        "before any scan only the review counted: {history}"
+    );
+    // A project version seen through its products.
+    let project = env.json(&["project", "status", "api"]);
+    assert_eq!(project["version"], "1.0.0");
+    assert_eq!(project["products"][0]["product"], "portal");
+    assert_eq!(
+        project["products"][0]["cells"][0]["requirement"],
+        "no-vulns-high"
+    );
     let actions: Vec<String> = env
         .json(&["audit", "list"])
         .as_array()

@@ -591,6 +591,77 @@ pub struct StatusAnswer {
 }
 
 #[derive(Deserialize)]
+pub struct ProjectStatusQuery {
+    version: Option<String>,
+    at: Option<String>,
+}
+
+/// One project version seen through every product that contains it: per product version
+/// that resolves the project to this version, the frameworks attached and the project's
+/// cells under them.
+pub async fn project_status(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Query(q): Query<ProjectStatusQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let at = match &q.at {
+        Some(t) => parse_time(t, "at")?,
+        None => now_ms(),
+    };
+    let stored = state
+        .store
+        .project_versions(ctx.org.id, std::slice::from_ref(&name))
+        .await?;
+    let (latest, versions) = stored
+        .get(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("project '{name}' does not exist")))?;
+    let version = match &q.version {
+        Some(v) if versions.contains_key(v) => v.clone(),
+        Some(v) => {
+            return Err(ApiError::NotFound(format!(
+                "project '{name}' has no version '{v}'"
+            )));
+        }
+        None => latest.clone().unwrap_or_default(),
+    };
+    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let targets: Vec<(&Product, &ProductVersion)> = catalog
+        .products
+        .values()
+        .filter(|p| p.spec.projects.contains(&name))
+        .flat_map(|p| p.spec.versions.iter().map(move |v| (p, v)))
+        .filter(|(_, v)| {
+            let resolved = v.project_versions.get(&name).or(latest.as_ref());
+            resolved == Some(&version)
+        })
+        .collect();
+    let all = compute_many(&state, &ctx, &catalog, &targets, at).await?;
+    let mut products = Vec::new();
+    for ((product, pv), cells) in targets.iter().zip(all) {
+        let mine: Vec<&CellStatus> = cells
+            .iter()
+            .filter(|c| c.project.as_deref() == Some(name.as_str()))
+            .collect();
+        let score = Score::of(mine.iter().copied());
+        products.push(json!({
+            "product": product.metadata.name,
+            "product_version": pv.name,
+            "frameworks": pv.frameworks,
+            "score": score.score,
+            "compliant": score.compliant,
+            "cells": mine.iter().flat_map(|c| cell_views(c, false)).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Json(json!({
+        "project": name,
+        "version": version,
+        "at": fmt_time(at),
+        "products": products,
+    })))
+}
+
+#[derive(Deserialize)]
 pub struct AtQuery {
     at: Option<String>,
 }

@@ -238,6 +238,13 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .route(
             Get,
+            "/api/v1/orgs/{org}/projects/{name}/status",
+            Org(Role::Viewer),
+            "A project version's cells under every product and framework that reach it (query: version, at).",
+            compliance::project_status,
+        )
+        .route(
+            Get,
             "/api/v1/orgs/{org}/products/{name}/history",
             Org(Role::Viewer),
             "Daily score of a product version between two dates (query: version, from, to).",
