@@ -131,6 +131,16 @@ fn decode_document(
     org: &str,
     raw: Option<&str>,
 ) -> Option<ParsedDocument> {
+    if let Value::Map(entries) = &node.value
+        && let Some((key, _)) = entries.iter().find(|(k, _)| k.name == "schemaVersion")
+    {
+        d.error(
+            key.pos,
+            "a legacy `schemaVersion: v1` contract has no name to apply it under; use the v2 form: \
+             `apiVersion: chainloop.dev/v1`, `kind: Contract`, `metadata.name`, and the v1 fields under `spec`",
+        );
+        return None;
+    }
     let root = d.object(node, "", ROOT_FIELDS)?;
     let api_version = d.required(&root, "", "apiVersion");
     let kind_node = d.required(&root, "", "kind");

@@ -173,3 +173,65 @@ fn validation_errors() {
     }
     insta::assert_snapshot!("validation_errors", rendered);
 }
+
+#[test]
+fn contracts_and_products_decode_with_their_rules() {
+    use comply_core::resource::{Resource, parse_file};
+    let contract = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata: {name: build}\nspec:\n  materials:\n    - {name: sbom, type: SBOM_CYCLONEDX_JSON}\n    - {name: sbom, type: SARIF}\n  policies:\n    materials:\n      - {ref: sbom-ntia, selector: {name: nope}}\n  policyGroups:\n    - {ref: sbom-quality, requirements: [\"Bad Ref\"]}\n";
+    let (docs, problems) = parse_file("c.yaml", contract, "acme");
+    assert!(docs.is_empty());
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|p| p.contains("material 'sbom' is declared twice")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|p| p.contains("selector.name 'nope' is not a material")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|p| p.contains("invalid requirement reference 'Bad Ref'")),
+        "{text:?}"
+    );
+
+    let legacy = "schemaVersion: v1\nmaterials:\n  - {name: sbom, type: SBOM_CYCLONEDX_JSON}\n";
+    let (_, problems) = parse_file("legacy.yaml", legacy, "acme");
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("legacy.yaml:1:1: a legacy `schemaVersion: v1` contract"),
+        "{problems:?}"
+    );
+
+    // The exact text is kept: another spelling of the same contract is a new revision.
+    let a = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata: {name: build}\nspec:\n  materials: [{name: sbom, type: SBOM_CYCLONEDX_JSON}]\n";
+    let b = a.replace("metadata: {name: build}", "metadata:\n  name: build");
+    let parse = |t: &str| parse_file("c.yaml", t, "acme").0.remove(0).resource;
+    let (ra, rb) = (parse(a), parse(&b));
+    assert_ne!(ra.digest(), rb.digest());
+    assert_eq!(ra.to_yaml(), a);
+    let Resource::Contract(c) = &ra else { panic!() };
+    assert_eq!(c.spec.materials[0].material_type, "SBOM_CYCLONEDX_JSON");
+
+    let product = "apiVersion: chainloop.dev/v1\nkind: Product\nmetadata: {name: portal}\nspec:\n  projects: [api]\n  versions:\n    - name: \"2.4\"\n      frameworks: [fw, fw]\n      projectVersions: {web: \"1\"}\n  applicability:\n    - {requirement: r, project: web, applicable: false}\n";
+    let (_, problems) = parse_file("p.yaml", product, "acme");
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|p| p.contains("framework 'fw' is attached twice")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|p| p.contains("'web' is not one of spec.projects")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|p| p.contains("project 'web' is not one of spec.projects")),
+        "{text:?}"
+    );
+}
