@@ -463,3 +463,94 @@ pub fn portfolio(
     );
     Ok(())
 }
+
+/// `coverage`: one requirement's coverage across `contracts` contracts used by the
+/// workflows of `projects` projects, over HTTP.
+pub fn coverage(
+    agent: &ureq::Agent,
+    postgres: bool,
+    contracts: usize,
+    projects: usize,
+    samples: usize,
+) -> Result<()> {
+    let (target, url) = start_server_with(postgres)?;
+    let mut docs = vec![
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: container-security\nspec:\n  policies:\n    - ref: container-signed\n    - ref: vulnerabilities\n      with: {severity: HIGH}\n".to_owned(),
+    ];
+    let severities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+    for c in 0..contracts {
+        let mut policies = String::new();
+        if c % 3 != 2 {
+            policies.push_str("      - {ref: container-signed, selector: {name: image}}\n");
+        }
+        if c % 2 == 0 {
+            policies.push_str(&format!(
+                "      - {{ref: vulnerabilities, selector: {{name: scan}}, with: {{severity: {}}}}}\n",
+                severities[(c / 2) % 4]
+            ));
+        }
+        policies.push_str("      - {ref: sbom-ntia, selector: {name: sbom}}\n");
+        docs.push(format!(
+            "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: c-{c:05}\nspec:\n  materials:\n    - {{name: image, type: CONTAINER_IMAGE}}\n    - {{name: scan, type: SARIF}}\n    - {{name: sbom, type: SBOM_CYCLONEDX_JSON}}\n  policies:\n    materials:\n{policies}"
+        ));
+    }
+    let body = json!({"documents": [{"file": "contracts.yaml", "content": docs.join("---\n")}]});
+    let started = Instant::now();
+    post(
+        agent,
+        &target,
+        "/api/v1/orgs/default/apply",
+        body.to_string().as_bytes(),
+    )?;
+    println!(
+        "coverage: applied {contracts} contracts in {:.1?}",
+        started.elapsed()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let store = rt.block_on(Store::connect(&url))?;
+    let org = rt.block_on(store.org_by_name("default"))?.context("org")?;
+    for p in 0..projects {
+        // Two workflows per project, on two contracts: coverage is their union.
+        for w in 0..2 {
+            let contract = format!("c-{:05}", (p * 2 + w) % contracts);
+            rt.block_on(store.upsert_workflow(
+                org.id,
+                &format!("p-{p:05}"),
+                &format!("w{w}"),
+                &contract,
+                0,
+            ))?;
+        }
+    }
+    let mut times = Vec::new();
+    let mut counts = (0, 0, 0);
+    for _ in 0..samples {
+        let (t, report) = get(
+            agent,
+            &target,
+            "/api/v1/orgs/default/requirements/container-security/coverage",
+        )?;
+        times.push(t);
+        counts = (0, 0, 0);
+        for p in report["projects"].as_array().into_iter().flatten() {
+            match p["coverage"].as_str() {
+                Some("FULL") => counts.0 += 1,
+                Some("PARTIAL") => counts.1 += 1,
+                _ => counts.2 += 1,
+            }
+        }
+    }
+    times.sort();
+    let backend = if postgres { "postgres" } else { "sqlite" };
+    println!(
+        "  coverage of one requirement, {contracts} contracts, {projects} projects (FULL {}, PARTIAL {}, NONE {}), backend {backend}: p50 {:.1?}  p95 {:.1?}",
+        counts.0,
+        counts.1,
+        counts.2,
+        percentile(&times, 0.5),
+        percentile(&times, 0.95)
+    );
+    Ok(())
+}

@@ -21,6 +21,7 @@ enum Scenario {
     Apply,
     Ingest,
     Portfolio,
+    Coverage,
 }
 
 #[derive(Parser)]
@@ -43,6 +44,9 @@ struct Args {
     /// portfolio: small products for the overview (3 projects, 20 requirements each)
     #[arg(long, default_value_t = 1000)]
     products: usize,
+    /// coverage: contracts in the org
+    #[arg(long, default_value_t = 10000)]
+    contracts: usize,
     /// portfolio: status requests timed
     #[arg(long, default_value_t = 50)]
     samples: usize,
@@ -197,6 +201,15 @@ fn main() -> Result<()> {
         Scenario::Apply => {}
         Scenario::Ingest => {
             return evidence::ingest(&agent, args.postgres, args.attestations, args.clients);
+        }
+        Scenario::Coverage => {
+            return evidence::coverage(
+                &agent,
+                args.postgres,
+                args.contracts,
+                args.projects,
+                args.samples,
+            );
         }
         Scenario::Portfolio => {
             return evidence::portfolio(

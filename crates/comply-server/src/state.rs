@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 /// An org's catalog and the configuration version it was built from.
 pub type CachedCatalog = ((i64, i64), Arc<OrgCatalog>);
+pub type CachedView = ((i64, i64), Arc<crate::routes::CoverageView>);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,6 +14,8 @@ pub struct AppState {
     /// version (see `Store::config_version`): every server recomputes what the database
     /// says changed, so several servers never disagree.
     pub catalogs: Arc<Mutex<HashMap<i64, CachedCatalog>>>,
+    /// The same for coverage: contracts indexed by policy.
+    pub coverage_views: Arc<Mutex<HashMap<i64, CachedView>>>,
 }
 
 impl AppState {
@@ -20,6 +23,7 @@ impl AppState {
         Self {
             store,
             catalogs: Default::default(),
+            coverage_views: Default::default(),
         }
     }
 }

@@ -575,15 +575,13 @@ impl Store {
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for p in &projects {
-            let id: i64 = p.try_get(0)?;
-            let mut vs = Vec::new();
-            for v in versions
-                .iter()
-                .filter(|v| v.try_get::<i64, _>(0).ok() == Some(id))
-            {
-                vs.push(ProjectVersionRow {
+        // Grouped once: a portfolio has thousands of projects.
+        let mut versions_of: HashMap<i64, Vec<ProjectVersionRow>> = HashMap::new();
+        for v in &versions {
+            versions_of
+                .entry(v.try_get(0)?)
+                .or_default()
+                .push(ProjectVersionRow {
                     id: v.try_get(1)?,
                     version: v.try_get(2)?,
                     prerelease: v.try_get::<i64, _>(3)? != 0,
@@ -591,19 +589,24 @@ impl Store {
                     created_at: v.try_get(5)?,
                     last_attested_at: v.try_get(6)?,
                 });
-            }
-            let mut ws = Vec::new();
-            for w in workflows
-                .iter()
-                .filter(|w| w.try_get::<i64, _>(0).ok() == Some(id))
-            {
-                ws.push(WorkflowRow {
+        }
+        let mut workflows_of: HashMap<i64, Vec<WorkflowRow>> = HashMap::new();
+        for w in &workflows {
+            workflows_of
+                .entry(w.try_get(0)?)
+                .or_default()
+                .push(WorkflowRow {
                     project: w.try_get(1)?,
                     name: w.try_get(2)?,
                     contract: w.try_get(3)?,
                     contract_explicit: w.try_get::<i64, _>(4)? != 0,
                 });
-            }
+        }
+        let mut out = Vec::new();
+        for p in &projects {
+            let id: i64 = p.try_get(0)?;
+            let vs = versions_of.remove(&id).unwrap_or_default();
+            let ws = workflows_of.remove(&id).unwrap_or_default();
             let pinned: Option<String> = p.try_get(2)?;
             let latest = latest_version(&vs, pinned.as_deref());
             out.push(ProjectRow {
@@ -615,6 +618,24 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every project of the org that has workflows, with the contracts they use: what
+    /// coverage reads (one statement, no versions).
+    pub async fn workflow_contracts(
+        &self,
+        org_id: i64,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.name, w.contract FROM projects p LEFT JOIN workflows w ON w.project_id = p.id \
+             WHERE p.org_id = $1 ORDER BY p.name",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// Creates a workflow or sets its contract explicitly (creating the project too).

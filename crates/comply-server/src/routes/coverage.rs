@@ -10,14 +10,15 @@ use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use comply_core::Kind;
 use comply_core::coverage::{
-    ContractIndex, Coverage, CoverageContext, CoverageFilter, ProjectInput, coverage, filter,
+    ContractIndex, Coverage, CoverageContext, CoverageFilter, CoverageReport, ProjectInput,
+    coverage, filter,
 };
 use comply_core::resource::{
     Contract, PolicyGroup, PolicyInput, Product, Requirement, Resource, parse_file,
 };
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct CoverageQuery {
@@ -26,8 +27,10 @@ pub struct CoverageQuery {
     product: Option<String>,
 }
 
-struct OrgView {
-    contracts: Vec<Contract>,
+/// What coverage reads of an org's resources, parsed and indexed once per configuration
+/// version (see `OrgCatalog` for the same idea in status).
+pub struct OrgView {
+    index: ContractIndex,
     groups: HashMap<String, PolicyGroup>,
     policies: HashMap<String, Vec<PolicyInput>>,
     digests: BTreeMap<String, String>,
@@ -36,9 +39,32 @@ struct OrgView {
     products: Vec<Product>,
 }
 
+impl OrgView {
+    pub async fn get(state: &AppState, org_id: i64) -> Result<Arc<OrgView>, ApiError> {
+        let version = state.store.config_version(org_id).await?;
+        if let Some((v, view)) = state
+            .coverage_views
+            .lock()
+            .expect("view cache")
+            .get(&org_id)
+            && *v == version
+        {
+            return Ok(view.clone());
+        }
+        let view = Arc::new(org_view(state, org_id).await?);
+        state
+            .coverage_views
+            .lock()
+            .expect("view cache")
+            .insert(org_id, (version, view.clone()));
+        Ok(view)
+    }
+}
+
 async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
+    let mut contracts: Vec<Contract> = Vec::new();
     let mut view = OrgView {
-        contracts: Vec::new(),
+        index: ContractIndex::default(),
         groups: HashMap::new(),
         policies: HashMap::new(),
         digests: BTreeMap::new(),
@@ -55,7 +81,7 @@ async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
         // The org's own first: the first of a name wins, as references resolve.
         for stored in state.store.list_resources(org_id, kind).await? {
             match stored.resource()? {
-                Resource::Contract(c) => view.contracts.push(c),
+                Resource::Contract(c) => contracts.push(c),
                 Resource::PolicyGroup(g) => {
                     view.groups.entry(stored.name.clone()).or_insert(g);
                 }
@@ -73,6 +99,7 @@ async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
             }
         }
     }
+    view.index = ContractIndex::build(contracts.iter(), &view.policies, &view.groups);
     Ok(view)
 }
 
@@ -81,14 +108,14 @@ async fn report(
     ctx: &OrgCtx,
     requirement: &Requirement,
     q: &CoverageQuery,
-) -> Result<Value, ApiError> {
+) -> Result<CoverageReport, ApiError> {
     let status = match &q.status {
         Some(s) => Some(Coverage::parse(s).ok_or_else(|| {
             ApiError::BadRequest(format!("status '{s}' is not one of full, partial, none"))
         })?),
         None => None,
     };
-    let view = org_view(state, ctx.org.id).await?;
+    let view = OrgView::get(state, ctx.org.id).await?;
     let name = &requirement.metadata.name;
     let frameworks: Vec<String> = view
         .frameworks
@@ -99,16 +126,14 @@ async fn report(
     // Every project known from attestations or named by a product, with the contracts
     // its workflows use, the products containing it, and whether R reaches it.
     let mut projects: BTreeMap<String, ProjectInput> = BTreeMap::new();
-    for p in state.store.list_projects(ctx.org.id).await? {
+    for (project, contract) in state.store.workflow_contracts(ctx.org.id).await? {
         let entry = projects
-            .entry(p.name.clone())
+            .entry(project.clone())
             .or_insert_with(|| ProjectInput {
-                name: p.name.clone(),
+                name: project,
                 ..ProjectInput::default()
             });
-        entry
-            .contracts
-            .extend(p.workflows.iter().filter_map(|w| w.contract.clone()));
+        entry.contracts.extend(contract);
     }
     for product in &view.products {
         let assigned = product.spec.versions.iter().any(|v| {
@@ -129,12 +154,11 @@ async fn report(
             entry.assigned |= assigned;
         }
     }
-    let index = ContractIndex::build(view.contracts.iter(), &view.policies, &view.groups);
     let mut context = CoverageContext::new(&ctx.org.name, &view.policies);
     context.auto_matching = ctx.org.settings.requirements_auto_matching;
     context.policy_digests = Some(&view.digests);
     let projects: Vec<ProjectInput> = projects.into_values().collect();
-    let full = coverage(&context, &index, requirement, &frameworks, &projects);
+    let full = coverage(&context, &view.index, requirement, &frameworks, &projects);
     let filtered = filter(
         full,
         &CoverageFilter {
@@ -143,7 +167,7 @@ async fn report(
             product: q.product.clone(),
         },
     );
-    Ok(serde_json::to_value(&filtered).expect("reports serialize"))
+    Ok(filtered)
 }
 
 pub async fn saved(
@@ -151,7 +175,7 @@ pub async fn saved(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
     Query(q): Query<CoverageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CoverageReport>, ApiError> {
     let stored = state
         .store
         .get_resource(ctx.org.id, Kind::Requirement, &name)
@@ -176,7 +200,7 @@ pub async fn draft(
     Extension(ctx): Extension<OrgCtx>,
     Query(q): Query<CoverageQuery>,
     Body(body): Body<DraftIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CoverageReport>, ApiError> {
     let (docs, problems) = parse_file(&body.file, &body.content, &ctx.org.name);
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));

@@ -4,6 +4,7 @@ mod audit;
 mod compliance;
 pub use compliance::OrgCatalog;
 mod coverage;
+pub use coverage::OrgView as CoverageView;
 mod evidence;
 mod resources;
 mod system;
