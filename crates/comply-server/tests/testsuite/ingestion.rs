@@ -186,3 +186,82 @@ async fn rejected_pushes_leave_no_row() {
         );
     }
 }
+
+const PORTFOLIO: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: p0}\nspec:\n  policies: [{ref: policy-0, periodicity: daily, sla: 6, with: {severity: HIGH}}]\n---\napiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: p1}\nspec:\n  policies: [{ref: policy-1}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata: {name: fw}\nspec:\n  requirements: [{ref: p0}, {ref: p1}]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata: {name: portal}\nspec:\n  projects: [svc-0, svc-1, svc-2]\n  versions: [{name: \"1\", frameworks: [fw]}]\n";
+
+fn policy(n: usize) -> String {
+    format!(
+        "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata: {{name: policy-{n}}}\nspec:\n  inputs: [{{name: severity, type: severity, default: LOW}}]\n  policies:\n    - kind: ATTESTATION\n      embedded: |\n        package main\n        import rego.v1\n        violations contains \"x\" if false\n"
+    )
+}
+
+/// The same evidence gives the same status, cell for cell, on both backends.
+#[tokio::test]
+async fn status_is_the_same_on_both_backends() {
+    let mut answers = Vec::new();
+    for db in TestDb::all().await {
+        let backend = db.backend;
+        let server = Server::start(db).await;
+        let key = trusted(&server).await;
+        let docs = format!("{}---\n{}---\n{PORTFOLIO}", policy(0), policy(1));
+        let (status, body) = server
+            .apply("default", &server.admin, "p.yaml", &docs)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for i in 0..9 {
+            let envelope: Value = serde_json::from_slice(&sign(
+                "application/vnd.in-toto+json",
+                &statement(&format!("svc-{}", i % 3), i),
+                &key,
+            ))
+            .unwrap();
+            let (status, body) = server
+                .call(
+                    Method::POST,
+                    "/api/v1/orgs/default/attestations",
+                    Some(&server.admin),
+                    Some(envelope),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let at = jiff::Timestamp::now().to_string();
+        let (status, answer) = server
+            .call(
+                Method::GET,
+                &format!(
+                    "/api/v1/orgs/default/products/portal/status?at={}",
+                    at.replace(':', "%3A")
+                ),
+                Some(&server.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(
+            answer["cells"].as_array().unwrap().len(),
+            6,
+            "{backend:?}: {answer}"
+        );
+        let cells: Vec<(Value, Value, Value)> = answer["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["requirement"].clone(),
+                    c["project"].clone(),
+                    c["status"].clone(),
+                )
+            })
+            .collect();
+        assert!(
+            cells.iter().all(|c| c.2 == "PASSED"),
+            "{backend:?}: {cells:?}"
+        );
+        answers.push((cells, answer["score"].clone()));
+    }
+    for pair in answers.windows(2) {
+        assert_eq!(pair[0], pair[1]);
+    }
+}
