@@ -60,6 +60,33 @@ fn sbom_quality_group_10k_components(bencher: divan::Bencher) {
     });
 }
 
+/// The group with ban lists given, as a user would configure it: 2,000 components
+/// have a banned license, and one a banned version (matched by purl).
+#[divan::bench(sample_count = 20)]
+fn sbom_quality_group_10k_components_with_bans(bencher: divan::Bencher) {
+    let materials = [sbom()];
+    let group = builtin::group("sbom-quality").expect("group sbom-quality");
+    let with = BTreeMap::from([
+        ("bannedLicenses".to_owned(), "GPL, AGPL".to_owned()),
+        (
+            "bannedComponents".to_owned(),
+            "log4j-core@2.14.1, openssl, pkg:npm/lib-7@1.7".to_owned(),
+        ),
+    ]);
+    bencher.bench(|| {
+        evaluate_group(
+            group,
+            &with,
+            &materials,
+            builtin::policy,
+            NOW_MS,
+            &Value::Null,
+            &Limits::default(),
+        )
+        .unwrap()
+    });
+}
+
 #[divan::bench(sample_count = 20)]
 fn load_trivy_5k_vulnerabilities(bencher: divan::Bencher) {
     let bytes = synthetic::trivy(5_000);
@@ -87,11 +114,12 @@ fn vulnerabilities_5k_findings(bencher: divan::Bencher) {
     });
 }
 
-/// The conversion of a material for the engine, done once per material.
+/// The conversion of the whole material for the engine (what a policy reading all of
+/// `input` needs; built-in policies read a part of it).
 #[divan::bench(sample_count = 20)]
 fn prepare_trivy_5k_vulnerabilities(bencher: divan::Bencher) {
     let material = report();
-    bencher.bench(|| comply_policy::prepare_input(divan::black_box(&material)));
+    bencher.bench(|| comply_policy::prepare_input(divan::black_box(&material)).whole(&material));
 }
 
 /// `vulnerabilities` alone, the material already converted.
@@ -101,6 +129,38 @@ fn vulnerabilities_5k_findings_prepared(bencher: divan::Bencher) {
     let prepared = comply_policy::prepare_input(&material);
     let policy = builtin::policy("vulnerabilities").expect("policy vulnerabilities");
     let with = BTreeMap::from([("severity".to_owned(), "HIGH".to_owned())]);
+    bencher.bench(|| {
+        policy
+            .evaluate_prepared(
+                Evaluation {
+                    material: &material,
+                    with: &with,
+                    bindings: &BTreeMap::new(),
+                    now_ms: NOW_MS,
+                    data: &Value::Null,
+                },
+                &prepared,
+                &Limits::default(),
+            )
+            .unwrap()
+    });
+}
+
+/// The conversion of the whole SBOM for the engine (see
+/// `prepare_trivy_5k_vulnerabilities`).
+#[divan::bench(sample_count = 20)]
+fn prepare_cyclonedx_10k_components(bencher: divan::Bencher) {
+    let material = sbom();
+    bencher.bench(|| comply_policy::prepare_input(divan::black_box(&material)).whole(&material));
+}
+
+/// Each policy of `sbom-quality` alone, the material already converted.
+#[divan::bench(sample_count = 20, args = ["sbom-banned-licenses", "sbom-banned-components", "sbom-ntia", "sbom-with-licenses", "sbom-freshness"])]
+fn sbom_policy_10k_components_prepared(bencher: divan::Bencher, name: &str) {
+    let material = sbom();
+    let prepared = comply_policy::prepare_input(&material);
+    let policy = builtin::policy(name).expect("policy");
+    let with = BTreeMap::new();
     bencher.bench(|| {
         policy
             .evaluate_prepared(

@@ -46,9 +46,11 @@ pub fn evaluate_group<'p>(
     let (bindings, _) =
         args::compute(&group.spec.inputs, with, &BTreeMap::new()).map_err(group_error)?;
     let mut results = Vec::new();
+    // Converted once for every evaluation of the group.
+    let converted_data = crate::script::reference_data(data);
     for entry in &group.spec.policies.materials {
         let name = entry.name.as_deref().map(|n| args::bind(n, &bindings));
-        let selected: Vec<(&Material, regorus::Value)> = materials
+        let selected: Vec<(&Material, crate::PreparedInput)> = materials
             .iter()
             .filter(|m| match (&name, &entry.material_type) {
                 (Some(n), _) => matches_name(n, &m.name, entry.match_mode.as_deref()),
@@ -74,7 +76,7 @@ pub fn evaluate_group<'p>(
                 if !policy.applies_to(&material.kind) {
                     continue;
                 }
-                let outcome = policy.evaluate_prepared(
+                let outcome = policy.evaluate_with(
                     Evaluation {
                         material,
                         with: &attachment.with,
@@ -83,6 +85,7 @@ pub fn evaluate_group<'p>(
                         data,
                     },
                     prepared,
+                    converted_data.as_ref(),
                     limits,
                 )?;
                 if let Some(outcome) = outcome {

@@ -13,6 +13,7 @@ mod boilerplate;
 pub mod builtin;
 mod error;
 mod group;
+mod input;
 pub mod material;
 mod policy;
 mod script;
@@ -21,6 +22,7 @@ mod verdict;
 
 pub use error::PolicyError;
 pub use group::{GroupResult, evaluate_group};
+pub use input::PreparedInput;
 pub use material::Material;
 pub use policy::{
     CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata, prepare_input,

@@ -3,6 +3,7 @@
 
 use crate::args;
 use crate::error::PolicyError;
+use crate::input::PreparedInput;
 use crate::material::Material;
 use crate::script::{Limits, Script};
 use crate::verdict::Verdict;
@@ -82,12 +83,25 @@ impl CompiledPolicy {
         self.evaluate_prepared(e, &prepared, limits)
     }
 
-    /// Evaluates with the material already converted by [`prepare_input`], so several
-    /// policies on one material convert it once.
+    /// Evaluates with a [`PreparedInput`] of the material, so several policies on one
+    /// material share its conversion.
     pub fn evaluate_prepared(
         &self,
         e: Evaluation<'_>,
-        prepared: &regorus::Value,
+        prepared: &PreparedInput,
+        limits: &Limits,
+    ) -> Result<Option<Outcome>, PolicyError> {
+        let data = crate::script::reference_data(e.data);
+        self.evaluate_with(e, prepared, data.as_ref(), limits)
+    }
+
+    /// Like [`CompiledPolicy::evaluate_prepared`], with `e.data` already converted by
+    /// `script::reference_data` (a group converts it once for all its evaluations).
+    pub(crate) fn evaluate_with(
+        &self,
+        e: Evaluation<'_>,
+        prepared: &PreparedInput,
+        data: Option<&regorus::Value>,
         limits: &Limits,
     ) -> Result<Option<Outcome>, PolicyError> {
         let (effective, dropped) = args::compute(&self.policy.spec.inputs, e.with, e.bindings)
@@ -95,11 +109,21 @@ impl CompiledPolicy {
                 policy: self.policy.metadata.name.clone(),
                 message,
             })?;
-        let input = complete_input(prepared, e.material, &effective);
+        let own;
+        let prepared = if prepared.is_for(e.material) {
+            prepared
+        } else {
+            own = PreparedInput::new(e.material);
+            &own
+        };
+        let metadata = metadata_entries(e.material, &effective);
         let mut verdicts = Vec::new();
         for (kind, script) in &self.scripts {
             if kind.as_deref().is_none_or(|k| k == e.material.kind) {
-                verdicts.push(script.evaluate_value(input.clone(), e.data, e.now_ms, limits)?);
+                let mut input = prepared.object_for(e.material, script.needs());
+                input.extend(metadata.iter().cloned());
+                let input = regorus::Value::from(input);
+                verdicts.push(script.evaluate_converted(input, data, e.now_ms, limits)?);
             }
         }
         if verdicts.is_empty() {
@@ -134,26 +158,25 @@ pub fn engine_input(material: &Material, effective: &BTreeMap<String, String>) -
 }
 
 /// The part of the engine input that does not depend on arguments: the material and
-/// its normalized view, converted for the engine once.
-pub fn prepare_input(material: &Material) -> regorus::Value {
-    crate::script::to_rego(&engine_input(material, &BTreeMap::new()))
+/// its normalized view, converted for the engine as the policies evaluated on it read
+/// them, and once for all of them.
+pub fn prepare_input(material: &Material) -> PreparedInput {
+    PreparedInput::new(material)
 }
 
-/// Adds what varies per evaluation to a prepared input: `chainloop_metadata` and
-/// `args`. Values are shared, so only the top-level object is copied.
-fn complete_input(
-    prepared: &regorus::Value,
+/// What varies per evaluation, converted for the engine: `chainloop_metadata` and
+/// `args`.
+fn metadata_entries(
     material: &Material,
     effective: &BTreeMap<String, String>,
-) -> regorus::Value {
-    let mut input = prepared.clone();
-    let full = engine_input_metadata(material, effective);
-    if let (Ok(object), Value::Object(extra)) = (input.as_object_mut(), full) {
-        for (key, value) in extra {
-            object.insert(regorus::Value::from(key), crate::script::to_rego(&value));
-        }
+) -> Vec<(regorus::Value, regorus::Value)> {
+    match engine_input_metadata(material, effective) {
+        Value::Object(extra) => extra
+            .into_iter()
+            .map(|(key, value)| (regorus::Value::from(key), crate::script::to_rego(&value)))
+            .collect(),
+        _ => Vec::new(),
     }
-    input
 }
 
 fn engine_input_metadata(material: &Material, effective: &BTreeMap<String, String>) -> Value {

@@ -2,6 +2,7 @@
 
 use crate::boilerplate;
 use crate::error::PolicyError;
+use crate::input::Needs;
 use crate::verdict::Verdict;
 use regorus::Engine;
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -41,14 +42,19 @@ pub struct Script {
     syntax: Syntax,
     /// The module as evaluated, boilerplate included.
     source: String,
+    /// The parts of `input` the module can read.
+    needs: Needs,
 }
 
-/// Converts JSON for the engine. Going through text lets regorus build its compact
-/// frozen representation, which is much faster to build and to read than converting a
-/// `serde_json::Value` tree node by node.
+/// Converts JSON for the engine: the same value as printing it and parsing the text
+/// with `regorus::Value::from_json_str`, built directly (see `crate::input`).
 pub fn to_rego(value: &Value) -> regorus::Value {
-    let text = serde_json::to_string(value).expect("JSON values serialize");
-    regorus::Value::from_json_str(&text).unwrap_or(regorus::Value::Undefined)
+    crate::input::json_to_rego(value)
+}
+
+/// Reference data (`data.*`) converted for the engine; `None` when there is none.
+pub(crate) fn reference_data(data: &Value) -> Option<regorus::Value> {
+    (!data.is_null()).then(|| to_rego(data))
 }
 
 /// Builtins a policy may not call: they would make results depend on the network, on
@@ -154,6 +160,7 @@ impl Script {
             engine,
             rule,
             syntax,
+            needs: crate::input::scan(&full),
             source: full,
         })
     }
@@ -165,6 +172,12 @@ impl Script {
     /// The module as evaluated, with the injected boilerplate (for comparing engines).
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The parts of `input` the module can read: an evaluation from a prepared input
+    /// gives it those only.
+    pub(crate) fn needs(&self) -> &Needs {
+        &self.needs
     }
 
     /// The rule queried, e.g. `data.main.result`.
@@ -194,10 +207,23 @@ impl Script {
         now_ms: i64,
         limits: &Limits,
     ) -> Result<Verdict, PolicyError> {
+        let data = reference_data(data);
+        self.evaluate_converted(input, data.as_ref(), now_ms, limits)
+    }
+
+    /// Like [`Script::evaluate_value`], with the reference data converted too (see
+    /// [`reference_data`]): the same data is converted once for many evaluations.
+    pub(crate) fn evaluate_converted(
+        &self,
+        input: regorus::Value,
+        data: Option<&regorus::Value>,
+        now_ms: i64,
+        limits: &Limits,
+    ) -> Result<Verdict, PolicyError> {
         let mut engine = self.engine.clone();
-        if !data.is_null() {
+        if let Some(data) = data {
             engine
-                .add_data(regorus::Value::from(data.clone()))
+                .add_data(data.clone())
                 .map_err(|e| self.eval_error(format!("reference data: {e}")))?;
         }
         let now_ns = i128::from(now_ms) * 1_000_000;
@@ -296,6 +322,14 @@ impl AutoMatch {
             regorus::Value::Bool(b) => b,
             _ => missing,
         })
+    }
+
+    /// Whether the module defines `rule` (`matches_parameters`, `matches_evaluation`):
+    /// a module without a rule leaves that decision to comply's typed comparison.
+    pub fn has_rule(&self, rule: &str) -> bool {
+        self.engine
+            .has_declared_rule_rooted_at(&self.path, rule)
+            .unwrap_or(false)
     }
 
     /// Raw argument strings (not split), as Chainloop passes them. Missing rule: false.

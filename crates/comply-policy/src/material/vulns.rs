@@ -14,6 +14,7 @@
 
 use super::{Normalized, Vulnerability, normalize_severity, severity_from_score};
 use serde_json::Value;
+use std::collections::HashMap;
 
 pub(super) fn normalize(doc: &Value, out: &mut Normalized) -> bool {
     let recognized = grype(doc, out) || trivy(doc, out) || gitlab(doc, out) || ghas(doc, out);
@@ -70,15 +71,23 @@ fn rank(severity: &str) -> usize {
     .unwrap_or(0)
 }
 
+/// What identifies entries to merge: id, package, version, purl.
+type MergeKey = (String, Option<String>, Option<String>, Option<String>);
+
 /// Merges entries for the same vulnerability in the same package; sorts and dedups
 /// aliases (never repeating the id). Order of first appearance is kept.
 fn merge(vulns: Vec<Vulnerability>) -> Vec<Vulnerability> {
     let mut out: Vec<Vulnerability> = Vec::with_capacity(vulns.len());
+    // Position in `out` by (id, package, version, purl): linear, not quadratic.
+    let mut index: HashMap<MergeKey, usize> = HashMap::with_capacity(vulns.len());
     for v in vulns {
-        let same = |o: &&mut Vulnerability| {
-            o.id == v.id && o.package == v.package && o.version == v.version && o.purl == v.purl
-        };
-        match out.iter_mut().find(same) {
+        let key = (
+            v.id.clone(),
+            v.package.clone(),
+            v.version.clone(),
+            v.purl.clone(),
+        );
+        match index.get(&key).map(|&i| &mut out[i]) {
             Some(existing) => {
                 existing.aliases.extend(v.aliases);
                 if rank(&v.severity) > rank(&existing.severity) {
@@ -89,7 +98,10 @@ fn merge(vulns: Vec<Vulnerability>) -> Vec<Vulnerability> {
                 }
                 existing.suppressed &= v.suppressed;
             }
-            None => out.push(v),
+            None => {
+                index.insert(key, out.len());
+                out.push(v);
+            }
         }
     }
     for v in &mut out {

@@ -1210,12 +1210,16 @@ fn scorecard_check_on_real_results() {
     ) {
         assert_passes(&v);
     }
-    // No aggregate score: not shown to reach the minimum.
+    // No aggregate score: listed checks alone decide; asked for, it is not shown.
+    let no_score = "scorecard/scorecard-no-score.json";
+    if let Some(v) = fixture_eval("scorecard-check", no_score, kind, &[("checks", "License")]) {
+        assert_passes(&v);
+    }
     if let Some(v) = fixture_eval(
         "scorecard-check",
-        "scorecard/scorecard-no-score.json",
+        no_score,
         kind,
-        &[("checks", "License")],
+        &[("checks", "License"), ("min_aggregate_score", "7")],
     ) {
         assert_eq!(
             assert_fails(&v, 1),
@@ -1287,6 +1291,12 @@ fn declared_inputs_and_their_matching() {
                 Some(InputType::Int),
                 Some(IntKind::Min),
                 Some("7".into())
+            ),
+            (
+                "min_aggregate_score".into(),
+                Some(InputType::Int),
+                Some(IntKind::Min),
+                None
             ),
         ]
     );

@@ -2,6 +2,7 @@
 //! documents in `../shared/fixtures` (tests using fixtures skip when it is absent).
 
 mod content;
+mod engine;
 mod findings;
 mod library;
 mod provenance;

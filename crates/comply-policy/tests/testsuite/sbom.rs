@@ -1134,6 +1134,33 @@ fn sbom_banned_components_by_name_version_and_purl() {
     );
 }
 
+/// A purl entry names the purl without version and qualifiers, case-insensitively: a
+/// purl that merely starts with it (lib-70 for lib-7) is another package.
+#[test]
+fn sbom_banned_components_purl_entries_match_whole_bases() {
+    let doc = cdx(json!([
+        {"type": "library", "name": "lib-7", "version": "1.6", "purl": "pkg:npm/lib-7@1.6?arch=x#sub"},
+        {"type": "library", "name": "lib-70", "version": "1.0", "purl": "pkg:npm/lib-70@1.0"},
+        {"type": "library", "name": "lib-7", "version": "2.0", "purl": "pkg:npm/lib-7@2.0"},
+        {"type": "library", "name": "Lib-7", "version": "1.7.5", "purl": "pkg:npm/Lib-7@1.7.5"},
+        {"type": "library", "name": "lib-7-nover", "purl": "pkg:npm/lib-7"},
+        {"type": "library", "name": "lib-7", "version": "1.0"}
+    ]));
+    assert_messages(
+        &check(
+            "sbom-banned-components",
+            CDX,
+            &doc,
+            &[("components", "pkg:npm/LIB-7@1.7")],
+        ),
+        &[
+            "banned component lib-7@1.6 (pkg:npm/LIB-7@1.7 and lower are banned)",
+            "banned component Lib-7@1.7.5 (pkg:npm/LIB-7@1.7 and lower are banned)",
+            "banned component lib-7-nover, whose version is not given (pkg:npm/LIB-7@1.7 and lower are banned)",
+        ],
+    );
+}
+
 #[test]
 fn sbom_banned_components_on_spdx_and_without_a_list() {
     let doc = spdx(json!([

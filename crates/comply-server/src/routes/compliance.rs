@@ -29,6 +29,52 @@ pub struct OrgCatalog {
     frameworks: HashMap<String, Vec<String>>,
     requirements: HashMap<String, (Requirement, bool)>,
     policies: HashMap<String, Vec<PolicyInput>>,
+    /// Compiled Chainloop `autoMatch` modules of the policies that carry one.
+    auto_match: HashMap<String, comply_policy::AutoMatch>,
+}
+
+/// Chainloop `autoMatch` modules as the status engine's hook (semantics §4.2): a module
+/// that defines `matches_parameters` decides argument compatibility for its policy,
+/// one that defines `matches_evaluation` may veto a passing evaluation. A module that
+/// fails to evaluate (time limit, error) does not match: evidence is not counted on a
+/// broken rule.
+pub struct AutoMatchModules<'a>(pub &'a HashMap<String, comply_policy::AutoMatch>);
+
+impl status::AutoMatchHook for AutoMatchModules<'_> {
+    fn matches_parameters(
+        &self,
+        policy: &str,
+        arguments: &BTreeMap<String, String>,
+        expected: &BTreeMap<String, String>,
+    ) -> Option<bool> {
+        let module = self.0.get(policy)?;
+        if !module.has_rule("matches_parameters") {
+            return None;
+        }
+        Some(
+            module
+                .matches_parameters(arguments, expected, &comply_policy::Limits::default())
+                .unwrap_or(false),
+        )
+    }
+
+    fn matches_evaluation(
+        &self,
+        policy: &str,
+        violations: &[&str],
+        expected: &BTreeMap<String, String>,
+    ) -> Option<bool> {
+        let module = self.0.get(policy)?;
+        if !module.has_rule("matches_evaluation") {
+            return None;
+        }
+        let violations: Vec<String> = violations.iter().map(|v| (*v).to_owned()).collect();
+        Some(
+            module
+                .matches_evaluation(&violations, expected, &comply_policy::Limits::default())
+                .unwrap_or(false),
+        )
+    }
 }
 
 impl OrgCatalog {
@@ -55,6 +101,7 @@ impl OrgCatalog {
             frameworks: HashMap::new(),
             requirements: HashMap::new(),
             policies: HashMap::new(),
+            auto_match: HashMap::new(),
         };
         for kind in [
             Kind::Product,
@@ -81,11 +128,21 @@ impl OrgCatalog {
                             .entry(stored.name.clone())
                             .or_insert((r, stored.active));
                     }
-                    Resource::Policy(p) => {
-                        catalog
-                            .policies
-                            .entry(stored.name.clone())
-                            .or_insert(p.spec.inputs);
+                    Resource::Policy(p) if !catalog.policies.contains_key(&stored.name) => {
+                        if let Some(module) = &p.spec.auto_match {
+                            match comply_policy::AutoMatch::compile(&stored.name, &module.embedded)
+                            {
+                                Ok(m) => {
+                                    catalog.auto_match.insert(stored.name.clone(), m);
+                                }
+                                // Compiled at apply; a module that no longer compiles
+                                // matches nothing rather than failing every status.
+                                Err(e) => {
+                                    tracing::warn!(policy = %stored.name, error = %e, "autoMatch module does not compile")
+                                }
+                            }
+                        }
+                        catalog.policies.insert(stored.name.clone(), p.spec.inputs);
                     }
                     _ => {}
                 }
@@ -363,8 +420,10 @@ pub async fn compute_many(
             applicability,
             decisions,
         };
+        let hook = AutoMatchModules(&catalog.auto_match);
         let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
         context.auto_matching = ctx.org.settings.requirements_auto_matching;
+        context.hook = &hook;
         out.push(status::product_status(&context, &facts));
     }
     Ok(out)

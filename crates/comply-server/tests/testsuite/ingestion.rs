@@ -189,7 +189,7 @@ async fn rejected_pushes_leave_no_row() {
 
 const PORTFOLIO: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: p0}\nspec:\n  policies: [{ref: policy-0, periodicity: daily, sla: 6, with: {severity: HIGH}}]\n---\napiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: p1}\nspec:\n  policies: [{ref: policy-1}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata: {name: fw}\nspec:\n  requirements: [{ref: p0}, {ref: p1}]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata: {name: portal}\nspec:\n  projects: [svc-0, svc-1, svc-2]\n  versions: [{name: \"1\", frameworks: [fw]}]\n";
 
-fn policy(n: usize) -> String {
+pub fn policy(n: usize) -> String {
     format!(
         "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata: {{name: policy-{n}}}\nspec:\n  inputs: [{{name: severity, type: severity, default: LOW}}]\n  policies:\n    - kind: ATTESTATION\n      embedded: |\n        package main\n        import rego.v1\n        violations contains \"x\" if false\n"
     )
@@ -264,4 +264,53 @@ async fn status_is_the_same_on_both_backends() {
     for pair in answers.windows(2) {
         assert_eq!(pair[0], pair[1]);
     }
+}
+
+/// A policy's Chainloop `autoMatch` module decides argument compatibility for it.
+#[tokio::test]
+async fn auto_match_modules_decide_for_their_policy() {
+    let server = Server::sqlite().await;
+    let key = trusted(&server).await;
+    let custom = "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata: {name: policy-0}\nspec:\n  inputs: [{name: severity, type: severity}]\n  policies:\n    - kind: ATTESTATION\n      embedded: |\n        package main\n        import rego.v1\n        violations contains \"x\" if false\n  autoMatch:\n    embedded: |\n      package automatch\n      import rego.v1\n      matches_parameters if input.args.severity == \"EXACTLY-THIS\"\n";
+    let docs = format!("{custom}---\n{}---\n{PORTFOLIO}", policy(1));
+    let (status, body) = server
+        .apply("default", &server.admin, "p.yaml", &docs)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Evaluations carry severity HIGH, which the typed comparison would accept for a
+    // HIGH requirement; the module accepts only "EXACTLY-THIS".
+    let envelope: Value = serde_json::from_slice(&sign(
+        "application/vnd.in-toto+json",
+        &statement("svc-0", 1),
+        &key,
+    ))
+    .unwrap();
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/orgs/default/attestations",
+            Some(&server.admin),
+            Some(envelope),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, answer) = server
+        .call(
+            Method::GET,
+            "/api/v1/orgs/default/products/portal/status?project=svc-0",
+            Some(&server.admin),
+            None,
+        )
+        .await;
+    let cell = |r: &str| {
+        answer["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["requirement"] == r)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(cell("p0"), "NO_DATA", "{answer}");
+    assert_eq!(cell("p1"), "PASSED", "{answer}");
 }
