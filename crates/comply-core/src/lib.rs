@@ -5,6 +5,7 @@
 //! arrives as `&str` together with the name of the file it came from.
 
 pub mod apply;
+pub mod arguments;
 pub mod audit;
 pub mod coverage;
 pub mod diagnostic;

@@ -57,71 +57,9 @@ mod tests {
     }
 }
 
-/// Binds `{{ inputs.x }}` (Go-template style, spaces optional) to `bindings`; an
-/// unknown binding becomes empty, as Go's templates render a missing map key.
-pub fn bind(template: &str, bindings: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let expr = rest[start + 2..start + end].trim();
-        match expr.strip_prefix("inputs.") {
-            Some(name) => out.push_str(bindings.get(name.trim()).map(String::as_str).unwrap_or("")),
-            None => out.push_str(&rest[start..start + end + 2]),
-        }
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Chainloop's `ComputeArguments`: the effective arguments of an attachment.
-/// Returns them with the names of arguments that were dropped because the policy does
-/// not declare them.
-pub fn compute(
-    inputs: &[comply_core::resource::PolicyInput],
-    with: &BTreeMap<String, String>,
-    bindings: &BTreeMap<String, String>,
-) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
-    if inputs.is_empty() {
-        let bound = with
-            .iter()
-            .map(|(k, v)| (k.clone(), bind(v, bindings)))
-            .collect();
-        return Ok((bound, Vec::new()));
-    }
-    let mut out = BTreeMap::new();
-    for input in inputs {
-        let given = with
-            .get(&input.name)
-            .map(|v| bind(v, bindings))
-            .filter(|v| !v.trim().is_empty());
-        match (given, &input.default) {
-            (Some(v), _) => {
-                out.insert(input.name.clone(), v);
-            }
-            (None, _) if input.required => {
-                return Err(format!("missing required input '{}'", input.name));
-            }
-            (None, Some(default)) => {
-                let v = bind(default, bindings);
-                if !v.trim().is_empty() {
-                    out.insert(input.name.clone(), v);
-                }
-            }
-            (None, None) => {}
-        }
-    }
-    let dropped = with
-        .keys()
-        .filter(|k| !inputs.iter().any(|i| &i.name == *k))
-        .cloned()
-        .collect();
-    Ok((out, dropped))
-}
+/// `{{ inputs.x }}` templating and `ComputeArguments` are comply-core's, shared with
+/// coverage.
+pub use comply_core::arguments::{bind, compute};
 
 #[cfg(test)]
 mod compute_tests {

@@ -4,34 +4,11 @@ use crate::cli::{
     ApplicabilityCommand, CellArgs, DecisionArgs, ExceptionCommand, ForcedStatus, HistoryArgs,
     Output, OverrideCommand, ProofCommand, StatusArgs,
 };
-use crate::client::Client;
+use crate::client::{Client, query};
 use crate::error::{CliError, Result};
 use crate::output::{emit, table, text, yaml};
+use base64::Engine as _;
 use serde_json::{Value, json};
-
-fn query(pairs: &[(&str, Option<&str>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
-/// Percent-encodes what may appear in names, versions and times (`+` in offsets).
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn score_text(score: &Value) -> String {
     score
@@ -248,7 +225,8 @@ pub fn proof(client: &mut Client, output: Output, cmd: ProofCommand) -> Result<(
             if let Some(file) = &a.file {
                 let bytes = std::fs::read(file)
                     .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
-                body["file_base64"] = json!(encode_base64(&bytes));
+                body["file_base64"] =
+                    json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
                 body["file_name"] =
                     json!(file.file_name().map(|n| n.to_string_lossy().into_owned()));
             }
@@ -320,25 +298,6 @@ fn latest_version(client: &mut Client, product: &str) -> Result<String> {
         .and_then(|v| v.last())
         .map(|v| text(&v["name"]))
         .ok_or_else(|| CliError::failed(format!("product '{product}' has no versions")))
-}
-
-fn encode_base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 pub fn exception(client: &mut Client, output: Output, cmd: ExceptionCommand) -> Result<()> {

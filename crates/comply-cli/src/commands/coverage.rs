@@ -1,30 +1,22 @@
 //! `comply requirement coverage NAME | -f DRAFT.yaml`.
 
 use crate::cli::{CoverageArgs, Output};
-use crate::client::Client;
+use crate::client::{Client, query};
 use crate::error::{CliError, Result};
 use crate::output::{emit, table, text};
 use serde_json::{Value, json};
 
 pub fn run(client: &mut Client, output: Output, a: CoverageArgs) -> Result<()> {
-    let mut query = Vec::new();
-    if let Some(s) = &a.status {
-        query.push(format!("status={s}"));
-    }
-    if a.assigned {
-        query.push("assigned=true".into());
-    }
-    if a.unassigned {
-        query.push("assigned=false".into());
-    }
-    if let Some(p) = &a.product {
-        query.push(format!("product={p}"));
-    }
-    let suffix = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", query.join("&"))
+    let assigned = match (a.assigned, a.unassigned) {
+        (true, _) => Some("true"),
+        (_, true) => Some("false"),
+        _ => None,
     };
+    let suffix = query(&[
+        ("status", a.status.as_deref()),
+        ("assigned", assigned),
+        ("product", a.product.as_deref()),
+    ]);
     let report = match (&a.name, &a.file) {
         (_, Some(file)) => {
             let content = std::fs::read_to_string(file)

@@ -3,7 +3,7 @@
 use crate::cli::{
     AttestationCommand, KeyAlgorithmArg, KeyCommand, Output, ProjectCommand, WorkflowCommand,
 };
-use crate::client::Client;
+use crate::client::{Client, query};
 use crate::error::{CliError, Result};
 use crate::output::{emit, table, text};
 use comply_attest::{KeyAlgorithm, SigningKey};
@@ -170,18 +170,10 @@ pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand)
             print_push(output, &answer)
         }
         AttestationCommand::List(a) => {
-            let mut query = Vec::new();
-            if let Some(p) = &a.project {
-                query.push(format!("project={p}"));
-            }
-            if let Some(v) = &a.version {
-                query.push(format!("version={v}"));
-            }
-            let suffix = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", query.join("&"))
-            };
+            let suffix = query(&[
+                ("project", a.project.as_deref()),
+                ("version", a.version.as_deref()),
+            ]);
             let path = client.org_path(&format!("/attestations{suffix}"))?;
             let list = client.get(&path)?;
             emit(output, &list, |list| {

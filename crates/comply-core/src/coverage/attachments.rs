@@ -25,71 +25,16 @@ impl GroupCatalog for HashMap<String, PolicyGroup> {
     }
 }
 
-/// Binds `{{ inputs.x }}` (Go-template style, spaces optional) to `bindings`; an
-/// unknown binding becomes empty, as Go's templates render a missing map key. Other
-/// `{{ … }}` expressions are kept as written. The same rule as `comply_policy::args::bind`,
-/// which evaluates groups.
-pub fn bind(template: &str, bindings: &BTreeMap<String, String>) -> String {
-    if !template.contains("{{") {
-        return template.to_owned();
-    }
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let expr = rest[start + 2..start + end].trim();
-        match expr.strip_prefix("inputs.") {
-            Some(name) => out.push_str(bindings.get(name.trim()).map_or("", String::as_str)),
-            None => out.push_str(&rest[start..start + end + 2]),
-        }
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::arguments::bind;
 
-/// Chainloop's `ComputeArguments`, as comply evaluates (`comply_policy::args::compute`):
-/// the arguments an attachment runs with. `with` values are bound to `bindings`; a
-/// declared input left empty takes its (bound) default; a required one with neither is
-/// an error. Arguments the policy does not declare are dropped, unless it declares no
-/// inputs at all.
+/// Chainloop's `ComputeArguments` as the engine runs it ([`crate::arguments::compute`]),
+/// without the names of dropped arguments.
 pub fn effective_arguments(
     inputs: &[PolicyInput],
     with: &BTreeMap<String, String>,
     bindings: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, String> {
-    if inputs.is_empty() {
-        return Ok(with
-            .iter()
-            .map(|(k, v)| (k.clone(), bind(v, bindings)))
-            .collect());
-    }
-    let mut out = BTreeMap::new();
-    for input in inputs {
-        let given = with
-            .get(&input.name)
-            .map(|v| bind(v, bindings))
-            .filter(|v| !v.trim().is_empty());
-        match (given, &input.default) {
-            (Some(v), _) => {
-                out.insert(input.name.clone(), v);
-            }
-            (None, _) if input.required => {
-                return Err(format!("missing required input '{}'", input.name));
-            }
-            (None, Some(default)) => {
-                let v = bind(default, bindings);
-                if !v.trim().is_empty() {
-                    out.insert(input.name.clone(), v);
-                }
-            }
-            (None, None) => {}
-        }
-    }
-    Ok(out)
+    crate::arguments::compute(inputs, with, bindings).map(|(args, _)| args)
 }
 
 /// A policy or group reference's normalised name and pinned digest; a reference that

@@ -9,6 +9,7 @@ use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use base64::Engine as _;
 use comply_core::Kind;
 use comply_core::resource::{PolicyInput, Product, ProductVersion, Requirement, Resource, Scope};
 use comply_core::status::{
@@ -953,8 +954,11 @@ pub async fn submit_proof(
     }
     let (kind, value, file) = match (&body.file_base64, &body.url, &body.text) {
         (Some(b64), None, None) => {
-            let bytes = decode_base64(b64)
-                .ok_or_else(|| ApiError::BadRequest("file_base64 is not valid base64".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| {
+                    ApiError::BadRequest(format!("file_base64 is not valid base64: {e}"))
+                })?;
             ("file", comply_core::digest::sha256(&bytes), Some(bytes))
         }
         (None, Some(url), None) => {
@@ -998,31 +1002,6 @@ pub async fn submit_proof(
                     "collected_at": fmt_time(collected_at)}),
         ),
     ))
-}
-
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 #[derive(Deserialize)]
