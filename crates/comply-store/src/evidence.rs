@@ -479,14 +479,18 @@ impl Store {
             let placeholders: Vec<String> = (0..chunk.len())
                 .map(|i| format!("${}", i + ids_from))
                 .collect();
+            // Rows are numbered on the index alone (project version, policy, time), then
+            // only the survivors are read in full and joined to their attestation.
             let sql = format!(
-                "SELECT x.* FROM (SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, \
+                "SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, \
                  e.material_type, e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, \
-                 a.received_at, e.project_version_id AS pv, \
-                 ROW_NUMBER() OVER (PARTITION BY e.project_version_id, e.policy ORDER BY e.time_ms DESC, e.id DESC) AS rn \
-                 FROM evaluations e JOIN attestations a ON a.id = e.attestation_id \
-                 WHERE e.org_id = $1 AND e.time_ms <= $2 AND e.project_version_id IN ({})) x \
-                 WHERE x.rn <= $3 OR x.time_ms > $2 - ({case}) ORDER BY x.pv, x.time_ms, x.id",
+                 a.received_at, x.pv \
+                 FROM (SELECT id, project_version_id AS pv, policy, time_ms, \
+                       ROW_NUMBER() OVER (PARTITION BY project_version_id, policy ORDER BY time_ms DESC, id DESC) AS rn \
+                       FROM evaluations WHERE time_ms <= $2 AND project_version_id IN ({})) x \
+                 JOIN evaluations e ON e.id = x.id JOIN attestations a ON a.id = e.attestation_id \
+                 WHERE e.org_id = $1 AND (x.rn <= $3 OR x.time_ms > $2 - ({case})) \
+                 ORDER BY x.pv, x.time_ms, x.id",
                 placeholders.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))

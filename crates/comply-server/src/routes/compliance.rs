@@ -234,7 +234,7 @@ fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
 
 /// Evaluations older than the window are read only as the few newest of each policy
 /// (docs/decisions/0014): enough to find the latest candidate and a failing run's onset.
-const KEEP_BEFORE_WINDOW: i64 = 3;
+const KEEP_BEFORE_WINDOW: i64 = 1;
 const HOUR_MS: i64 = 3600 * 1000;
 
 /// Per policy, the longest periodicity or SLA the requirements ask of it, plus an hour
