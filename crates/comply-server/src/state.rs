@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 /// An org's catalog and the configuration version it was built from.
 pub type CachedCatalog = ((i64, i64), Arc<OrgCatalog>);
 pub type CachedView = ((i64, i64), Arc<crate::routes::CoverageView>);
+/// (org, product, product version)
+pub type RowKey = (i64, String, String);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +18,9 @@ pub struct AppState {
     pub catalogs: Arc<Mutex<HashMap<i64, CachedCatalog>>>,
     /// The same for coverage: contracts indexed by policy.
     pub coverage_views: Arc<Mutex<HashMap<i64, CachedView>>>,
+    /// Overview rows of product versions, reused while nothing they depend on changed
+    /// and no deadline passed (see `routes::compliance::overview`).
+    pub overview_rows: Arc<Mutex<HashMap<RowKey, crate::routes::CachedRow>>>,
 }
 
 impl AppState {
@@ -24,6 +29,7 @@ impl AppState {
             store,
             catalogs: Default::default(),
             coverage_views: Default::default(),
+            overview_rows: Default::default(),
         }
     }
 }

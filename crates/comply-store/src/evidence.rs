@@ -624,6 +624,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Per project version of the org: its newest attestation id, and the latest
+    /// `finishedAt` or receipt time among its attestations. A status computed for a
+    /// project version stays true until the first changes (new evidence) or time reaches
+    /// the second (evidence dated slightly ahead of the reader's clock: the allowed skew,
+    /// or another server's clock).
+    pub async fn attestation_marks(
+        &self,
+        org_id: i64,
+    ) -> Result<HashMap<i64, (i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT project_version_id, MAX(id), MAX(finished_at), MAX(received_at) FROM attestations \
+             WHERE org_id = $1 GROUP BY project_version_id",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let finished: i64 = r.try_get(2)?;
+                let received: i64 = r.try_get(3)?;
+                Ok((r.try_get(0)?, (r.try_get(1)?, finished.max(received))))
+            })
+            .collect()
+    }
+
     /// Every project of the org that has workflows, with the contracts they use: what
     /// coverage reads (one statement, no versions).
     pub async fn workflow_contracts(

@@ -122,6 +122,8 @@ fn status_follows_evidence_proofs_and_decisions() {
     env.ok(&["apply", "-f", "resources.yaml"]);
 
     let now = jiff::Timestamp::now().as_millisecond();
+    // The overview is asked before any evidence: its rows must not outlive it.
+    assert_eq!(env.json(&["status"])["products"][0]["passing"], 0);
     // api: a MEDIUM-threshold scan that failed only on a MEDIUM finding satisfies HIGH.
     push(
         &env,
@@ -202,6 +204,11 @@ fn status_follows_evidence_proofs_and_decisions() {
     );
     let s = env.json(&["status", "portal"]);
     assert_eq!(cell(&s, "architecture-review", None)["status"], "PASSED");
+    assert_eq!(
+        env.json(&["status"])["products"][0]["passing"],
+        3,
+        "a proof is seen by the overview"
+    );
 
     // An exception takes web out of the score; an override forces api.
     env.ok(&[
@@ -295,6 +302,23 @@ fn status_follows_evidence_proofs_and_decisions() {
     let s = env.json(&["status", "portal"]);
     assert_eq!(cell(&s, "no-vulns-high", Some("api"))["status"], "INACTIVE");
     assert_eq!(s["counted"], 1);
+
+    // New evidence for a project already counted changes the overview at once: a
+    // failing scan, older than the 6 h SLA, after api's passing one.
+    env.ok(&["requirement", "activate", "no-vulns-high"]);
+    let before = env.json(&["status"])["products"][0]["passing"]
+        .as_u64()
+        .unwrap();
+    push(
+        &env,
+        "api-2.json",
+        &envelope(&key, "api", now - 8 * HOUR, "HIGH", &["HIGH"]),
+    );
+    let after = env.json(&["status"])["products"][0]["passing"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(after, before - 1, "api failed past its SLA");
+    env.ok(&["requirement", "deactivate", "no-vulns-high"]);
 
     // The overview lists the product version; history has one point per day.
     let overview = env.json(&["status"]);

@@ -2,7 +2,7 @@
 
 mod audit;
 mod compliance;
-pub use compliance::OrgCatalog;
+pub use compliance::{CachedRow, OrgCatalog};
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
