@@ -482,6 +482,26 @@ pub enum ProjectCommand {
     Describe(NameArg),
     /// A project version's status under every product and framework that reach it
     Status(ProjectStatusArgs),
+    /// Pin the version `latest` resolves to, or follow the newest attestation again
+    Pin(ProjectPinArgs),
+    /// Mark a project version released (versions are prereleases until then)
+    Release(ProjectReleaseArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("pin").required(true).args(["version", "unpin"])))]
+pub struct ProjectPinArgs {
+    pub name: String,
+    #[arg(long)]
+    pub version: Option<String>,
+    #[arg(long)]
+    pub unpin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProjectReleaseArgs {
+    pub name: String,
+    pub version: String,
 }
 
 #[derive(Args, Debug)]

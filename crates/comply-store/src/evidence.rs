@@ -649,6 +649,97 @@ impl Store {
             .collect()
     }
 
+    /// Pins (or with `None` unpins) the version `latest` resolves to. `Ok(false)` when
+    /// the project or the version does not exist.
+    pub async fn pin_latest(
+        &self,
+        org_id: i64,
+        project: &str,
+        version: Option<&str>,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = crate::audit::AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        if let Some(v) = version {
+            let exists = sqlx::query(
+                "SELECT 1 FROM project_versions v JOIN projects p ON p.id = v.project_id \
+                 WHERE p.org_id = $1 AND p.name = $2 AND v.version = $3",
+            )
+            .bind(org_id)
+            .bind(project)
+            .bind(v)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            if !exists {
+                return Ok(false);
+            }
+        }
+        let done =
+            sqlx::query("UPDATE projects SET pinned_latest = $1 WHERE org_id = $2 AND name = $3")
+                .bind(version)
+                .bind(org_id)
+                .bind(project)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+        if done {
+            audit.push(
+                comply_core::audit::NewEvent::new(
+                    actor,
+                    "project.pin",
+                    format!("Project/{project}"),
+                )
+                .detail(serde_json::json!({"latest": version})),
+            );
+            audit.flush(&mut tx).await?;
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
+    /// Marks a project version released (it stays released). `Ok(false)` when it does
+    /// not exist.
+    pub async fn release_version(
+        &self,
+        org_id: i64,
+        project: &str,
+        version: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = crate::audit::AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        let done = sqlx::query(
+            "UPDATE project_versions SET prerelease = 0, \
+             released_at = CASE WHEN released_at IS NULL THEN $1 ELSE released_at END \
+             WHERE project_id = (SELECT id FROM projects WHERE org_id = $2 AND name = $3) AND version = $4",
+        )
+        .bind(now_ms)
+        .bind(org_id)
+        .bind(project)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if done {
+            audit.push(
+                comply_core::audit::NewEvent::new(
+                    actor,
+                    "project.release",
+                    format!("Project/{project}"),
+                )
+                .detail(serde_json::json!({"version": version})),
+            );
+            audit.flush(&mut tx).await?;
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
     /// Every project of the org that has workflows, with the contracts they use: what
     /// coverage reads (one statement, no versions).
     pub async fn workflow_contracts(

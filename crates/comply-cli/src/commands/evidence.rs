@@ -357,6 +357,27 @@ pub fn project(client: &mut Client, output: Output, cmd: ProjectCommand) -> Resu
                 out
             })
         }
+        ProjectCommand::Pin(a) => {
+            let path = client.org_path(&format!("/projects/{}/latest", a.name))?;
+            let answer = client.patch(&path, &json!({"version": a.version}))?;
+            emit(output, &answer, |p| match p["pinned_latest"].as_str() {
+                Some(v) => format!("{}: latest is pinned to {v}\n", text(&p["project"])),
+                None => format!(
+                    "{}: latest follows the newest attestation\n",
+                    text(&p["project"])
+                ),
+            })
+        }
+        ProjectCommand::Release(a) => {
+            let path = client.org_path(&format!(
+                "/projects/{}/versions/{}/release",
+                a.name, a.version
+            ))?;
+            let answer = client.post(&path, &json!({}))?;
+            emit(output, &answer, |p| {
+                format!("{} {} released\n", text(&p["project"]), text(&p["version"]))
+            })
+        }
         ProjectCommand::Describe(a) => {
             let path = client.org_path(&format!("/projects/{}", a.name))?;
             let p = client.get(&path)?;

@@ -497,3 +497,65 @@ pub async fn create_workflow(
         Json(json!({"project": body.project, "name": body.name, "contract": body.contract})),
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinIn {
+    /// `null` unpins: `latest` follows the newest attestation again.
+    version: Option<String>,
+}
+
+pub async fn pin_latest(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name)): Path<(String, String)>,
+    Body(body): Body<PinIn>,
+) -> Result<Json<Value>, ApiError> {
+    let done = state
+        .store
+        .pin_latest(
+            ctx.org.id,
+            &name,
+            body.version.as_deref(),
+            &ctx.principal.actor(),
+            now_ms(),
+        )
+        .await?;
+    if !done {
+        return Err(ApiError::NotFound(format!(
+            "project '{name}'{} does not exist",
+            body.version
+                .as_deref()
+                .map(|v| format!(" version '{v}'"))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(Json(
+        json!({"project": name, "pinned_latest": body.version}),
+    ))
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, name, version)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    if !state
+        .store
+        .release_version(
+            ctx.org.id,
+            &name,
+            &version,
+            &ctx.principal.actor(),
+            now_ms(),
+        )
+        .await?
+    {
+        return Err(ApiError::NotFound(format!(
+            "project '{name}' has no version '{version}'"
+        )));
+    }
+    Ok(Json(
+        json!({"project": name, "version": version, "released": true}),
+    ))
+}

@@ -199,6 +199,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "One project.",
             evidence::get_project,
         )
+        .route_with_body(
+            Patch,
+            "/api/v1/orgs/{org}/projects/{name}/latest",
+            Org(Role::Admin),
+            "Pin the version `latest` resolves to (null: follow the newest attestation).",
+            Some(r#"{"version":"1.8.0"}"#),
+            evidence::pin_latest,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/projects/{name}/versions/{version}/release",
+            Org(Role::Admin),
+            "Mark a project version released.",
+            evidence::release,
+        )
         .route(
             Get,
             "/api/v1/orgs/{org}/workflows",
