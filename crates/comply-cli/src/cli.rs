@@ -584,6 +584,13 @@ pub struct AttestAddArgs {
     /// Material type (default: the contract's, else detected)
     #[arg(long)]
     pub kind: Option<String>,
+    /// A container image's signature: a DSSE envelope or Sigstore bundle whose signed
+    /// payload names the image digest (in-toto subject or cosign simple signing)
+    #[arg(long, requires = "signature_key")]
+    pub signature: Option<PathBuf>,
+    /// The public key (PEM) the signature must verify with
+    #[arg(long)]
+    pub signature_key: Option<PathBuf>,
     #[arg(
         long,
         env = "COMPLY_ATTEST_STATE",

@@ -49,6 +49,9 @@ struct CollectedMaterial {
     value: String,
     sha256: String,
     output: bool,
+    /// Chainloop's material annotations, e.g. a verified signature.
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 fn now_ms() -> i64 {
@@ -140,6 +143,18 @@ pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
                 .clone()
                 .or_else(|| declared.map(|m| m.material_type.clone()));
             let (kind, sha256) = collect(&a.name, &a.value, kind.as_deref())?;
+            let annotations = match (&a.signature, &a.signature_key) {
+                (Some(sig), Some(key)) if kind == "CONTAINER_IMAGE" => {
+                    verified_signature(&a.name, &sha256, sig, key)?
+                }
+                (Some(_), _) => {
+                    return Err(CliError::usage(format!(
+                        "--signature is for CONTAINER_IMAGE materials; {} is {kind}",
+                        a.name
+                    )));
+                }
+                _ => BTreeMap::new(),
+            };
             state.materials.retain(|m| m.name != a.name);
             state.materials.push(CollectedMaterial {
                 name: a.name.clone(),
@@ -147,6 +162,7 @@ pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
                 value: a.value.clone(),
                 sha256: sha256.clone(),
                 output: declared.is_some_and(|m| m.output),
+                annotations,
             });
             save_state(&a.state, &state)?;
             if declared.is_none() {
@@ -224,6 +240,55 @@ fn collect(name: &str, value: &str, kind: Option<&str>) -> Result<(String, Strin
     Ok((m.kind, m.sha256))
 }
 
+/// Verifies an image signature the way Chainloop records one: only a signature that
+/// verifies with the given key and whose signed payload names this image's digest
+/// yields the `chainloop.material.signature*` annotations `container-signed` reads.
+fn verified_signature(
+    name: &str,
+    digest: &str,
+    signature: &Path,
+    key: &Path,
+) -> Result<BTreeMap<String, String>> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| CliError::usage(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |why: String| CliError::usage(format!("material {name}: the signature {why}"));
+    let signed = comply_attest::parse_envelope(&read(signature)?)
+        .map_err(|e| bad(format!("cannot be read: {e}")))?;
+    let public = comply_attest::PublicKey::from_pem(&String::from_utf8_lossy(&read(key)?))
+        .map_err(|e| CliError::usage(format!("{}: {e}", key.display())))?;
+    comply_attest::verify_with_key(&signed, &public)
+        .map_err(|e| bad(format!("does not verify: {e}")))?;
+    let payload: Value = serde_json::from_slice(&signed.payload)
+        .map_err(|e| bad(format!("payload is not JSON: {e}")))?;
+    let wanted = format!("sha256:{digest}");
+    // An in-toto statement about the image, or cosign's simple-signing payload.
+    let names_image = payload["subject"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["digest"]["sha256"].as_str() == Some(digest))
+        || payload["critical"]["image"]["docker-manifest-digest"].as_str() == Some(wanted.as_str());
+    if !names_image {
+        return Err(bad(format!("does not sign {wanted}")));
+    }
+    let signature_digest = signed.digest();
+    Ok(BTreeMap::from([
+        (
+            "chainloop.material.signature".to_owned(),
+            signature_digest.clone(),
+        ),
+        (
+            "chainloop.material.signature.digest".to_owned(),
+            signature_digest,
+        ),
+        (
+            "chainloop.material.signature.provider".to_owned(),
+            "cosign".to_owned(),
+        ),
+    ]))
+}
+
 fn load_material(m: &CollectedMaterial) -> Result<Material> {
     let bytes = match m.kind.as_str() {
         "CONTAINER_IMAGE" | "STRING" => m.value.clone().into_bytes(),
@@ -241,6 +306,7 @@ fn load_material(m: &CollectedMaterial) -> Result<Material> {
         )));
     }
     loaded.sha256 = m.sha256.clone();
+    loaded.annotations = m.annotations.clone();
     Ok(loaded)
 }
 
@@ -543,6 +609,11 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
                 digest: BTreeMap::from([("sha256".to_owned(), m.sha256.clone())]),
                 content: (m.kind == "STRING").then(|| m.value.clone().into_bytes()),
                 embedded: m.kind == "STRING",
+                annotations: m
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
                 ..PredicateMaterial::default()
             })
             .collect(),

@@ -353,3 +353,74 @@ fn base64_encode(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// `container-signed` passes only for an image whose signature verified when it was
+/// added (the signature names the image digest and verifies with the given key).
+#[test]
+fn image_signatures_are_verified_when_collected() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    let contract = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: image\nspec:\n  materials:\n    - {name: image, type: CONTAINER_IMAGE}\n  policies:\n    materials:\n      - {ref: container-signed, selector: {name: image}}\n";
+    env.write("image.yaml", contract);
+    env.ok(&["apply", "-f", "image.yaml"]);
+    let digest = IMAGE.rsplit_once("sha256:").unwrap().1;
+    let signer =
+        comply_attest::SigningKey::from_pem(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    let statement = |d: &str| {
+        json!({"_type": "https://in-toto.io/Statement/v1",
+               "subject": [{"name": "ghcr.io/acme/api", "digest": {"sha256": d}}],
+               "predicateType": "https://cosign.sigstore.dev/attestation/v1", "predicate": {}})
+        .to_string()
+    };
+    let sign = |d: &str| {
+        comply_attest::sign(
+            "application/vnd.in-toto+json",
+            statement(d).as_bytes(),
+            &signer,
+        )
+    };
+    std::fs::write(env.dir().join("image.sig.json"), sign(digest)).unwrap();
+    std::fs::write(env.dir().join("other.sig.json"), sign(&"0".repeat(64))).unwrap();
+
+    let evaluate = |extra: &[&str]| {
+        env.ok(&[
+            "attest",
+            "init",
+            "--contract",
+            "image",
+            "--project",
+            "api",
+            "--version",
+            "1",
+        ]);
+        let mut args = vec!["attest", "add", "--name", "image", "--value", IMAGE];
+        args.extend_from_slice(extra);
+        let run = env.run(&args);
+        if run.code != 0 {
+            return Err(run.stderr);
+        }
+        let out = env.json(&["attest", "push", "--key", key.to_str().unwrap()]);
+        let described = env.json(&["attestation", "describe", out["digest"].as_str().unwrap()]);
+        Ok(described["evaluations"][0]["violations"]
+            .as_array()
+            .unwrap()
+            .len())
+    };
+    assert_eq!(evaluate(&[]), Ok(1), "unsigned: a violation");
+    assert_eq!(
+        evaluate(&["--signature", "image.sig.json", "--signature-key", "ci.pub"]),
+        Ok(0)
+    );
+    let err =
+        evaluate(&["--signature", "other.sig.json", "--signature-key", "ci.pub"]).unwrap_err();
+    assert!(err.contains("does not sign sha256:"), "{err}");
+    env.ok(&["key", "generate", "--out", "stranger"]);
+    let err = evaluate(&[
+        "--signature",
+        "image.sig.json",
+        "--signature-key",
+        "stranger.pub",
+    ])
+    .unwrap_err();
+    assert!(err.contains("does not verify"), "{err}");
+}
