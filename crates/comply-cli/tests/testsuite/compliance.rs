@@ -237,6 +237,11 @@ fn status_follows_evidence_proofs_and_decisions() {
             .code,
         0
     );
+    assert_eq!(
+        env.json(&["status"])["products"][0]["counted"],
+        2,
+        "the exception reaches the overview"
+    );
 
     let set = env.json(&[
         "override",

@@ -32,6 +32,9 @@ pub struct OrgCatalog {
     policies: HashMap<String, Vec<PolicyInput>>,
     /// Compiled Chainloop `autoMatch` modules of the policies that carry one.
     auto_match: HashMap<String, comply_policy::AutoMatch>,
+    /// Digest of every resource and lifecycle state read: equal when the catalog says
+    /// the same, even if it was reloaded because something else in the org changed.
+    content: String,
 }
 
 /// Chainloop `autoMatch` modules as the status engine's hook (semantics §4.2): a module
@@ -103,7 +106,9 @@ impl OrgCatalog {
             requirements: HashMap::new(),
             policies: HashMap::new(),
             auto_match: HashMap::new(),
+            content: String::new(),
         };
+        let mut content = Vec::new();
         for kind in [
             Kind::Product,
             Kind::Framework,
@@ -112,6 +117,10 @@ impl OrgCatalog {
         ] {
             // Sorted by name with the org's own first: the first of a name wins.
             for stored in state.store.list_resources(org_id, kind).await? {
+                content.push(format!(
+                    "{kind}/{}/{}/{}/{}",
+                    stored.name, stored.builtin, stored.digest, stored.active
+                ));
                 match stored.resource()? {
                     Resource::Product(p) => {
                         catalog.products.entry(stored.name.clone()).or_insert(p);
@@ -149,6 +158,7 @@ impl OrgCatalog {
                 }
             }
         }
+        catalog.content = comply_core::digest::sha256(content.join("\n").as_bytes());
         Ok(catalog)
     }
 
@@ -748,7 +758,30 @@ pub async fn overview(
     // newest attestation of each of its project versions) and no deadline of theirs
     // passed. A dashboard polling the overview pays only for what changed.
     let reuse = q.at.is_none();
-    let config = state.store.config_version(ctx.org.id).await?;
+    // What the rows depend on besides evidence: the resources (by content, so a proof
+    // elsewhere in the org does not invalidate every row), the settings, and the
+    // product version's own proofs and decisions.
+    let config = format!(
+        "{}/{}",
+        catalog.content, ctx.org.settings.requirements_auto_matching
+    );
+    let mut manual: HashMap<(String, String), (i64, i64, i64, usize)> = HashMap::new();
+    for p in state.store.list_proofs(ctx.org.id, "", "").await? {
+        let m = manual.entry((p.product, p.product_version)).or_default();
+        m.0 = m.0.max(p.id);
+    }
+    for d in state.store.list_decisions(ctx.org.id, None, None).await? {
+        let m = manual.entry((d.product, d.product_version)).or_default();
+        m.1 = m.1.max(d.id);
+        m.2 = m.2.max(d.ended_at.unwrap_or(0));
+        m.3 += 1;
+    }
+    let manual_of = |product: &Product, version: &ProductVersion| {
+        manual
+            .get(&(product.metadata.name.clone(), version.name.clone()))
+            .copied()
+            .unwrap_or_default()
+    };
     let marks = state.store.attestation_marks(ctx.org.id).await?;
     let mut names: Vec<String> = targets
         .iter()
@@ -786,6 +819,7 @@ pub async fn overview(
                 Some(c)
                     if reuse
                         && c.config == config
+                        && c.manual == manual_of(product, version)
                         && c.evidence == key_of(product, version)
                         && at < c.valid_until =>
                 {
@@ -836,7 +870,8 @@ pub async fn overview(
                     version.name.clone(),
                 ),
                 CachedRow {
-                    config,
+                    config: config.clone(),
+                    manual: manual_of(product, version),
                     evidence,
                     valid_until,
                     row: row.clone(),
@@ -851,7 +886,9 @@ pub async fn overview(
 
 /// An overview row and what it was computed from.
 pub struct CachedRow {
-    config: (i64, i64),
+    config: String,
+    /// The product version's proofs and decisions: newest ids, latest end, count.
+    manual: (i64, i64, i64, usize),
     evidence: Vec<(i64, i64)>,
     valid_until: i64,
     row: Value,
