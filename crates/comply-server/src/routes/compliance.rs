@@ -278,6 +278,22 @@ pub async fn compute(
     Ok(all.pop().unwrap_or_default())
 }
 
+/// Every project of the targets' products as the store knows it: latest version and
+/// version ids.
+async fn stored_project_versions(
+    state: &AppState,
+    ctx: &OrgCtx,
+    targets: &[(&Product, &ProductVersion)],
+) -> Result<HashMap<String, (Option<String>, HashMap<String, i64>)>, ApiError> {
+    let mut names: Vec<String> = targets
+        .iter()
+        .flat_map(|(p, _)| p.spec.projects.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(state.store.project_versions(ctx.org.id, &names).await?)
+}
+
 /// A product's project: name, the version the product version resolves it to, and that
 /// version's id when it exists.
 type ResolvedProject = (String, Option<String>, Option<i64>);
@@ -308,13 +324,7 @@ pub async fn compute_many(
     };
     let requirements: Vec<Vec<RequirementFacts>> =
         targets.iter().map(|(_, v)| requirements_of(v)).collect();
-    let mut names: Vec<String> = targets
-        .iter()
-        .flat_map(|(p, _)| p.spec.projects.iter().cloned())
-        .collect();
-    names.sort();
-    names.dedup();
-    let stored = state.store.project_versions(ctx.org.id, &names).await?;
+    let stored = stored_project_versions(state, ctx, targets).await?;
     // Each project at the version its product version pins, else its latest.
     let resolved: Vec<Vec<ResolvedProject>> = targets
         .iter()
@@ -783,13 +793,7 @@ pub async fn overview(
             .unwrap_or_default()
     };
     let marks = state.store.attestation_marks(ctx.org.id).await?;
-    let mut names: Vec<String> = targets
-        .iter()
-        .flat_map(|(p, _)| p.spec.projects.iter().cloned())
-        .collect();
-    names.sort();
-    names.dedup();
-    let stored = state.store.project_versions(ctx.org.id, &names).await?;
+    let stored = stored_project_versions(&state, &ctx, &targets).await?;
     let key_of = |product: &Product, version: &ProductVersion| -> Vec<(i64, i64)> {
         let mut key: Vec<(i64, i64)> = product
             .spec
