@@ -356,13 +356,34 @@ pub async fn compute_many(
     ids.sort_unstable();
     ids.dedup();
     let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
+    // Many project versions (the overview) are read in parallel slices: reading and
+    // decoding rows is most of the cost, and the pool has connections to spare.
+    let slices = if ids.len() > 400 { 4 } else { 1 };
+    let mut reads = tokio::task::JoinSet::new();
+    for slice in ids.chunks(ids.len().div_ceil(slices).max(1)) {
+        let (store, org, slice, windows) = (
+            state.store.clone(),
+            ctx.org.id,
+            slice.to_vec(),
+            windows.clone(),
+        );
+        reads.spawn(async move {
+            let rows = store
+                .evaluations_window(org, &slice, at, &windows, HOUR_MS, KEEP_BEFORE_WINDOW)
+                .await?;
+            Ok::<_, comply_store::StoreError>(
+                rows.iter()
+                    .map(|(pv, e)| (*pv, evaluation_fact(e)))
+                    .collect::<Vec<_>>(),
+            )
+        });
+    }
     let mut by_version: HashMap<i64, Vec<EvaluationFact>> = HashMap::new();
-    for (pv, e) in state
-        .store
-        .evaluations_window(ctx.org.id, &ids, at, &windows, HOUR_MS, KEEP_BEFORE_WINDOW)
-        .await?
-    {
-        by_version.entry(pv).or_default().push(evaluation_fact(&e));
+    while let Some(read) = reads.join_next().await {
+        let rows = read.map_err(|e| ApiError::Internal(format!("evidence read: {e}")))??;
+        for (pv, fact) in rows {
+            by_version.entry(pv).or_default().push(fact);
+        }
     }
     let evidence: HashMap<i64, Evidence> = by_version
         .into_iter()
