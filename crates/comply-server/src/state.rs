@@ -3,9 +3,34 @@ use comply_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// An org's catalog and the configuration version it was built from.
-pub type CachedCatalog = ((i64, i64), Arc<OrgCatalog>);
-pub type CachedView = ((i64, i64), Arc<crate::routes::CoverageView>);
+/// What a per-org cache holds: a value and the configuration version it was built from.
+pub type PerOrg<T> = Mutex<HashMap<i64, ((i64, i64), Arc<T>)>>;
+
+/// The org's value from `cache` when the database's configuration version
+/// (`Store::config_version`) is still the one it was built from, else built anew by
+/// `load` and kept.
+pub async fn per_org<T, F>(
+    state: &AppState,
+    cache: &PerOrg<T>,
+    org_id: i64,
+    load: F,
+) -> Result<Arc<T>, crate::ApiError>
+where
+    F: std::future::Future<Output = Result<T, crate::ApiError>>,
+{
+    let version = state.store.config_version(org_id).await?;
+    if let Some((v, value)) = cache.lock().expect("per-org cache").get(&org_id)
+        && *v == version
+    {
+        return Ok(value.clone());
+    }
+    let value = Arc::new(load.await?);
+    cache
+        .lock()
+        .expect("per-org cache")
+        .insert(org_id, (version, value.clone()));
+    Ok(value)
+}
 /// (org, product, product version)
 pub type RowKey = (i64, String, String);
 
@@ -15,9 +40,9 @@ pub struct AppState {
     /// Parsed org resources for status queries, keyed by the org's configuration
     /// version (see `Store::config_version`): every server recomputes what the database
     /// says changed, so several servers never disagree.
-    pub catalogs: Arc<Mutex<HashMap<i64, CachedCatalog>>>,
+    pub catalogs: Arc<PerOrg<OrgCatalog>>,
     /// The same for coverage: contracts indexed by policy.
-    pub coverage_views: Arc<Mutex<HashMap<i64, CachedView>>>,
+    pub coverage_views: Arc<PerOrg<crate::routes::CoverageView>>,
     /// Overview rows of product versions, reused while nothing they depend on changed
     /// and no deadline passed (see `routes::compliance::overview`).
     pub overview_rows: Arc<Mutex<HashMap<RowKey, crate::routes::CachedRow>>>,

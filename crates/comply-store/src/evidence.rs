@@ -418,35 +418,6 @@ impl Store {
         Ok(Some((attestation, envelope, evaluations)))
     }
 
-    /// Evaluations of these project versions (of the named policies, or all when
-    /// `policies` is empty) with time ≤ `at_ms`, oldest first.
-    pub async fn evaluations_for(
-        &self,
-        org_id: i64,
-        project_version_ids: &[i64],
-        policies: &[String],
-        at_ms: i64,
-    ) -> Result<Vec<(i64, EvaluationRow)>, StoreError> {
-        let mut out = Vec::new();
-        for &pv in project_version_ids {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{EVALUATION_SELECT} WHERE e.org_id = $1 AND e.project_version_id = $2 AND e.time_ms <= $3 ORDER BY e.time_ms, e.id"
-            )))
-            .bind(org_id)
-            .bind(pv)
-            .bind(at_ms)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in &rows {
-                let e = evaluation_row(row)?;
-                if policies.is_empty() || policies.contains(&e.policy) {
-                    out.push((pv, e));
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// What a status at `at_ms` reads of these project versions' evaluations: every
     /// evaluation newer than `at_ms - window_ms`, and the `keep` newest older ones of
     /// each policy. With `window_ms` at least the longest periodicity or SLA the

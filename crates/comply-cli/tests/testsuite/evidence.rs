@@ -3,6 +3,7 @@
 //! read `../shared/fixtures` say so and skip when it is absent.
 
 use crate::support::Env;
+use base64::Engine as _;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -162,10 +163,12 @@ fn bad_envelopes_are_rejected_and_leave_nothing() {
     // Tampered payload: one byte of the statement changed, signature kept.
     let mut tampered = envelope.clone();
     let payload = tampered["payload"].as_str().unwrap().to_owned();
-    let mut bytes = base64_decode(&payload);
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(&payload)
+        .unwrap();
     let at = bytes.iter().position(|b| *b == b'1').unwrap();
     bytes[at] = b'2';
-    tampered["payload"] = json!(base64_encode(&bytes));
+    tampered["payload"] = json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
     env.write("tampered.json", &tampered.to_string());
     let run = env.run(&["attestation", "push", "tampered.json"]);
     assert_eq!(run.code, 2, "a rejected attestation is an input error");
@@ -317,41 +320,6 @@ fn real_chainloop_attestations_ingest_with_their_signers_trusted() {
         env.json(&["attestation", "list"]).as_array().unwrap().len(),
         2
     );
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let mut buffer = 0u32;
-    let mut bits = 0;
-    for c in text.bytes().filter(|c| *c != b'=') {
-        buffer = (buffer << 6) | ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// `container-signed` passes only for an image whose signature verified when it was

@@ -6,10 +6,10 @@ use super::contract::{
     ContractMaterial, ContractPolicies, ContractSpec, GroupAttachment, NameValue,
 };
 use super::document::{LocatedRef, decode_with, located_args, optional_text};
-use super::policy_decode::{attachments, either, material_type, one_of};
+use super::policy_decode::{attachments, either, material_type, one_of, requirement_refs};
 use super::product::{Applicability, ProductSpec, ProductVersion};
 use crate::name;
-use crate::reference::{PolicyRef, RequirementRef};
+use crate::reference::PolicyRef;
 use crate::yaml::{Decoder, Node, Pos, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -251,19 +251,10 @@ fn group_attachment(
         .get("skip")
         .map(|n| strings(d, n, &format!("{path}.skip")))
         .unwrap_or_default();
-    let mut requirements = Vec::new();
-    if let Some(n) = o.get("requirements") {
-        for text in strings(d, n, &format!("{path}.requirements")) {
-            if RequirementRef::parse(&text).is_none() {
-                d.error(
-                    n.pos,
-                    format!("invalid requirement reference '{text}'; expected [org/]framework/requirement[@version]"),
-                );
-            } else {
-                requirements.push(text);
-            }
-        }
-    }
+    let requirements = o
+        .get("requirements")
+        .map(|n| requirement_refs(d, n, path))
+        .unwrap_or_default();
     let gate = o
         .get("gate")
         .and_then(|n| d.boolean(n, &format!("{path}.gate")));

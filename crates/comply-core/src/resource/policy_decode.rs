@@ -342,6 +342,29 @@ pub(super) fn group_spec(
     Some(PolicyGroupSpec { inputs, policies })
 }
 
+/// An attachment's `requirements`: references in Chainloop's grammar
+/// (`[org/]framework/requirement[@version]`), each checked where it is written.
+pub(super) fn requirement_refs(d: &mut Decoder<'_>, node: &Node, path: &str) -> Vec<String> {
+    let Some(list) = d.list(node, &format!("{path}.requirements")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in list {
+        let Some(text) = d.text(item, &format!("{path}.requirements[]")) else {
+            continue;
+        };
+        if RequirementRef::parse(&text).is_none() {
+            d.error(
+                item.pos,
+                format!("invalid requirement reference '{text}'; expected [org/]framework/requirement[@version]"),
+            );
+        } else {
+            out.push(text);
+        }
+    }
+    out
+}
+
 pub(super) fn attachments(
     d: &mut Decoder<'_>,
     node: &Node,
@@ -400,22 +423,10 @@ fn attachment(
         Some(n) => decode_with(d, n, &format!("{path}.with"))?,
         None => Default::default(),
     };
-    let mut requirements = Vec::new();
-    if let Some(list) = o
+    let requirements = o
         .get("requirements")
-        .and_then(|n| d.list(n, &format!("{path}.requirements")))
-    {
-        for item in list {
-            let Some(text) = d.text(item, &format!("{path}.requirements[]")) else {
-                continue;
-            };
-            if RequirementRef::parse(&text).is_none() {
-                d.error(item.pos, format!("invalid requirement reference '{text}'; expected [org/]framework/requirement[@version]"));
-            } else {
-                requirements.push(text);
-            }
-        }
-    }
+        .map(|n| requirement_refs(d, n, path))
+        .unwrap_or_default();
     let gate = o
         .get("gate")
         .and_then(|n| d.boolean(n, &format!("{path}.gate")));

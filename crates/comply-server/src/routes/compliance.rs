@@ -84,19 +84,13 @@ impl status::AutoMatchHook for AutoMatchModules<'_> {
 impl OrgCatalog {
     /// The org's catalog, parsed again only when its configuration changed.
     pub async fn get(state: &AppState, org_id: i64) -> Result<Arc<OrgCatalog>, ApiError> {
-        let version = state.store.config_version(org_id).await?;
-        if let Some((v, c)) = state.catalogs.lock().expect("catalog cache").get(&org_id)
-            && *v == version
-        {
-            return Ok(c.clone());
-        }
-        let catalog = Arc::new(OrgCatalog::load(state, org_id).await?);
-        state
-            .catalogs
-            .lock()
-            .expect("catalog cache")
-            .insert(org_id, (version, catalog.clone()));
-        Ok(catalog)
+        crate::state::per_org(
+            state,
+            &state.catalogs,
+            org_id,
+            OrgCatalog::load(state, org_id),
+        )
+        .await
     }
 
     async fn load(state: &AppState, org_id: i64) -> Result<OrgCatalog, ApiError> {

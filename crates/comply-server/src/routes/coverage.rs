@@ -41,23 +41,13 @@ pub struct OrgView {
 
 impl OrgView {
     pub async fn get(state: &AppState, org_id: i64) -> Result<Arc<OrgView>, ApiError> {
-        let version = state.store.config_version(org_id).await?;
-        if let Some((v, view)) = state
-            .coverage_views
-            .lock()
-            .expect("view cache")
-            .get(&org_id)
-            && *v == version
-        {
-            return Ok(view.clone());
-        }
-        let view = Arc::new(org_view(state, org_id).await?);
-        state
-            .coverage_views
-            .lock()
-            .expect("view cache")
-            .insert(org_id, (version, view.clone()));
-        Ok(view)
+        crate::state::per_org(
+            state,
+            &state.coverage_views,
+            org_id,
+            org_view(state, org_id),
+        )
+        .await
     }
 }
 
