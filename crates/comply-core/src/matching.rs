@@ -149,6 +149,32 @@ pub fn check_arguments(
         .collect()
 }
 
+/// Whether every argument the requirement constrains is compatible: what
+/// [`check_arguments`] says, without building the report (status asks this of every
+/// evaluation it walks).
+pub fn arguments_compatible(
+    inputs: &[PolicyInput],
+    evaluated: &BTreeMap<String, String>,
+    required: &BTreeMap<String, String>,
+) -> bool {
+    required.iter().all(|(name, wanted)| {
+        let input = inputs.iter().find(|i| &i.name == name);
+        let value = evaluated
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| input.and_then(|i| i.default.as_deref()));
+        value.is_some_and(|v| {
+            compatible(
+                input.and_then(|i| i.input_type),
+                input.and_then(|i| i.kind),
+                v,
+                wanted,
+            )
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +258,10 @@ mod tests {
             !check_arguments(&[], &BTreeMap::new(), &required)[0].compatible,
             "no value, no default"
         );
+        // The yes/no shortcut says what the report says.
+        assert!(arguments_compatible(&inputs, &evaluated, &required));
+        assert!(!arguments_compatible(&inputs, &strict, &required));
+        assert!(!arguments_compatible(&[], &BTreeMap::new(), &required));
+        assert!(arguments_compatible(&[], &strict, &BTreeMap::new()));
     }
 }

@@ -62,6 +62,10 @@ struct Args {
     /// PostgreSQL URL for the in-process server (a private schema is used)
     #[arg(long)]
     postgres: bool,
+    /// portfolio: keep the SQLite database in this file; a file seeded by an earlier
+    /// run is measured again without seeding (its evidence ages with the clock)
+    #[arg(long)]
+    database: Option<std::path::PathBuf>,
     /// Target an existing server instead (with --token)
     #[arg(long)]
     server: Option<String>,
@@ -118,30 +122,64 @@ fn start_server(postgres: bool) -> Result<Target> {
 
 /// A server on a loopback port over a fresh database, and that database's URL.
 pub(crate) fn start_server_with(postgres: bool) -> Result<(Target, String)> {
+    start_server_on(postgres, None).map(|(t, url, _)| (t, url))
+}
+
+/// As [`start_server_with`], or over the SQLite file `kept` (created when missing);
+/// the flag says whether the database already held data.
+pub(crate) fn start_server_on(
+    postgres: bool,
+    kept: Option<&std::path::Path>,
+) -> Result<(Target, String, bool)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let db = rt.block_on(async {
-        if postgres {
-            TestDb::postgres()
-                .await
-                .context("--postgres needs COMPLY_TEST_DATABASE_URL")
-        } else {
-            Ok(TestDb::sqlite())
+    let existed = kept.is_some_and(std::path::Path::exists);
+    let (db, url) = match kept {
+        Some(path) => (None, format!("sqlite://{}?mode=rwc", path.display())),
+        None => {
+            let db = rt.block_on(async {
+                if postgres {
+                    TestDb::postgres()
+                        .await
+                        .context("--postgres needs COMPLY_TEST_DATABASE_URL")
+                } else {
+                    Ok(TestDb::sqlite())
+                }
+            })?;
+            let url = db.url.clone();
+            (Some(db), url)
         }
-    })?;
-    let url = db.url.clone();
+    };
     let returned_url = url.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         rt.block_on(async move {
             let store = Store::connect(&url).await.expect("connect");
             load_builtins(&store).await.expect("built-ins");
-            let token = bootstrap(&store)
-                .await
-                .expect("bootstrap")
-                .expect("fresh database")
-                .secret;
+            let token = match bootstrap(&store).await.expect("bootstrap") {
+                Some(issued) => issued.secret,
+                None => {
+                    // A kept database: a fresh owner token for this run.
+                    let org = store
+                        .org_by_name("default")
+                        .await
+                        .expect("org")
+                        .expect("default org");
+                    let issued =
+                        comply_server::issue_token("loadgen", comply_core::Role::Owner, true, None);
+                    store
+                        .create_token(
+                            org.id,
+                            &issued.record,
+                            "loadgen",
+                            jiff::Timestamp::now().as_millisecond(),
+                        )
+                        .await
+                        .expect("token");
+                    issued.secret
+                }
+            };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
@@ -157,10 +195,11 @@ pub(crate) fn start_server_with(postgres: bool) -> Result<(Target, String)> {
         Target {
             base,
             token,
-            _db: Some(db),
+            _db: db,
             _dir: None,
         },
         returned_url,
+        existed,
     ))
 }
 
@@ -219,6 +258,7 @@ fn main() -> Result<()> {
                 args.days,
                 args.products,
                 args.samples,
+                args.database.as_deref(),
             );
         }
     }

@@ -59,6 +59,13 @@ impl AppState {
     }
 }
 
+/// Frees `value` on a blocking thread: the cells and evidence of a large status are
+/// hundreds of thousands of small allocations, and freeing them is work the answer need
+/// not wait for.
+pub fn drop_later<T: Send + 'static>(value: T) {
+    tokio::task::spawn_blocking(move || drop(value));
+}
+
 /// The server's clock, read in one place; the domain receives time as a parameter.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()

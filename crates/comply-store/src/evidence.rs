@@ -5,6 +5,7 @@
 //! One attestation is one transaction: either it and all its evaluations are stored,
 //! or nothing is. The same envelope (by digest) is stored once.
 
+use crate::packed::Col;
 use crate::{Store, StoreError, Tx, flag};
 use serde::Serialize;
 use serde_json::Value;
@@ -120,6 +121,17 @@ pub struct WorkflowRow {
     pub contract_explicit: bool,
 }
 
+/// What makes evaluations of one policy of one project version different candidates for
+/// a requirement: the policy digest, the arguments, the explicit requirements (both as
+/// stored) and whether it was skipped. Migration 0003 computes the same text in SQL.
+fn series_config(digest: Option<&str>, args: &str, requirements: &str, skipped: bool) -> String {
+    format!(
+        "{} {args} {requirements} {}",
+        digest.unwrap_or(""),
+        flag(skipped)
+    )
+}
+
 /// Ids ingestion has already resolved (see [`Store::ingest`]).
 #[derive(Debug, Default)]
 pub(crate) struct IdCache {
@@ -127,6 +139,8 @@ pub(crate) struct IdCache {
     versions: std::collections::HashMap<(i64, String, String), (i64, i64)>,
     /// (project id, workflow) → (workflow id, the contract it was last seen with)
     workflows: std::collections::HashMap<(i64, String), (i64, Option<String>)>,
+    /// (project version id, policy, config) → evaluation series id
+    series: HashMap<(i64, String, String), i64>,
 }
 
 /// Creates the workflow when missing and records the contract its latest attestation
@@ -302,20 +316,82 @@ impl Store {
             "UPDATE project_versions SET \
              last_attested_at = CASE WHEN last_attested_at > $1 THEN last_attested_at ELSE $1 END, \
              prerelease = CASE WHEN $2 = 1 THEN 0 ELSE prerelease END, \
-             released_at = CASE WHEN $2 = 1 AND released_at IS NULL THEN $1 ELSE released_at END \
-             WHERE id = $3 AND (last_attested_at < $1 OR ($2 = 1 AND prerelease = 1))",
+             released_at = CASE WHEN $2 = 1 AND released_at IS NULL THEN $1 ELSE released_at END, \
+             attestation_count = attestation_count + 1, \
+             evidence_at = CASE WHEN evidence_at > $4 THEN evidence_at ELSE $4 END \
+             WHERE id = $3",
         )
         .bind(a.finished_at)
         .bind(flag(released))
         .bind(version_id)
+        .bind(a.finished_at.max(now_ms))
         .execute(&mut *tx)
         .await?;
-        // Many rows per statement: one round trip for a typical attestation.
-        for chunk in a.evaluations.chunks(32) {
-            let mut sql = String::from(
-                "INSERT INTO evaluations (org_id, attestation_id, project_version_id, policy, policy_ref, policy_digest, material, material_type, args, violations, violation_count, skipped, skip_reasons, requirements, gate, time_ms) VALUES ",
+        // The series of each evaluation: ids this server has seen, else one upsert that
+        // creates the missing ones or finds them (stored by another server or earlier).
+        let texts: Vec<(String, String, String)> = a
+            .evaluations
+            .iter()
+            .map(|e| {
+                let args = serde_json::to_string(&e.args).expect("maps serialize");
+                let requirements = serde_json::to_string(&e.requirements).expect("lists serialize");
+                let config =
+                    series_config(e.policy_digest.as_deref(), &args, &requirements, e.skipped);
+                (args, requirements, config)
+            })
+            .collect();
+        let mut series: HashMap<(String, String), i64> = HashMap::new();
+        {
+            let ids = self.ids.lock().expect("id cache");
+            for (e, (_, _, config)) in a.evaluations.iter().zip(&texts) {
+                let key = (version_id, e.policy.clone(), config.clone());
+                if let Some(id) = ids.series.get(&key) {
+                    series.insert((key.1, key.2), *id);
+                }
+            }
+        }
+        let mut missing: Vec<(&str, &str)> = a
+            .evaluations
+            .iter()
+            .zip(&texts)
+            .map(|(e, (_, _, config))| (e.policy.as_str(), config.as_str()))
+            .filter(|(p, c)| !series.contains_key(&((*p).to_owned(), (*c).to_owned())))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut created: Vec<((String, String), i64)> = Vec::new();
+        if !missing.is_empty() {
+            let values: Vec<String> = (0..missing.len())
+                .map(|i| format!("($1, $2, ${}, ${})", 2 * i + 3, 2 * i + 4))
+                .collect();
+            // DO UPDATE (a no-op) rather than DO NOTHING, so that existing rows are
+            // returned too.
+            let sql = format!(
+                "INSERT INTO evaluation_series (org_id, project_version_id, policy, config) VALUES {} \
+                 ON CONFLICT (project_version_id, policy, config) DO UPDATE SET org_id = excluded.org_id \
+                 RETURNING id, policy, config",
+                values.join(", ")
             );
-            const COLS: usize = 16;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org_id)
+                .bind(version_id);
+            for (policy, config) in &missing {
+                q = q.bind(*policy).bind(*config);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let key: (String, String) = (row.try_get(1)?, row.try_get(2)?);
+                let id: i64 = row.try_get(0)?;
+                series.insert(key.clone(), id);
+                created.push((key, id));
+            }
+        }
+        // Many rows per statement: one round trip for a typical attestation.
+        let evaluations: Vec<_> = a.evaluations.iter().zip(&texts).collect();
+        for chunk in evaluations.chunks(32) {
+            let mut sql = String::from(
+                "INSERT INTO evaluations (org_id, attestation_id, project_version_id, policy, policy_ref, policy_digest, material, material_type, args, violations, violation_count, skipped, skip_reasons, requirements, gate, time_ms, series_id) VALUES ",
+            );
+            const COLS: usize = 17;
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push_str(", ");
@@ -327,8 +403,12 @@ impl Store {
                 sql.push(')');
             }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for e in chunk {
+            for (e, (args, requirements, config)) in chunk {
                 let count = e.violations.as_array().map_or(0, Vec::len) as i64;
+                let series_id = series
+                    .get(&(e.policy.clone(), config.clone()))
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("no series for {}", e.policy)))?;
                 q = q
                     .bind(org_id)
                     .bind(attestation_id)
@@ -338,14 +418,15 @@ impl Store {
                     .bind(&e.policy_digest)
                     .bind(&e.material)
                     .bind(&e.material_type)
-                    .bind(serde_json::to_string(&e.args).expect("maps serialize"))
+                    .bind(args)
                     .bind(e.violations.to_string())
                     .bind(count)
                     .bind(flag(e.skipped))
                     .bind(serde_json::to_string(&e.skip_reasons).expect("lists serialize"))
-                    .bind(serde_json::to_string(&e.requirements).expect("lists serialize"))
+                    .bind(requirements)
                     .bind(flag(e.gate))
-                    .bind(a.finished_at);
+                    .bind(a.finished_at)
+                    .bind(series_id);
             }
             q.execute(&mut *tx).await?;
         }
@@ -353,6 +434,9 @@ impl Store {
         // Only what committed is remembered.
         let mut ids = self.ids.lock().expect("id cache");
         ids.versions.insert(version_key, (project_id, version_id));
+        for ((policy, config), id) in created {
+            ids.series.insert((version_id, policy, config), id);
+        }
         if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
             let contract = a.contract.clone().or_else(|| {
                 ids.workflows
@@ -418,70 +502,6 @@ impl Store {
         Ok(Some((attestation, envelope, evaluations)))
     }
 
-    /// What a status at `at_ms` reads of these project versions' evaluations: every
-    /// evaluation newer than `at_ms - window_ms`, and the `keep` newest older ones of
-    /// each policy. With `window_ms` at least the longest periodicity or SLA the
-    /// requirements ask for, the statuses computed from this are the ones full history
-    /// gives (docs/decisions/0014), and a read costs the recent evidence, not all of it.
-    /// Oldest first, grouped by project version.
-    pub async fn evaluations_window(
-        &self,
-        org_id: i64,
-        project_version_ids: &[i64],
-        at_ms: i64,
-        windows: &BTreeMap<String, i64>,
-        default_window_ms: i64,
-        keep: i64,
-    ) -> Result<Vec<(i64, EvaluationRow)>, StoreError> {
-        let mut out = Vec::new();
-        // The window of each policy as a CASE over bound names: one statement for all.
-        let first = 5;
-        let mut case = String::from("CASE x.policy");
-        for i in 0..windows.len() {
-            case.push_str(&format!(
-                " WHEN ${} THEN ${}",
-                first + 2 * i,
-                first + 2 * i + 1
-            ));
-        }
-        case.push_str(" ELSE $4 END");
-        let ids_from = first + 2 * windows.len();
-        for chunk in project_version_ids.chunks(400) {
-            let placeholders: Vec<String> = (0..chunk.len())
-                .map(|i| format!("${}", i + ids_from))
-                .collect();
-            // Rows are numbered on the index alone (project version, policy, time), then
-            // only the survivors are read in full and joined to their attestation.
-            let sql = format!(
-                "SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, \
-                 e.material_type, e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, \
-                 a.received_at, x.pv \
-                 FROM (SELECT id, project_version_id AS pv, policy, time_ms, \
-                       ROW_NUMBER() OVER (PARTITION BY project_version_id, policy ORDER BY time_ms DESC, id DESC) AS rn \
-                       FROM evaluations WHERE time_ms <= $2 AND project_version_id IN ({})) x \
-                 JOIN evaluations e ON e.id = x.id JOIN attestations a ON a.id = e.attestation_id \
-                 WHERE e.org_id = $1 AND (x.rn <= $3 OR x.time_ms > $2 - ({case})) \
-                 ORDER BY x.pv, x.time_ms, x.id",
-                placeholders.join(", ")
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(org_id)
-                .bind(at_ms)
-                .bind(keep)
-                .bind(default_window_ms);
-            for (policy, window) in windows {
-                q = q.bind(policy.as_str()).bind(*window);
-            }
-            for pv in chunk {
-                q = q.bind(*pv);
-            }
-            for row in &q.fetch_all(&self.pool).await? {
-                out.push((row.try_get::<i64, _>(16)?, evaluation_row(row)?));
-            }
-        }
-        Ok(out)
-    }
-
     /// For each named project that exists: its latest version (pinned, else the one
     /// attested most recently) and every version's id.
     pub async fn project_versions(
@@ -491,24 +511,51 @@ impl Store {
     ) -> Result<HashMap<String, (Option<String>, HashMap<String, i64>)>, StoreError> {
         let mut out: HashMap<String, (Option<String>, HashMap<String, i64>)> = HashMap::new();
         let mut newest: HashMap<String, (i64, i64, String)> = HashMap::new();
-        for chunk in names.chunks(400) {
+        // Many names (the overview): one read of the whole org beats binding them all.
+        let whole_org = names.len() > 400;
+        let chunks: Vec<&[String]> = if whole_org {
+            vec![&[]]
+        } else {
+            names.chunks(400).collect()
+        };
+        let wanted: std::collections::HashSet<&str> = if whole_org {
+            names.iter().map(String::as_str).collect()
+        } else {
+            Default::default()
+        };
+        for chunk in chunks {
             let placeholders: Vec<String> =
                 (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT p.name, p.pinned_latest, v.version, v.id, v.last_attested_at FROM projects p \
-                 JOIN project_versions v ON v.project_id = p.id WHERE p.org_id = $1 AND p.name IN ({})",
-                placeholders.join(", ")
+            let filter = if whole_org {
+                String::new()
+            } else {
+                format!(" AND p.name IN ({})", placeholders.join(", "))
+            };
+            let sql = crate::packed::select(
+                self.backend,
+                &[
+                    Col::Value("p.name"),
+                    Col::Value("p.pinned_latest"),
+                    Col::Value("v.version"),
+                    Col::Value("v.id"),
+                    Col::Value("v.last_attested_at"),
+                ],
+                &format!(
+                    "FROM projects p JOIN project_versions v ON v.project_id = p.id \
+                     WHERE p.org_id = $1{filter}"
+                ),
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id);
             for n in chunk {
                 q = q.bind(n);
             }
-            for row in q.fetch_all(&self.pool).await? {
-                let name: String = row.try_get(0)?;
-                let pinned: Option<String> = row.try_get(1)?;
-                let version: String = row.try_get(2)?;
-                let id: i64 = row.try_get(3)?;
-                let last: i64 = row.try_get(4)?;
+            let row = q.fetch_one(&self.pool).await?;
+            let rows: Vec<(String, Option<String>, String, i64, i64)> =
+                crate::packed::rows(&row, "project versions")?;
+            for (name, pinned, version, id, last) in rows {
+                if whole_org && !wanted.contains(name.as_str()) {
+                    continue;
+                }
                 let entry = out
                     .entry(name.clone())
                     .or_insert_with(|| (pinned, HashMap::new()));
@@ -595,8 +642,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Per project version of the org: its newest attestation id, and the latest
-    /// `finishedAt` or receipt time among its attestations. A status computed for a
+    /// Per project version of the org: how many attestations it holds, and the latest
+    /// `finishedAt` or receipt time among them (both kept at ingestion). A status computed for a
     /// project version stays true until the first changes (new evidence) or time reaches
     /// the second (evidence dated slightly ahead of the reader's clock: the allowed skew,
     /// or another server's clock).
@@ -604,20 +651,21 @@ impl Store {
         &self,
         org_id: i64,
     ) -> Result<HashMap<i64, (i64, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT project_version_id, MAX(id), MAX(finished_at), MAX(received_at) FROM attestations \
-             WHERE org_id = $1 GROUP BY project_version_id",
-        )
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let finished: i64 = r.try_get(2)?;
-                let received: i64 = r.try_get(3)?;
-                Ok((r.try_get(0)?, (r.try_get(1)?, finished.max(received))))
-            })
-            .collect()
+        let sql = crate::packed::select(
+            self.backend,
+            &[
+                Col::Value("id"),
+                Col::Value("attestation_count"),
+                Col::Value("evidence_at"),
+            ],
+            "FROM project_versions WHERE org_id = $1",
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows: Vec<(i64, i64, i64)> = crate::packed::rows(&row, "project versions")?;
+        Ok(rows.into_iter().map(|(id, n, at)| (id, (n, at))).collect())
     }
 
     /// Pins (or with `None` unpins) the version `latest` resolves to. `Ok(false)` when

@@ -16,9 +16,11 @@ mod evidence;
 mod keys;
 mod migrate;
 mod orgs;
+mod packed;
 mod resources;
 pub mod testing;
 mod tokens;
+mod window;
 
 pub use audit::AuditQuery;
 pub use decisions::{DecisionRow, NewDecision, NewProof, ProofRow};
@@ -80,7 +82,8 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;",
                             )
                             .await?;
                             Ok(())

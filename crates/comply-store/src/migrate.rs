@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_evidence.sql"),
         postgres: include_str!("../migrations/postgres/0002_evidence.sql"),
     },
+    Migration {
+        version: 3,
+        description: "evaluation series and project version marks",
+        sqlite: include_str!("../migrations/sqlite/0003_series.sql"),
+        postgres: include_str!("../migrations/postgres/0003_series.sql"),
+    },
 ];
 
 /// Arbitrary, fixed: identifies comply's migration lock among other advisory locks.

@@ -2,7 +2,7 @@
 //! whether one satisfies it (§3 step 5, with the re-filter of §4.3).
 
 use super::facts::EvaluationFact;
-use crate::matching::{check_arguments, severity_rank};
+use crate::matching::{arguments_compatible, severity_rank};
 use crate::reference::RequirementRef;
 use crate::resource::{InputType, PolicyInput};
 use serde::{Deserialize, Serialize};
@@ -94,9 +94,7 @@ pub fn parameters_match(
 ) -> bool {
     match hook.matches_parameters(policy, arguments, expected) {
         Some(decided) => decided,
-        None => check_arguments(inputs, arguments, expected)
-            .iter()
-            .all(|c| c.compatible),
+        None => arguments_compatible(inputs, arguments, expected),
     }
 }
 

@@ -32,6 +32,7 @@ pub use matching::{
 pub use score::Score;
 
 use crate::resource::Scope;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a status query depends on besides the facts.
@@ -65,12 +66,16 @@ impl<'a> Context<'a> {
 /// project-scoped ones once per project. Sorted by requirement, then project (the
 /// product-level cell first).
 pub fn product_status(ctx: &Context<'_>, facts: &ProductVersionFacts) -> Vec<CellStatus> {
-    let mut requirements: BTreeMap<&str, RequirementFacts> = BTreeMap::new();
+    // Borrowed unless a requirement comes twice and its frameworks must be united.
+    let mut requirements: BTreeMap<&str, Cow<'_, RequirementFacts>> = BTreeMap::new();
     for r in &facts.requirements {
         match requirements.get_mut(r.name.as_str()) {
-            Some(seen) => seen.frameworks.extend(r.frameworks.iter().cloned()),
+            Some(seen) => seen
+                .to_mut()
+                .frameworks
+                .extend(r.frameworks.iter().cloned()),
             None => {
-                requirements.insert(&r.name, r.clone());
+                requirements.insert(&r.name, Cow::Borrowed(r));
             }
         }
     }

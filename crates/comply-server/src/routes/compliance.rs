@@ -17,7 +17,7 @@ use comply_core::status::{
     Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Score,
     Status,
 };
-use comply_store::{DecisionRow, EvaluationRow, NewDecision, NewProof};
+use comply_store::{DecisionRow, NewDecision, NewProof};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -184,38 +184,6 @@ fn version_of<'p>(
     }
 }
 
-fn evaluation_fact(e: &EvaluationRow) -> EvaluationFact {
-    let violations = e
-        .violations
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| status::Violation {
-            message: v["message"].as_str().unwrap_or_default().to_owned(),
-            // A structured finding is `{kind: {severity, …}}`.
-            severity: v["finding"]
-                .as_object()
-                .and_then(|f| f.values().find_map(|d| d["severity"].as_str()))
-                .map(str::to_owned),
-            suppressed: v["suppressed"].as_bool().unwrap_or(false),
-        })
-        .collect();
-    EvaluationFact {
-        id: e.id.to_string(),
-        attestation: e.attestation_digest.clone(),
-        policy: e.policy.clone(),
-        policy_digest: e.policy_digest.clone(),
-        arguments: e.args.clone(),
-        violations,
-        skipped: e.skipped,
-        skip_reasons: e.skip_reasons.clone(),
-        requirements: e.requirements.clone(),
-        time: e.time_ms,
-        received_at: e.received_at,
-        receipt: e.attestation_id as u64,
-    }
-}
-
 fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
     let kind = match (d.kind.as_str(), d.forced_status.as_deref()) {
         ("exception", _) => DecisionKind::Exception,
@@ -236,25 +204,20 @@ fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
     })
 }
 
-/// Evaluations older than the window are read only as the newest of each policy
-/// (docs/decisions/0014): enough to find a stale latest candidate and to know that a
-/// failing run started before the window.
-const KEEP_BEFORE_WINDOW: i64 = 1;
 const HOUR_MS: i64 = 3600 * 1000;
 
-/// Per policy, the longest periodicity or SLA the requirements ask of it, plus an hour
-/// of margin: evidence older than this cannot change a status except as "the latest
-/// candidate", which the few newest older evaluations provide. Policies not named here
-/// (explicit mappings of other policies) get the margin alone.
+/// Per policy with an SLA, the longest SLA the requirements give it, plus an hour of
+/// margin: how far back a status reads every evaluation, to find when a failing run
+/// began (decision 0016). Everything else a status needs is each series' newest
+/// evaluation, which is always read.
 fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64> {
     let mut windows: BTreeMap<String, i64> = BTreeMap::new();
     for p in requirements.iter().flat_map(|r| r.policies.iter()) {
-        let period = p.periodicity.map_or(0, |x| x.seconds() * 1000);
-        let sla = p.sla.map_or(0, |h| i64::from(h) * HOUR_MS);
+        let Some(sla) = p.sla else { continue };
         let name = comply_core::reference::PolicyRef::parse(&p.reference)
             .map_or_else(|_| p.reference.clone(), |r| r.name);
-        let w = windows.entry(name).or_insert(HOUR_MS);
-        *w = (*w).max(period.max(sla) + HOUR_MS);
+        let w = windows.entry(name).or_default();
+        *w = (*w).max(i64::from(sla) * HOUR_MS + HOUR_MS);
     }
     windows
 }
@@ -268,17 +231,21 @@ pub async fn compute(
     version: &ProductVersion,
     at: i64,
 ) -> Result<Vec<CellStatus>, ApiError> {
-    let mut all = compute_many(state, ctx, catalog, &[(product, version)], at).await?;
+    let targets = [(product, version)];
+    let stored = stored_project_versions(state, ctx, &targets).await?;
+    let mut all = compute_many(state, ctx, catalog, &targets, &stored, at).await?;
     Ok(all.pop().unwrap_or_default())
 }
 
-/// Every project of the targets' products as the store knows it: latest version and
-/// version ids.
+/// Projects as the store knows them: latest version and version ids, by name.
+pub type StoredVersions = HashMap<String, (Option<String>, HashMap<String, i64>)>;
+
+/// Every project of the targets' products as the store knows it.
 async fn stored_project_versions(
     state: &AppState,
     ctx: &OrgCtx,
     targets: &[(&Product, &ProductVersion)],
-) -> Result<HashMap<String, (Option<String>, HashMap<String, i64>)>, ApiError> {
+) -> Result<StoredVersions, ApiError> {
     let mut names: Vec<String> = targets
         .iter()
         .flat_map(|(p, _)| p.spec.projects.iter().cloned())
@@ -292,33 +259,43 @@ async fn stored_project_versions(
 /// version's id when it exists.
 type ResolvedProject = (String, Option<String>, Option<i64>);
 
+/// Product versions per status thread: below this, one thread computes them all.
+const PER_THREAD: usize = 64;
+
 /// Every cell of several product versions at `at`, reading the store once for all of
 /// them (the overview's thousand product versions cost a handful of queries).
-pub async fn compute_many(
+pub async fn compute_many<'t>(
     state: &AppState,
     ctx: &OrgCtx,
     catalog: &OrgCatalog,
-    targets: &[(&Product, &ProductVersion)],
+    targets: &[(&'t Product, &'t ProductVersion)],
+    stored: &StoredVersions,
     at: i64,
 ) -> Result<Vec<Vec<CellStatus>>, ApiError> {
-    let requirements_of = |version: &ProductVersion| -> Vec<RequirementFacts> {
-        let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for fw in &version.frameworks {
-            for r in catalog.frameworks.get(fw).into_iter().flatten() {
-                in_frameworks.entry(r).or_default().push(fw.clone());
-            }
-        }
-        in_frameworks
-            .iter()
-            .filter_map(|(name, fws)| {
-                let (r, active) = catalog.requirements.get(*name)?;
-                Some(RequirementFacts::new(r, *active, fws.clone()))
+    // Product versions with the same frameworks have the same requirements.
+    let mut by_frameworks: HashMap<&[String], Vec<RequirementFacts>> = HashMap::new();
+    let mut requirements_of = |version: &'t ProductVersion| -> Vec<RequirementFacts> {
+        by_frameworks
+            .entry(&version.frameworks)
+            .or_insert_with(|| {
+                let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                for fw in &version.frameworks {
+                    for r in catalog.frameworks.get(fw).into_iter().flatten() {
+                        in_frameworks.entry(r).or_default().push(fw.clone());
+                    }
+                }
+                in_frameworks
+                    .iter()
+                    .filter_map(|(name, fws)| {
+                        let (r, active) = catalog.requirements.get(*name)?;
+                        Some(RequirementFacts::new(r, *active, fws.clone()))
+                    })
+                    .collect()
             })
-            .collect()
+            .clone()
     };
     let requirements: Vec<Vec<RequirementFacts>> =
         targets.iter().map(|(_, v)| requirements_of(v)).collect();
-    let stored = stored_project_versions(state, ctx, targets).await?;
     // Each project at the version its product version pins, else its latest.
     let resolved: Vec<Vec<ResolvedProject>> = targets
         .iter()
@@ -342,16 +319,19 @@ pub async fn compute_many(
                 .collect()
         })
         .collect();
-    let mut ids: Vec<i64> = resolved
-        .iter()
-        .flatten()
-        .filter_map(|(_, _, id)| *id)
-        .collect();
+    // How many product versions read each project version: the last takes its evidence,
+    // the others a copy.
+    let mut uses: HashMap<i64, usize> = HashMap::new();
+    for (_, _, id) in resolved.iter().flatten() {
+        if let Some(id) = id {
+            *uses.entry(*id).or_default() += 1;
+        }
+    }
+    let mut ids: Vec<i64> = uses.keys().copied().collect();
     ids.sort_unstable();
-    ids.dedup();
     let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
-    // Many project versions (the overview) are read in parallel slices: reading and
-    // decoding rows is most of the cost, and the pool has connections to spare.
+    // Many project versions (the overview) are read in parallel slices: the database
+    // seeks and the decoding of its answer use every core.
     let slices = if ids.len() > 400 { 4 } else { 1 };
     let mut reads = tokio::task::JoinSet::new();
     for slice in ids.chunks(ids.len().div_ceil(slices).max(1)) {
@@ -362,27 +342,25 @@ pub async fn compute_many(
             windows.clone(),
         );
         reads.spawn(async move {
-            let rows = store
-                .evaluations_window(org, &slice, at, &windows, HOUR_MS, KEEP_BEFORE_WINDOW)
-                .await?;
+            let rows = store.status_evidence(org, &slice, at, &windows).await?;
+            // Indexed here too, in parallel, rather than after every slice is in.
+            let mut by_version: HashMap<i64, Vec<EvaluationFact>> = HashMap::new();
+            for (pv, fact) in rows {
+                by_version.entry(pv).or_default().push(fact);
+            }
             Ok::<_, comply_store::StoreError>(
-                rows.iter()
-                    .map(|(pv, e)| (*pv, evaluation_fact(e)))
+                by_version
+                    .into_iter()
+                    .map(|(id, evaluations)| (id, Evidence::new(evaluations)))
                     .collect::<Vec<_>>(),
             )
         });
     }
-    let mut by_version: HashMap<i64, Vec<EvaluationFact>> = HashMap::new();
+    let mut evidence: HashMap<i64, Evidence> = HashMap::with_capacity(ids.len());
     while let Some(read) = reads.join_next().await {
-        let rows = read.map_err(|e| ApiError::Internal(format!("evidence read: {e}")))??;
-        for (pv, fact) in rows {
-            by_version.entry(pv).or_default().push(fact);
-        }
+        let read = read.map_err(|e| ApiError::Internal(format!("evidence read: {e}")))??;
+        evidence.extend(read);
     }
-    let evidence: HashMap<i64, Evidence> = by_version
-        .into_iter()
-        .map(|(id, evaluations)| (id, Evidence::new(evaluations)))
-        .collect();
     let decisions: Vec<DecisionRow> = if targets.len() == 1 {
         let (p, v) = targets[0];
         state
@@ -401,19 +379,30 @@ pub async fn compute_many(
     } else {
         state.store.list_proofs(ctx.org.id, "", "").await?
     };
-    let mut out = Vec::with_capacity(targets.len());
+    let mut facts = Vec::with_capacity(targets.len());
     for (((product, version), requirements), resolved) in
         targets.iter().zip(requirements).zip(resolved)
     {
         let product_name = &product.metadata.name;
         let projects = resolved
             .into_iter()
-            .map(|(name, wanted, id)| ProjectFacts {
-                name,
-                version: wanted,
-                evidence: id
-                    .and_then(|id| evidence.get(&id).cloned())
-                    .unwrap_or_default(),
+            .map(|(name, wanted, id)| {
+                let evidence = id
+                    .and_then(|id| {
+                        let left = uses.get_mut(&id)?;
+                        *left -= 1;
+                        if *left == 0 {
+                            evidence.remove(&id)
+                        } else {
+                            evidence.get(&id).cloned()
+                        }
+                    })
+                    .unwrap_or_default();
+                ProjectFacts {
+                    name,
+                    version: wanted,
+                    evidence,
+                }
             })
             .collect();
         let proofs = all_proofs
@@ -450,19 +439,46 @@ pub async fn compute_many(
                 ended_at: None,
             })
             .collect();
-        let facts = ProductVersionFacts {
+        facts.push(ProductVersionFacts {
             requirements,
             projects,
             proofs,
             applicability,
             decisions,
-        };
+        });
+    }
+    let auto_matching = ctx.org.settings.requirements_auto_matching;
+    let status_of = |facts: &[ProductVersionFacts]| -> Vec<Vec<CellStatus>> {
         let hook = AutoMatchModules(&catalog.auto_match);
         let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
-        context.auto_matching = ctx.org.settings.requirements_auto_matching;
+        context.auto_matching = auto_matching;
         context.hook = &hook;
-        out.push(status::product_status(&context, &facts));
-    }
+        facts
+            .iter()
+            .map(|f| status::product_status(&context, f))
+            .collect()
+    };
+    // The computation is CPU work on data in memory: large batches use every core.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(facts.len() / PER_THREAD)
+        .max(1);
+    let out = if threads == 1 {
+        status_of(&facts)
+    } else {
+        let status_of = &status_of;
+        std::thread::scope(|scope| {
+            let running: Vec<_> = facts
+                .chunks(facts.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(move || status_of(chunk)))
+                .collect();
+            running
+                .into_iter()
+                .flat_map(|t| t.join().expect("status computation"))
+                .collect()
+        })
+    };
+    crate::state::drop_later(facts);
     Ok(out)
 }
 
@@ -732,7 +748,8 @@ pub async fn project_status(
             resolved == Some(&version)
         })
         .collect();
-    let all = compute_many(&state, &ctx, &catalog, &targets, at).await?;
+    let stored = stored_project_versions(&state, &ctx, &targets).await?;
+    let all = compute_many(&state, &ctx, &catalog, &targets, &stored, at).await?;
     let mut products = Vec::new();
     for ((product, pv), cells) in targets.iter().zip(all) {
         let mine: Vec<&CellStatus> = cells
@@ -849,12 +866,12 @@ pub async fn overview(
         }
     }
     let missed: Vec<(&Product, &ProductVersion)> = misses.iter().map(|&i| targets[i]).collect();
-    let computed = compute_many(&state, &ctx, &catalog, &missed, at).await?;
-    for (&i, cells) in misses.iter().zip(computed) {
+    let computed = compute_many(&state, &ctx, &catalog, &missed, &stored, at).await?;
+    for (&i, cells) in misses.iter().zip(&computed) {
         let (product, version) = targets[i];
-        let score = Score::of(&cells);
+        let score = Score::of(cells);
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for c in &cells {
+        for c in cells {
             *counts.entry(c.status.as_str()).or_default() += 1;
         }
         let row = json!({
@@ -899,6 +916,7 @@ pub async fn overview(
         }
         rows[i] = Some(row);
     }
+    crate::state::drop_later(computed);
     let out: Vec<Value> = rows.into_iter().flatten().collect();
     Ok(Json(json!({"at": fmt_time(at), "products": out})))
 }

@@ -6,3 +6,4 @@ mod evidence;
 mod orgs;
 mod resources;
 mod support;
+mod window;

@@ -1,0 +1,274 @@
+//! What a status reads of the evidence (docs/decisions/0016): per series (project
+//! version, policy, and what makes its evaluations different candidates) the newest
+//! evaluation, and the evaluations inside the longest SLA asked of the policy.
+
+use crate::packed::{self, Col};
+use crate::{Store, StoreError};
+use comply_core::status::{EvaluationFact, Violation};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Project versions per statement: bounded so that statements stay well under either
+/// backend's limit on bound parameters.
+const CHUNK: usize = 400;
+
+impl Store {
+    /// The evaluations a status at `at_ms` needs of these project versions: of every
+    /// series, the evaluations of the last `windows[policy]` milliseconds up to `at_ms`
+    /// (none for policies not named) and the newest one before them. The newest of
+    /// these is the series' latest at `at_ms`, so the latest candidate of every argument
+    /// set is read and freshness is exact; and with the window covering the policy's
+    /// longest SLA, a failing run is either seen to begin inside it or seen to reach
+    /// back past it, which is all GRACE or FAILED depends on.
+    /// Each series is found in `evaluation_series` and read by seeking the
+    /// `(series, time)` index: the cost is the series and the recent evidence, whatever
+    /// the history. Unordered; each fact with its project version id.
+    pub async fn status_evidence(
+        &self,
+        org_id: i64,
+        project_version_ids: &[i64],
+        at_ms: i64,
+        windows: &BTreeMap<String, i64>,
+    ) -> Result<Vec<(i64, EvaluationFact)>, StoreError> {
+        // The window of a series as a CASE over bound policy names.
+        let first = 3;
+        let mut case = String::from(if windows.is_empty() {
+            "0"
+        } else {
+            "CASE s.policy"
+        });
+        for i in 0..windows.len() {
+            case.push_str(&format!(
+                " WHEN ${} THEN ${}",
+                first + 2 * i,
+                first + 2 * i + 1
+            ));
+        }
+        if !windows.is_empty() {
+            case.push_str(" ELSE 0 END");
+        }
+        let ids_from = first + 2 * windows.len();
+        // SQLite's planner would drive the window join from the evaluations table;
+        // CROSS JOIN makes it seek from each series. PostgreSQL plans by cost and takes
+        // no such hint.
+        let join = match self.backend {
+            crate::Backend::Sqlite => "CROSS JOIN",
+            crate::Backend::Postgres => "JOIN",
+        };
+        let mut out = Vec::new();
+        for chunk in project_version_ids.chunks(CHUNK) {
+            let ids: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", i + ids_from))
+                .collect();
+            let ids = ids.join(", ");
+            // Per series: the window's evaluations, and the newest before the window.
+            let rest = format!(
+                "FROM (\
+                   SELECT w.id AS id FROM evaluation_series s {join} evaluations w \
+                   ON w.series_id = s.id AND w.time_ms <= $2 AND w.time_ms > $2 - ({case}) \
+                   WHERE s.project_version_id IN ({ids}) \
+                   UNION ALL \
+                   SELECT (SELECT x.id FROM evaluations x WHERE x.series_id = s.id AND x.time_ms <= $2 - ({case}) \
+                           ORDER BY x.time_ms DESC, x.id DESC LIMIT 1) AS id \
+                   FROM evaluation_series s WHERE s.project_version_id IN ({ids})\
+                 ) p \
+                 JOIN evaluations e ON e.id = p.id JOIN attestations a ON a.id = e.attestation_id \
+                 WHERE e.org_id = $1"
+            );
+            let sql = packed::select(
+                self.backend,
+                &[
+                    Col::Value("e.project_version_id"),
+                    Col::Value("e.id"),
+                    Col::Value("e.attestation_id"),
+                    Col::Value("a.digest"),
+                    Col::Value("e.policy"),
+                    Col::Value("e.policy_digest"),
+                    Col::Json("e.args"),
+                    Col::Json("e.violations"),
+                    Col::Value("e.skipped"),
+                    Col::Json("e.skip_reasons"),
+                    Col::Json("e.requirements"),
+                    Col::Value("e.time_ms"),
+                    Col::Value("a.received_at"),
+                ],
+                &rest,
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org_id)
+                .bind(at_ms);
+            for (policy, window) in windows {
+                q = q.bind(policy.as_str()).bind(*window);
+            }
+            for pv in chunk {
+                q = q.bind(*pv);
+            }
+            let row = q.fetch_one(&self.pool).await?;
+            let rows: Vec<Packed> = packed::rows(&row, "evaluations")?;
+            out.extend(rows.into_iter().map(Packed::into_fact));
+        }
+        Ok(out)
+    }
+}
+
+/// One evaluation as the packed read returns it.
+#[derive(Deserialize)]
+struct Packed(
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    BTreeMap<String, String>,
+    Vec<StoredViolation>,
+    i64,
+    Vec<String>,
+    Vec<String>,
+    i64,
+    i64,
+);
+
+impl Packed {
+    fn into_fact(self) -> (i64, EvaluationFact) {
+        let Packed(
+            pv,
+            id,
+            attestation_id,
+            digest,
+            policy,
+            policy_digest,
+            arguments,
+            violations,
+            skipped,
+            skip_reasons,
+            requirements,
+            time,
+            received_at,
+        ) = self;
+        let fact = EvaluationFact {
+            id: id.to_string(),
+            attestation: digest,
+            policy,
+            policy_digest,
+            arguments,
+            violations: violations
+                .into_iter()
+                .map(|v| Violation {
+                    message: v.message,
+                    severity: v.finding.0,
+                    suppressed: v.suppressed,
+                })
+                .collect(),
+            skipped: skipped != 0,
+            skip_reasons,
+            requirements,
+            time,
+            received_at,
+            receipt: attestation_id as u64,
+        };
+        (pv, fact)
+    }
+}
+
+/// A violation as ingestion stores it: `{subject, message, finding: {kind: {…}} | null,
+/// suppressed}`. Only what status reads is kept.
+#[derive(Deserialize)]
+struct StoredViolation {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    finding: FindingSeverity,
+    #[serde(default)]
+    suppressed: bool,
+}
+
+/// The `severity` of a structured finding (`{kind: {severity, …}}`), when it has a
+/// textual one; any other shape reads as none, never as an error.
+#[derive(Default)]
+struct FindingSeverity(Option<String>);
+
+impl<'de> Deserialize<'de> for FindingSeverity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FindingVisitor { depth: 0 })
+            .map(FindingSeverity)
+    }
+}
+
+/// Depth 0 is the finding (`{kind: details}`), depth 1 its details (`{severity, …}`).
+struct FindingVisitor {
+    depth: u8,
+}
+
+impl<'de> Visitor<'de> for FindingVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a finding")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match self.depth {
+                0 if found.is_none() => {
+                    found = map.next_value_seed(FindingSeed)?;
+                }
+                1 if key == "severity" => {
+                    found = map.next_value::<Lenient>()?.0;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    // Any other value (null, a string, a list, …) carries no severity.
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// The details of one finding kind.
+struct FindingSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for FindingSeed {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(FindingVisitor { depth: 1 })
+    }
+}
+
+/// A string, or nothing for any other value.
+struct Lenient(Option<String>);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(Lenient(v.as_str().map(str::to_owned)))
+    }
+}
