@@ -10,6 +10,11 @@ mod output;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The server's answers are built from many small allocations across threads, where
+/// mimalloc is markedly faster than the system allocator (decision 0017).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,

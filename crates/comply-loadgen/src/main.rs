@@ -229,6 +229,10 @@ pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// As the `comply` binary, so that the in-process server measures what it serves.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let agent: ureq::Agent = ureq::Agent::config_builder()

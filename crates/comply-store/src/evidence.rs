@@ -5,7 +5,6 @@
 //! One attestation is one transaction: either it and all its evaluations are stored,
 //! or nothing is. The same envelope (by digest) is stored once.
 
-use crate::packed::Col;
 use crate::{Store, StoreError, Tx, flag};
 use serde::Serialize;
 use serde_json::Value;
@@ -534,11 +533,11 @@ impl Store {
             let sql = crate::packed::select(
                 self.backend,
                 &[
-                    Col::Value("p.name"),
-                    Col::Value("p.pinned_latest"),
-                    Col::Value("v.version"),
-                    Col::Value("v.id"),
-                    Col::Value("v.last_attested_at"),
+                    "p.name",
+                    "p.pinned_latest",
+                    "v.version",
+                    "v.id",
+                    "v.last_attested_at",
                 ],
                 &format!(
                     "FROM projects p JOIN project_versions v ON v.project_id = p.id \
@@ -653,11 +652,7 @@ impl Store {
     ) -> Result<HashMap<i64, (i64, i64)>, StoreError> {
         let sql = crate::packed::select(
             self.backend,
-            &[
-                Col::Value("id"),
-                Col::Value("attestation_count"),
-                Col::Value("evidence_at"),
-            ],
+            &["id", "attestation_count", "evidence_at"],
             "FROM project_versions WHERE org_id = $1",
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -11,27 +11,13 @@ use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// One column of a packed read.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Col<'a> {
-    /// Its value as is (numbers, text, NULL).
-    Value(&'a str),
-    /// A text column that holds JSON: embedded as JSON, not as a string of it.
-    Json(&'a str),
-}
-
 /// `SELECT <one JSON array of [columns…] per row> <rest>`, where `rest` is the statement
-/// from its `FROM` on (no `ORDER BY`: aggregation does not keep an order).
-pub(crate) fn select(backend: Backend, columns: &[Col<'_>], rest: &str) -> String {
-    let items: Vec<String> = columns
-        .iter()
-        .map(|c| match (c, backend) {
-            (Col::Value(e), _) => (*e).to_owned(),
-            (Col::Json(e), Backend::Sqlite) => format!("json({e})"),
-            (Col::Json(e), Backend::Postgres) => format!("({e})::json"),
-        })
-        .collect();
-    let items = items.join(", ");
+/// from its `FROM` on (no `ORDER BY`: aggregation does not keep an order). Values come
+/// as they are (numbers, text, null); a text column that holds JSON arrives as a string
+/// of it, for the reader to parse, which is cheaper than the database's JSON functions
+/// (they would parse and print it again).
+pub(crate) fn select(backend: Backend, columns: &[&str], rest: &str) -> String {
+    let items = columns.join(", ");
     match backend {
         Backend::Sqlite => format!("SELECT json_group_array(json_array({items})) {rest}"),
         Backend::Postgres => {

@@ -2,13 +2,14 @@
 //! version, policy, and what makes its evaluations different candidates) the newest
 //! evaluation, and the evaluations inside the longest SLA asked of the policy.
 
-use crate::packed::{self, Col};
+use crate::packed;
 use crate::{Store, StoreError};
 use comply_core::status::{EvaluationFact, Violation};
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Project versions per statement: bounded so that statements stay well under either
 /// backend's limit on bound parameters.
@@ -68,7 +69,7 @@ impl Store {
                 "FROM (\
                    SELECT w.id AS id FROM evaluation_series s {join} evaluations w \
                    ON w.series_id = s.id AND w.time_ms <= $2 AND w.time_ms > $2 - ({case}) \
-                   WHERE s.project_version_id IN ({ids}) \
+                   WHERE s.project_version_id IN ({ids}) AND ({case}) > 0 \
                    UNION ALL \
                    SELECT (SELECT x.id FROM evaluations x WHERE x.series_id = s.id AND x.time_ms <= $2 - ({case}) \
                            ORDER BY x.time_ms DESC, x.id DESC LIMIT 1) AS id \
@@ -80,19 +81,19 @@ impl Store {
             let sql = packed::select(
                 self.backend,
                 &[
-                    Col::Value("e.project_version_id"),
-                    Col::Value("e.id"),
-                    Col::Value("e.attestation_id"),
-                    Col::Value("a.digest"),
-                    Col::Value("e.policy"),
-                    Col::Value("e.policy_digest"),
-                    Col::Json("e.args"),
-                    Col::Json("e.violations"),
-                    Col::Value("e.skipped"),
-                    Col::Json("e.skip_reasons"),
-                    Col::Json("e.requirements"),
-                    Col::Value("e.time_ms"),
-                    Col::Value("a.received_at"),
+                    "e.project_version_id",
+                    "e.id",
+                    "e.attestation_id",
+                    "a.digest",
+                    "e.policy",
+                    "e.policy_digest",
+                    "e.args",
+                    "e.violations",
+                    "e.skipped",
+                    "e.skip_reasons",
+                    "e.requirements",
+                    "e.time_ms",
+                    "a.received_at",
                 ],
                 &rest,
             );
@@ -122,14 +123,38 @@ struct Packed(
     String,
     String,
     Option<String>,
-    BTreeMap<String, String>,
-    Vec<StoredViolation>,
+    Embedded<BTreeMap<String, String>>,
+    Embedded<Vec<StoredViolation>>,
     i64,
-    Vec<String>,
-    Vec<String>,
+    Embedded<Vec<String>>,
+    Embedded<Vec<String>>,
     i64,
     i64,
 );
+
+/// A text column that holds JSON, arriving as a string of it: parsed here rather than
+/// by the database (whose JSON functions would parse and print it again), and not at
+/// all when it is empty.
+struct Embedded<T>(T);
+
+impl<'de, T: DeserializeOwned + Default> Deserialize<'de> for Embedded<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text<T>(PhantomData<T>);
+        impl<T: DeserializeOwned + Default> Visitor<'_> for Text<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("JSON text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+                if v == "[]" || v == "{}" {
+                    return Ok(T::default());
+                }
+                serde_json::from_str(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text(PhantomData)).map(Embedded)
+    }
+}
 
 impl Packed {
     fn into_fact(self) -> (i64, EvaluationFact) {
@@ -140,11 +165,11 @@ impl Packed {
             digest,
             policy,
             policy_digest,
-            arguments,
-            violations,
+            Embedded(arguments),
+            Embedded(violations),
             skipped,
-            skip_reasons,
-            requirements,
+            Embedded(skip_reasons),
+            Embedded(requirements),
             time,
             received_at,
         ) = self;

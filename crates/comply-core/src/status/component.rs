@@ -234,6 +234,7 @@ pub(crate) fn policy_components(
         );
         out.push(component_from(
             t,
+            ctx.details,
             name.clone(),
             Some(attachment),
             inputs,
@@ -261,7 +262,7 @@ pub(crate) fn policy_components(
         // Skipped runs alone are not evidence: the component appears once a candidate
         // does, so a skipped extra policy never turns a cell PARTIAL.
         if walk.latest.is_some() {
-            let mut c = component_from(t, name.to_owned(), None, inputs, walk);
+            let mut c = component_from(t, ctx.details, name.to_owned(), None, inputs, walk);
             c.explicit_only = true;
             out.push(c);
         }
@@ -398,6 +399,7 @@ fn walk<'a>(
 
 fn component_from(
     t: i64,
+    details: bool,
     name: String,
     attachment: Option<&PolicyAttachment>,
     inputs: &[PolicyInput],
@@ -407,18 +409,20 @@ fn component_from(
     c.periodicity = attachment.and_then(|a| a.periodicity);
     c.sla_hours = attachment.and_then(|a| a.sla);
     c.skipped_total = walk.skipped_total;
-    c.skipped = walk
-        .skipped
-        .iter()
-        .map(|e| SkippedEvaluation {
-            id: e.id.clone(),
-            attestation: e.attestation.clone(),
-            time: e.time,
-            reasons: e.skip_reasons.clone(),
-        })
-        .collect();
+    if details {
+        c.skipped = walk
+            .skipped
+            .iter()
+            .map(|e| SkippedEvaluation {
+                id: e.id.clone(),
+                attestation: e.attestation.clone(),
+                time: e.time,
+                reasons: e.skip_reasons.clone(),
+            })
+            .collect();
+    }
     let Some(deciding) = walk.latest else {
-        if let Some(a) = attachment {
+        if let Some(a) = attachment.filter(|_| details) {
             c.arguments = a
                 .with
                 .iter()
@@ -433,26 +437,28 @@ fn component_from(
         return c;
     };
     let e = deciding.evaluation;
-    if let Some(a) = attachment {
-        c.arguments = check_arguments(inputs, &e.arguments, &a.with)
-            .into_iter()
-            .map(|check| ArgumentComparison {
-                name: check.name,
-                required: check.required,
-                evaluated: check.evaluated,
-                compatible: check.compatible,
-            })
-            .collect();
+    if details {
+        if let Some(a) = attachment {
+            c.arguments = check_arguments(inputs, &e.arguments, &a.with)
+                .into_iter()
+                .map(|check| ArgumentComparison {
+                    name: check.name,
+                    required: check.required,
+                    evaluated: check.evaluated,
+                    compatible: check.compatible,
+                })
+                .collect();
+        }
+        c.evidence = Some(e.attestation.clone());
+        c.evaluation = Some(EvaluationRef {
+            id: e.id.clone(),
+            attestation: e.attestation.clone(),
+            time: e.time,
+            matched_by: deciding.source,
+            arguments: e.arguments.clone(),
+            verdict: deciding.verdict,
+        });
     }
-    c.evidence = Some(e.attestation.clone());
-    c.evaluation = Some(EvaluationRef {
-        id: e.id.clone(),
-        attestation: e.attestation.clone(),
-        time: e.time,
-        matched_by: deciding.source,
-        arguments: e.arguments.clone(),
-        verdict: deciding.verdict,
-    });
     c.expires_at = period_ms(c.periodicity).map(|ms| e.time + ms);
     c.status = if c.expires_at.is_some_and(|x| t > x) {
         ComponentStatus::Expired

@@ -47,6 +47,10 @@ pub struct Context<'a> {
     /// Declared inputs of every policy the requirements name.
     pub policies: &'a dyn PolicyCatalog,
     pub hook: &'a dyn AutoMatchHook,
+    /// Fill in what explains a component (the deciding evaluation, the argument
+    /// comparison, skipped runs). Off for answers that show only statuses and scores
+    /// (an overview, a history): statuses, deadlines and scores are the same either way.
+    pub details: bool,
 }
 
 impl<'a> Context<'a> {
@@ -58,6 +62,7 @@ impl<'a> Context<'a> {
             auto_matching: true,
             policies,
             hook: &NoAutoMatch,
+            details: true,
         }
     }
 }
@@ -66,6 +71,19 @@ impl<'a> Context<'a> {
 /// project-scoped ones once per project. Sorted by requirement, then project (the
 /// product-level cell first).
 pub fn product_status(ctx: &Context<'_>, facts: &ProductVersionFacts) -> Vec<CellStatus> {
+    product_status_part(ctx, facts, 0, 1)
+}
+
+/// Part `part` of `parts` of [`product_status`]: the requirements, in name order, are
+/// split into `parts` runs of (nearly) equal length and this computes the cells of one.
+/// Parts `0..parts` concatenated are [`product_status`], so a large product version can
+/// be computed on several threads.
+pub fn product_status_part(
+    ctx: &Context<'_>,
+    facts: &ProductVersionFacts,
+    part: usize,
+    parts: usize,
+) -> Vec<CellStatus> {
     // Borrowed unless a requirement comes twice and its frameworks must be united.
     let mut requirements: BTreeMap<&str, Cow<'_, RequirementFacts>> = BTreeMap::new();
     for r in &facts.requirements {
@@ -101,8 +119,10 @@ pub fn product_status(ctx: &Context<'_>, facts: &ProductVersionFacts) -> Vec<Cel
     let mut projects: Vec<&ProjectFacts> = facts.projects.iter().collect();
     projects.sort_by(|a, b| a.name.cmp(&b.name));
 
+    let parts = parts.max(1);
+    let per = requirements.len().div_ceil(parts);
     let mut cells = Vec::new();
-    for (name, requirement) in &requirements {
+    for (name, requirement) in requirements.iter().skip(part * per).take(per) {
         let applicability = applicability.get(name).map_or(&[][..], Vec::as_slice);
         let mut one = |subject: Subject<'_>, project: Option<&str>| {
             let key = (*name, project);

@@ -7,7 +7,7 @@ use comply_core::status::{
     ApplicabilityFact, AutoMatchHook, CellStatus, ComponentKind, ComponentStatus, Context,
     DecisionFact, DecisionKind, DecisionRefKind, EvaluationFact, Evidence, Forced, MatchSource,
     ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Score, Status, Subject,
-    Violation, cell_status, combine, explain, product_status,
+    Violation, cell_status, combine, explain, product_status, product_status_part,
 };
 use std::collections::BTreeMap;
 
@@ -1756,6 +1756,36 @@ fn results_never_depend_on_the_order_of_facts() {
             let again = shuffled(&facts, &mut rng);
             let got = serde_json::to_string(&product_status(&ctx, &again)).unwrap();
             assert_eq!(got, expected);
+        }
+        // Computed in parts (as a server does on several threads), the same cells.
+        let parts = 1 + rng.below(5) as usize;
+        let joined: Vec<_> = (0..parts)
+            .flat_map(|part| product_status_part(&ctx, &facts, part, parts))
+            .collect();
+        assert_eq!(
+            serde_json::to_string(&joined).unwrap(),
+            expected,
+            "{parts} parts"
+        );
+        // Without details: the same statuses, deadlines and components' states.
+        let mut lean = ctx;
+        lean.details = false;
+        let full = product_status(&ctx, &facts);
+        let short = product_status(&lean, &facts);
+        assert_eq!(full.len(), short.len());
+        for (f, l) in full.iter().zip(&short) {
+            assert_eq!(
+                (f.status, f.deadline, f.counted, f.passing),
+                (l.status, l.deadline, l.counted, l.passing)
+            );
+            let states = |c: &CellStatus| {
+                c.components
+                    .iter()
+                    .map(|c| (c.status, c.expires_at, c.grace_ends_at))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(states(f), states(l));
+            assert!(l.components.iter().all(|c| c.evaluation.is_none()));
         }
         for cell in product_status(&ctx, &facts) {
             seen.insert(cell.status);

@@ -222,6 +222,15 @@ fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64>
     windows
 }
 
+/// How much of each cell an answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Components with their deciding evidence, arguments and skipped runs.
+    Full,
+    /// Statuses, deadlines and scores only (overview, history): cheaper to compute.
+    Statuses,
+}
+
 /// Every cell of one product version at `at`.
 pub async fn compute(
     state: &AppState,
@@ -230,10 +239,11 @@ pub async fn compute(
     product: &Product,
     version: &ProductVersion,
     at: i64,
+    detail: Detail,
 ) -> Result<Vec<CellStatus>, ApiError> {
     let targets = [(product, version)];
     let stored = stored_project_versions(state, ctx, &targets).await?;
-    let mut all = compute_many(state, ctx, catalog, &targets, &stored, at).await?;
+    let mut all = compute_many(state, ctx, catalog, &targets, &stored, at, detail).await?;
     Ok(all.pop().unwrap_or_default())
 }
 
@@ -259,8 +269,8 @@ async fn stored_project_versions(
 /// version's id when it exists.
 type ResolvedProject = (String, Option<String>, Option<i64>);
 
-/// Product versions per status thread: below this, one thread computes them all.
-const PER_THREAD: usize = 64;
+/// Cells below which one thread computes a status: spawning costs more than it saves.
+const PARALLEL_CELLS: usize = 1000;
 
 /// Every cell of several product versions at `at`, reading the store once for all of
 /// them (the overview's thousand product versions cost a handful of queries).
@@ -271,6 +281,7 @@ pub async fn compute_many<'t>(
     targets: &[(&'t Product, &'t ProductVersion)],
     stored: &StoredVersions,
     at: i64,
+    detail: Detail,
 ) -> Result<Vec<Vec<CellStatus>>, ApiError> {
     // Product versions with the same frameworks have the same requirements.
     let mut by_frameworks: HashMap<&[String], Vec<RequirementFacts>> = HashMap::new();
@@ -448,29 +459,44 @@ pub async fn compute_many<'t>(
         });
     }
     let auto_matching = ctx.org.settings.requirements_auto_matching;
-    let status_of = |facts: &[ProductVersionFacts]| -> Vec<Vec<CellStatus>> {
+    let status_of = |facts: &ProductVersionFacts, part: usize, parts: usize| {
         let hook = AutoMatchModules(&catalog.auto_match);
         let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
         context.auto_matching = auto_matching;
         context.hook = &hook;
-        facts
-            .iter()
-            .map(|f| status::product_status(&context, f))
-            .collect()
+        context.details = detail == Detail::Full;
+        status::product_status_part(&context, facts, part, parts)
     };
-    // The computation is CPU work on data in memory: large batches use every core.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(facts.len() / PER_THREAD)
-        .max(1);
-    let out = if threads == 1 {
-        status_of(&facts)
+    // The computation is CPU work on data in memory: a large one uses every core, split
+    // by product version, or a single product version by requirement.
+    let cells: usize = facts
+        .iter()
+        .map(|f| f.requirements.len() * f.projects.len().max(1))
+        .sum();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let out: Vec<Vec<CellStatus>> = if threads == 1 || cells < PARALLEL_CELLS {
+        facts.iter().map(|f| status_of(f, 0, 1)).collect()
+    } else if let [single] = facts.as_slice() {
+        let status_of = &status_of;
+        let parts = std::thread::scope(|scope| {
+            let running: Vec<_> = (0..threads)
+                .map(|part| scope.spawn(move || status_of(single, part, threads)))
+                .collect();
+            running
+                .into_iter()
+                .flat_map(|t| t.join().expect("status computation"))
+                .collect()
+        });
+        vec![parts]
     } else {
         let status_of = &status_of;
         std::thread::scope(|scope| {
             let running: Vec<_> = facts
                 .chunks(facts.len().div_ceil(threads))
-                .map(|chunk| scope.spawn(move || status_of(chunk)))
+                .map(|chunk| {
+                    scope
+                        .spawn(move || chunk.iter().map(|f| status_of(f, 0, 1)).collect::<Vec<_>>())
+                })
                 .collect();
             running
                 .into_iter()
@@ -648,7 +674,7 @@ pub async fn product_status(
             version.name
         )));
     }
-    let cells = compute(&state, &ctx, &catalog, product, version, at).await?;
+    let cells = compute(&state, &ctx, &catalog, product, version, at, Detail::Full).await?;
     let selected: Vec<&CellStatus> = cells
         .iter()
         .filter(|c| q.requirement.as_ref().is_none_or(|r| &c.requirement == r))
@@ -664,11 +690,31 @@ pub async fn product_status(
         })
         .collect();
     let score = Score::of(selected.iter().copied());
-    // Typed rows serialize straight to the response: thousands of cells are common.
-    let rows: Vec<Box<serde_json::value::RawValue>> = selected
-        .iter()
-        .flat_map(|c| cell_rows(c, q.explain, q.framework.as_deref()))
-        .collect();
+    // Typed rows serialize straight to the response: thousands of cells are common, and
+    // many are serialized on every core.
+    let framework = q.framework.as_deref();
+    let serialize = |cells: &[&CellStatus]| -> Vec<Box<serde_json::value::RawValue>> {
+        cells
+            .iter()
+            .flat_map(|c| cell_rows(c, q.explain, framework))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let rows = if threads == 1 || selected.len() < PARALLEL_CELLS {
+        serialize(&selected)
+    } else {
+        let serialize = &serialize;
+        std::thread::scope(|scope| {
+            let running: Vec<_> = selected
+                .chunks(selected.len().div_ceil(threads))
+                .map(|chunk| scope.spawn(move || serialize(chunk)))
+                .collect();
+            running
+                .into_iter()
+                .flat_map(|t| t.join().expect("serialization"))
+                .collect()
+        })
+    };
     let frameworks = version
         .frameworks
         .iter()
@@ -749,7 +795,7 @@ pub async fn project_status(
         })
         .collect();
     let stored = stored_project_versions(&state, &ctx, &targets).await?;
-    let all = compute_many(&state, &ctx, &catalog, &targets, &stored, at).await?;
+    let all = compute_many(&state, &ctx, &catalog, &targets, &stored, at, Detail::Full).await?;
     let mut products = Vec::new();
     for ((product, pv), cells) in targets.iter().zip(all) {
         let mine: Vec<&CellStatus> = cells
@@ -866,7 +912,16 @@ pub async fn overview(
         }
     }
     let missed: Vec<(&Product, &ProductVersion)> = misses.iter().map(|&i| targets[i]).collect();
-    let computed = compute_many(&state, &ctx, &catalog, &missed, &stored, at).await?;
+    let computed = compute_many(
+        &state,
+        &ctx,
+        &catalog,
+        &missed,
+        &stored,
+        at,
+        Detail::Statuses,
+    )
+    .await?;
     for (&i, cells) in misses.iter().zip(&computed) {
         let (product, version) = targets[i];
         let score = Score::of(cells);
@@ -963,7 +1018,16 @@ pub async fn history(
     let mut points = Vec::new();
     let mut t = from;
     while t <= to {
-        let cells = compute(&state, &ctx, &catalog, product, version, t).await?;
+        let cells = compute(
+            &state,
+            &ctx,
+            &catalog,
+            product,
+            version,
+            t,
+            Detail::Statuses,
+        )
+        .await?;
         let score = Score::of(&cells);
         points.push(json!({"at": fmt_time(t), "score": score.score,
                            "compliant": score.compliant, "passing": score.passing,
