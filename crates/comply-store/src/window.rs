@@ -51,51 +51,71 @@ impl Store {
             case.push_str(" ELSE 0 END");
         }
         let ids_from = first + 2 * windows.len();
-        // SQLite's planner would drive the window join from the evaluations table;
-        // CROSS JOIN makes it seek from each series. PostgreSQL plans by cost and takes
-        // no such hint.
-        let join = match self.backend {
-            crate::Backend::Sqlite => "CROSS JOIN",
-            crate::Backend::Postgres => "JOIN",
-        };
+        // The statement spells out the per-series seeks, in each backend's terms, so
+        // that no plan (nor its statistics, which PostgreSQL may lack after a bulk load
+        // when autovacuum is off) can turn them into scans: SQLite's CROSS JOIN keeps the
+        // series as the outer loop, PostgreSQL's LATERAL makes each seek a subquery per
+        // series and each row fetch one per id.
+        const ROW: &str = "e.project_version_id AS pv, e.id AS id, e.attestation_id AS att, \
+             a.digest AS digest, e.policy AS policy, e.policy_digest AS policy_digest, \
+             e.args AS args, e.violations AS violations, e.skipped AS skipped, \
+             e.skip_reasons AS skip_reasons, e.requirements AS requirements, \
+             e.time_ms AS time_ms, a.received_at AS received_at";
         let mut out = Vec::new();
         for chunk in project_version_ids.chunks(CHUNK) {
             let ids: Vec<String> = (0..chunk.len())
                 .map(|i| format!("${}", i + ids_from))
                 .collect();
             let ids = ids.join(", ");
+            let in_window =
+                format!("w.series_id = s.id AND w.time_ms <= $2 AND w.time_ms > $2 - ({case})");
+            let window = match self.backend {
+                crate::Backend::Sqlite => {
+                    format!("evaluation_series s CROSS JOIN evaluations w ON {in_window}")
+                }
+                crate::Backend::Postgres => format!(
+                    "evaluation_series s CROSS JOIN LATERAL \
+                     (SELECT w.id FROM evaluations w WHERE {in_window}) w"
+                ),
+            };
             // Per series: the window's evaluations, and the newest before the window.
-            let rest = format!(
-                "FROM (\
-                   SELECT w.id AS id FROM evaluation_series s {join} evaluations w \
-                   ON w.series_id = s.id AND w.time_ms <= $2 AND w.time_ms > $2 - ({case}) \
-                   WHERE s.project_version_id IN ({ids}) AND ({case}) > 0 \
-                   UNION ALL \
-                   SELECT (SELECT x.id FROM evaluations x WHERE x.series_id = s.id AND x.time_ms <= $2 - ({case}) \
-                           ORDER BY x.time_ms DESC, x.id DESC LIMIT 1) AS id \
-                   FROM evaluation_series s WHERE s.project_version_id IN ({ids})\
-                 ) p \
-                 JOIN evaluations e ON e.id = p.id JOIN attestations a ON a.id = e.attestation_id \
-                 WHERE e.org_id = $1"
+            let picked = format!(
+                "SELECT w.id AS id FROM {window} \
+                 WHERE s.project_version_id IN ({ids}) AND ({case}) > 0 \
+                 UNION ALL \
+                 SELECT (SELECT x.id FROM evaluations x WHERE x.series_id = s.id AND x.time_ms <= $2 - ({case}) \
+                         ORDER BY x.time_ms DESC, x.id DESC LIMIT 1) AS id \
+                 FROM evaluation_series s WHERE s.project_version_id IN ({ids})"
             );
+            let rows = match self.backend {
+                crate::Backend::Sqlite => format!(
+                    "FROM (SELECT {ROW} FROM ({picked}) p JOIN evaluations e ON e.id = p.id \
+                     JOIN attestations a ON a.id = e.attestation_id WHERE e.org_id = $1) r"
+                ),
+                crate::Backend::Postgres => format!(
+                    "FROM ({picked}) p CROSS JOIN LATERAL (SELECT {ROW} FROM evaluations e \
+                     JOIN attestations a ON a.id = e.attestation_id \
+                     WHERE e.id = p.id AND e.org_id = $1) r"
+                ),
+            };
             let sql = packed::select(
                 self.backend,
                 &[
-                    "e.project_version_id",
-                    "e.id",
-                    "e.attestation_id",
-                    "a.digest",
-                    "e.policy",
-                    "e.policy_digest",
-                    "e.args",
-                    "e.violations",
-                    "e.skipped",
-                    "e.skip_reasons",
-                    "e.requirements",
-                    "e.time_ms",
-                    "a.received_at",
+                    "r.pv",
+                    "r.id",
+                    "r.att",
+                    "r.digest",
+                    "r.policy",
+                    "r.policy_digest",
+                    "r.args",
+                    "r.violations",
+                    "r.skipped",
+                    "r.skip_reasons",
+                    "r.requirements",
+                    "r.time_ms",
+                    "r.received_at",
                 ],
-                &rest,
+                &rows,
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(org_id)
