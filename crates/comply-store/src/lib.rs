@@ -94,7 +94,21 @@ impl Store {
                     .connect(url)
                     .await?
             }
-            Backend::Postgres => options.max_connections(16).connect(url).await?,
+            Backend::Postgres => {
+                options
+                    .max_connections(16)
+                    // Statements here are short seeks; JIT compilation costs hundreds of
+                    // milliseconds whenever estimates run high (no statistics yet after a
+                    // bulk load), for queries that take a few.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("SET jit = off").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
         };
         let store = Store {
             pool,

@@ -54,8 +54,9 @@ impl Store {
         // The statement spells out the per-series seeks, in each backend's terms, so
         // that no plan (nor its statistics, which PostgreSQL may lack after a bulk load
         // when autovacuum is off) can turn them into scans: SQLite's CROSS JOIN keeps the
-        // series as the outer loop, PostgreSQL's LATERAL makes each seek a subquery per
-        // series and each row fetch one per id.
+        // series as the outer loop; on PostgreSQL each seek is a LATERAL subquery per
+        // series and each row fetch one per id, with OFFSET 0 so that the planner cannot
+        // pull them up into an ordinary join.
         const ROW: &str = "e.project_version_id AS pv, e.id AS id, e.attestation_id AS att, \
              a.digest AS digest, e.policy AS policy, e.policy_digest AS policy_digest, \
              e.args AS args, e.violations AS violations, e.skipped AS skipped, \
@@ -75,7 +76,7 @@ impl Store {
                 }
                 crate::Backend::Postgres => format!(
                     "evaluation_series s CROSS JOIN LATERAL \
-                     (SELECT w.id FROM evaluations w WHERE {in_window}) w"
+                     (SELECT w.id FROM evaluations w WHERE {in_window} OFFSET 0) w"
                 ),
             };
             // Per series: the window's evaluations, and the newest before the window.
@@ -95,7 +96,7 @@ impl Store {
                 crate::Backend::Postgres => format!(
                     "FROM ({picked}) p CROSS JOIN LATERAL (SELECT {ROW} FROM evaluations e \
                      JOIN attestations a ON a.id = e.attestation_id \
-                     WHERE e.id = p.id AND e.org_id = $1) r"
+                     WHERE e.id = p.id AND e.org_id = $1 OFFSET 0) r"
                 ),
             };
             let sql = packed::select(
