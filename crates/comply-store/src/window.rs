@@ -1,6 +1,6 @@
 //! What a status reads of the evidence (docs/decisions/0016): per series (project
-//! version, policy, and what makes its evaluations different candidates) the newest
-//! evaluation, and the evaluations inside the longest SLA asked of the policy.
+//! version, policy, and what makes its evaluations different candidates) the
+//! evaluations inside the longest SLA asked of the policy, and the newest one before.
 
 use crate::packed;
 use crate::{Store, StoreError};
