@@ -318,3 +318,96 @@ impl<'de> Deserialize<'de> for Lenient {
         Ok(Lenient(v.as_str().map(str::to_owned)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestDb;
+    use crate::{NewAttestation, NewEvaluation, Store};
+    use sqlx::Row;
+    use std::collections::BTreeMap;
+
+    fn evaluation(
+        digest: Option<&str>,
+        severity: &str,
+        requirement: bool,
+        skipped: bool,
+    ) -> NewEvaluation {
+        NewEvaluation {
+            policy: "vulnerabilities".into(),
+            policy_ref: "chainloop://vulnerabilities".into(),
+            policy_digest: digest.map(str::to_owned),
+            material: None,
+            material_type: None,
+            args: BTreeMap::from([("severity".to_owned(), severity.to_owned())]),
+            violations: serde_json::json!([]),
+            skipped,
+            skip_reasons: if skipped {
+                vec!["no scan".into()]
+            } else {
+                vec![]
+            },
+            requirements: if requirement {
+                vec!["fw/no-vulns".into()]
+            } else {
+                vec![]
+            },
+            gate: false,
+        }
+    }
+
+    /// Ingestion names each evaluation's series with the text migration 0003 computes
+    /// in SQL for existing evaluations, so that evidence stored before and after the
+    /// upgrade falls into the same series (both backends).
+    #[tokio::test]
+    async fn ingestion_files_evaluations_as_the_migration_does() {
+        for db in TestDb::all().await {
+            let store = Store::connect(&db.url).await.expect("connect");
+            let org = store.create_org("acme", "test", 1).await.expect("org");
+            let mut t = 1_000;
+            for severity in ["HIGH", "LOW"] {
+                for digest in [None, Some("sha256:ab")] {
+                    for (requirement, skipped) in [(false, false), (true, false), (false, true)] {
+                        t += 1_000;
+                        let a = NewAttestation {
+                            digest: format!("sha256:{t:08x}"),
+                            project: "api".into(),
+                            version: "1.0".into(),
+                            prerelease: None,
+                            workflow: None,
+                            contract: None,
+                            finished_at: t,
+                            signer: "unsigned".into(),
+                            verified: false,
+                            envelope: "{}".into(),
+                            // The same evaluation twice: one series, not two.
+                            evaluations: vec![
+                                evaluation(digest, severity, requirement, skipped),
+                                evaluation(digest, severity, requirement, skipped),
+                            ],
+                        };
+                        store.ingest(org.id, &a, t).await.expect("ingest");
+                    }
+                }
+            }
+            let row = sqlx::query(
+                "SELECT COUNT(*), \
+                 SUM(CASE WHEN s.config = COALESCE(e.policy_digest, '') || ' ' || e.args || ' ' \
+                     || e.requirements || ' ' || e.skipped THEN 1 ELSE 0 END), \
+                 COUNT(DISTINCT s.id) \
+                 FROM evaluations e JOIN evaluation_series s ON s.id = e.series_id",
+            )
+            .fetch_one(&store.pool)
+            .await
+            .expect("query");
+            let (all, same, series): (i64, i64, i64) = (
+                row.try_get(0).unwrap(),
+                row.try_get(1).unwrap(),
+                row.try_get(2).unwrap(),
+            );
+            assert_eq!(all, 24, "every evaluation has its series");
+            assert_eq!(same, all, "the SQL text and ingestion's agree");
+            assert_eq!(series, 12, "one series per distinct combination");
+            store.close().await;
+        }
+    }
+}
