@@ -1,8 +1,11 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 mod audit;
+mod catalog;
 mod compliance;
-pub use compliance::{CachedRow, OrgCatalog};
+mod computation;
+pub use catalog::OrgCatalog;
+pub use compliance::CachedRow;
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;

@@ -1,0 +1,406 @@
+//! A status computation: its facts gathered from the store for one or many product
+//! versions at once, then `comply_core::status` run over them on every core.
+
+use super::catalog::{AutoMatchModules, OrgCatalog};
+use crate::auth::OrgCtx;
+use crate::error::ApiError;
+use crate::state::AppState;
+use comply_core::resource::{Product, ProductVersion};
+use comply_core::status::{
+    self, ApplicabilityFact, CellStatus, Context, DecisionFact, DecisionKind, EvaluationFact,
+    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts,
+};
+use comply_store::DecisionRow;
+use std::collections::{BTreeMap, HashMap};
+
+fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
+    let kind = match (d.kind.as_str(), d.forced_status.as_deref()) {
+        ("exception", _) => DecisionKind::Exception,
+        ("override", Some("passed")) => DecisionKind::Override(Forced::Passed),
+        ("override", Some("failed")) => DecisionKind::Override(Forced::Failed),
+        _ => return None,
+    };
+    Some(DecisionFact {
+        id: d.id.to_string(),
+        requirement: d.requirement.clone(),
+        project: d.project.clone(),
+        kind,
+        reason: d.reason.clone(),
+        author: d.author.clone(),
+        created_at: d.created_at,
+        expires_at: d.expires_at,
+        ended_at: d.ended_at,
+    })
+}
+
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// Per policy with an SLA, the longest SLA the requirements give it, plus an hour of
+/// margin: how far back a status reads every evaluation, to find when a failing run
+/// began (decision 0016). Everything else a status needs is each series' newest
+/// evaluation, which is always read.
+fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64> {
+    let mut windows: BTreeMap<String, i64> = BTreeMap::new();
+    for p in requirements.iter().flat_map(|r| r.policies.iter()) {
+        let Some(sla) = p.sla else { continue };
+        let name = comply_core::reference::PolicyRef::parse(&p.reference)
+            .map_or_else(|_| p.reference.clone(), |r| r.name);
+        let w = windows.entry(name).or_default();
+        *w = (*w).max(i64::from(sla) * HOUR_MS + HOUR_MS);
+    }
+    windows
+}
+
+/// How much of each cell an answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Components with their deciding evidence, arguments and skipped runs.
+    Full,
+    /// Statuses, deadlines and scores only (overview, history): cheaper to compute.
+    Statuses,
+}
+
+/// Every cell of one product version at `at`.
+pub async fn compute(
+    state: &AppState,
+    ctx: &OrgCtx,
+    catalog: &OrgCatalog,
+    product: &Product,
+    version: &ProductVersion,
+    at: i64,
+    detail: Detail,
+) -> Result<Vec<CellStatus>, ApiError> {
+    let targets = [(product, version)];
+    let stored = stored_project_versions(state, ctx, &targets).await?;
+    let mut all = compute_many(state, ctx, catalog, &targets, &stored, at, detail).await?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// Projects as the store knows them: latest version and version ids, by name.
+pub type StoredVersions = HashMap<String, (Option<String>, HashMap<String, i64>)>;
+
+/// Every project of the targets' products as the store knows it.
+pub(crate) async fn stored_project_versions(
+    state: &AppState,
+    ctx: &OrgCtx,
+    targets: &[(&Product, &ProductVersion)],
+) -> Result<StoredVersions, ApiError> {
+    let mut names: Vec<String> = targets
+        .iter()
+        .flat_map(|(p, _)| p.spec.projects.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(state.store.project_versions(ctx.org.id, &names).await?)
+}
+
+/// A product's project: name, the version the product version resolves it to, and that
+/// version's id when it exists.
+type ResolvedProject = (String, Option<String>, Option<i64>);
+
+/// Cells below which one thread computes a status: spawning costs more than it saves.
+pub(crate) const PARALLEL_CELLS: usize = 1000;
+
+/// Every cell of several product versions at `at`, reading the store once for all of
+/// them (the overview's thousand product versions cost a handful of queries).
+pub async fn compute_many(
+    state: &AppState,
+    ctx: &OrgCtx,
+    catalog: &OrgCatalog,
+    targets: &[(&Product, &ProductVersion)],
+    stored: &StoredVersions,
+    at: i64,
+    detail: Detail,
+) -> Result<Vec<Vec<CellStatus>>, ApiError> {
+    let requirements = requirement_facts(catalog, targets);
+    let resolved = resolve_projects(targets, stored);
+    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
+    let mut evidence = EvidenceByVersion::read(state, ctx, &resolved, at, &windows).await?;
+    let (decisions, proofs) = if let [(p, v)] = targets {
+        let store = &state.store;
+        (
+            store
+                .list_decisions(ctx.org.id, Some(&p.metadata.name), Some(&v.name))
+                .await?,
+            store
+                .list_proofs(ctx.org.id, &p.metadata.name, &v.name)
+                .await?,
+        )
+    } else {
+        (
+            state.store.list_decisions(ctx.org.id, None, None).await?,
+            state.store.list_proofs(ctx.org.id, "", "").await?,
+        )
+    };
+    let facts: Vec<ProductVersionFacts> = targets
+        .iter()
+        .zip(requirements)
+        .zip(resolved)
+        .map(|((&(product, version), requirements), resolved)| {
+            let projects = resolved
+                .into_iter()
+                .map(|(name, wanted, id)| ProjectFacts {
+                    name,
+                    version: wanted,
+                    evidence: id.map(|id| evidence.take(id)).unwrap_or_default(),
+                })
+                .collect();
+            ProductVersionFacts {
+                requirements,
+                projects,
+                ..manual_facts(product, version, &proofs, &decisions)
+            }
+        })
+        .collect();
+    let auto_matching = ctx.org.settings.requirements_auto_matching;
+    let status_of = |facts: &ProductVersionFacts, part: usize, parts: usize| {
+        let hook = AutoMatchModules(&catalog.auto_match);
+        let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
+        context.auto_matching = auto_matching;
+        context.hook = &hook;
+        context.details = detail == Detail::Full;
+        status::product_status_part(&context, facts, part, parts)
+    };
+    let out = on_every_core(&facts, status_of);
+    crate::state::drop_later(facts);
+    Ok(out)
+}
+
+/// The requirements of each product version, from the frameworks it attaches.
+fn requirement_facts(
+    catalog: &OrgCatalog,
+    targets: &[(&Product, &ProductVersion)],
+) -> Vec<Vec<RequirementFacts>> {
+    // Product versions with the same frameworks have the same requirements.
+    let mut by_frameworks: HashMap<&[String], Vec<RequirementFacts>> = HashMap::new();
+    targets
+        .iter()
+        .map(|(_, version)| {
+            by_frameworks
+                .entry(&version.frameworks)
+                .or_insert_with(|| {
+                    let mut in_frameworks: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                    for fw in &version.frameworks {
+                        for r in catalog.frameworks.get(fw).into_iter().flatten() {
+                            in_frameworks.entry(r).or_default().push(fw.clone());
+                        }
+                    }
+                    in_frameworks
+                        .iter()
+                        .filter_map(|(name, fws)| {
+                            let (r, active) = catalog.requirements.get(*name)?;
+                            Some(RequirementFacts::new(r, *active, fws.clone()))
+                        })
+                        .collect()
+                })
+                .clone()
+        })
+        .collect()
+}
+
+/// Each product's projects at the version its product version pins, else their latest.
+fn resolve_projects(
+    targets: &[(&Product, &ProductVersion)],
+    stored: &StoredVersions,
+) -> Vec<Vec<ResolvedProject>> {
+    targets
+        .iter()
+        .map(|(product, version)| {
+            product
+                .spec
+                .projects
+                .iter()
+                .map(|name| {
+                    let entry = stored.get(name);
+                    let wanted = version
+                        .project_versions
+                        .get(name)
+                        .cloned()
+                        .or_else(|| entry.and_then(|(latest, _)| latest.clone()));
+                    let id = entry
+                        .zip(wanted.as_ref())
+                        .and_then(|((_, versions), v)| versions.get(v).copied());
+                    (name.clone(), wanted, id)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The evidence of the project versions a computation reads, each indexed once.
+struct EvidenceByVersion {
+    evidence: HashMap<i64, Evidence>,
+    /// How many product versions still read each: the last takes it, others a copy.
+    uses: HashMap<i64, usize>,
+}
+
+impl EvidenceByVersion {
+    async fn read(
+        state: &AppState,
+        ctx: &OrgCtx,
+        resolved: &[Vec<ResolvedProject>],
+        at: i64,
+        windows: &BTreeMap<String, i64>,
+    ) -> Result<EvidenceByVersion, ApiError> {
+        let mut uses: HashMap<i64, usize> = HashMap::new();
+        for id in resolved.iter().flatten().filter_map(|(_, _, id)| *id) {
+            *uses.entry(id).or_default() += 1;
+        }
+        let mut ids: Vec<i64> = uses.keys().copied().collect();
+        ids.sort_unstable();
+        // Many project versions (the overview) are read in parallel slices: the
+        // database's seeks and the decoding and indexing of its answers use every core.
+        let slices = if ids.len() > 400 { 4 } else { 1 };
+        let mut reads = tokio::task::JoinSet::new();
+        for slice in ids.chunks(ids.len().div_ceil(slices).max(1)) {
+            let (store, org, slice, windows) = (
+                state.store.clone(),
+                ctx.org.id,
+                slice.to_vec(),
+                windows.clone(),
+            );
+            reads.spawn(async move {
+                let rows = store.status_evidence(org, &slice, at, &windows).await?;
+                let mut by_version: HashMap<i64, Vec<EvaluationFact>> = HashMap::new();
+                for (pv, fact) in rows {
+                    by_version.entry(pv).or_default().push(fact);
+                }
+                Ok::<_, comply_store::StoreError>(
+                    by_version
+                        .into_iter()
+                        .map(|(id, evaluations)| (id, Evidence::new(evaluations)))
+                        .collect::<Vec<_>>(),
+                )
+            });
+        }
+        let mut evidence = HashMap::with_capacity(ids.len());
+        while let Some(read) = reads.join_next().await {
+            let read = read.map_err(|e| ApiError::Internal(format!("evidence read: {e}")))??;
+            evidence.extend(read);
+        }
+        Ok(EvidenceByVersion { evidence, uses })
+    }
+
+    /// The evidence of project version `id` for one more product version.
+    fn take(&mut self, id: i64) -> Evidence {
+        let Some(left) = self.uses.get_mut(&id) else {
+            return Evidence::default();
+        };
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.evidence.remove(&id)
+        } else {
+            self.evidence.get(&id).cloned()
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// A product version's proofs, decisions and applicability, from the org's.
+fn manual_facts(
+    product: &Product,
+    version: &ProductVersion,
+    proofs: &[comply_store::ProofRow],
+    decisions: &[DecisionRow],
+) -> ProductVersionFacts {
+    let product_name = &product.metadata.name;
+    let proofs = proofs
+        .iter()
+        .filter(|p| &p.product == product_name && p.product_version == version.name)
+        .map(|p| ProofFact {
+            id: p.id.to_string(),
+            requirement: p.requirement.clone(),
+            proof: p.proof.clone(),
+            project: p.project.clone(),
+            collected_at: p.collected_at,
+            created_at: p.created_at,
+        })
+        .collect();
+    let decisions = decisions
+        .iter()
+        .filter(|d| &d.product == product_name && d.product_version == version.name)
+        .filter_map(decision_fact)
+        .collect();
+    // Applicability lives in the Product document: it holds for as long as the
+    // document says so (its history is in the revisions and the audit log).
+    let applicability = product
+        .spec
+        .applicability
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.applicable)
+        .map(|(i, a)| ApplicabilityFact {
+            id: format!("{product_name}/applicability/{i}"),
+            requirement: a.requirement.clone(),
+            project: a.project.clone(),
+            rationale: a.rationale.clone(),
+            created_at: i64::MIN,
+            ended_at: None,
+        })
+        .collect();
+    ProductVersionFacts {
+        proofs,
+        applicability,
+        decisions,
+        ..Default::default()
+    }
+}
+
+/// `status_of(facts, part, parts)` over every product version, on every core when the
+/// cells are many: split by product version, or a single product version by
+/// requirement. The result is in `facts`' order, as one thread would give it.
+fn on_every_core<F>(facts: &[ProductVersionFacts], status_of: F) -> Vec<Vec<CellStatus>>
+where
+    F: Fn(&ProductVersionFacts, usize, usize) -> Vec<CellStatus> + Sync,
+{
+    let cells: usize = facts
+        .iter()
+        .map(|f| f.requirements.len() * f.projects.len().max(1))
+        .sum();
+    let threads = cores();
+    if threads == 1 || cells < PARALLEL_CELLS {
+        return facts.iter().map(|f| status_of(f, 0, 1)).collect();
+    }
+    if let [single] = facts {
+        let parts: Vec<usize> = (0..threads).collect();
+        let cells = in_chunks(&parts, |chunk| {
+            chunk
+                .iter()
+                .flat_map(|&part| status_of(single, part, threads))
+                .collect()
+        });
+        return vec![cells];
+    }
+    in_chunks(facts, |chunk| {
+        chunk.iter().map(|f| status_of(f, 0, 1)).collect()
+    })
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// `work` over `items` split into one chunk per core, each on its own thread, the
+/// results concatenated in `items`' order.
+pub(crate) fn in_chunks<T, R, F>(items: &[T], work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> Vec<R> + Sync,
+{
+    let threads = cores();
+    if threads == 1 || items.len() < 2 {
+        return work(items);
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let running: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|chunk| scope.spawn(move || work(chunk)))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|t| t.join().expect("worker thread"))
+            .collect()
+    })
+}
