@@ -366,7 +366,7 @@ pub async fn overview(
         .collect();
     // "Now" answers are reused per product version while nothing they depend on changed
     // (org configuration, decisions and proofs: the audit sequence; evidence: the
-    // newest attestation of each of its project versions) and no deadline of theirs
+    // attestation count of each of its project versions) and no deadline of theirs
     // passed. A dashboard polling the overview pays only for what changed.
     let reuse = q.at.is_none();
     // What the rows depend on besides evidence: the resources (by content, so a proof
