@@ -1,8 +1,8 @@
 //! `comply status`, `proof`, `exception`, `override`, `applicability`.
 
 use crate::cli::{
-    ApplicabilityCommand, CellArgs, DecisionArgs, ExceptionCommand, ForcedStatus, HistoryArgs,
-    Output, OverrideCommand, ProofCommand, StatusArgs,
+    ApplicabilityCommand, CellArgs, DecisionArgs, DecisionListArgs, ExceptionCommand, ForcedStatus,
+    HistoryArgs, Output, OverrideCommand, ProofCommand, StatusArgs,
 };
 use crate::client::{Client, query};
 use crate::error::{CliError, Result};
@@ -309,24 +309,8 @@ pub fn exception(client: &mut Client, output: Output, cmd: ExceptionCommand) -> 
                 format!("exception {} granted\n", text(&e["id"]))
             })
         }
-        ExceptionCommand::List(f) => {
-            let path = client.org_path(&format!(
-                "/exceptions{}",
-                query(&[
-                    ("product", f.product.as_deref()),
-                    ("version", f.version.as_deref())
-                ])
-            ))?;
-            let list = client.get(&path)?;
-            emit(output, &list, decision_table)
-        }
-        ExceptionCommand::Revoke(a) => {
-            let path = client.org_path(&format!("/exceptions/{}", a.id))?;
-            let answer = client.delete(&path)?;
-            emit(output, &answer, |e| {
-                format!("exception {} revoked\n", text(&e["id"]))
-            })
-        }
+        ExceptionCommand::List(f) => list_decisions(client, output, "exceptions", &f),
+        ExceptionCommand::Revoke(a) => end_decision(client, output, "exception", &a.id, "revoked"),
     }
 }
 
@@ -344,25 +328,42 @@ pub fn override_(client: &mut Client, output: Output, cmd: OverrideCommand) -> R
                 format!("override {} set ({})\n", text(&e["id"]), text(&e["status"]))
             })
         }
-        OverrideCommand::List(f) => {
-            let path = client.org_path(&format!(
-                "/overrides{}",
-                query(&[
-                    ("product", f.product.as_deref()),
-                    ("version", f.version.as_deref())
-                ])
-            ))?;
-            let list = client.get(&path)?;
-            emit(output, &list, decision_table)
-        }
-        OverrideCommand::Clear(a) => {
-            let path = client.org_path(&format!("/overrides/{}", a.id))?;
-            let answer = client.delete(&path)?;
-            emit(output, &answer, |e| {
-                format!("override {} cleared\n", text(&e["id"]))
-            })
-        }
+        OverrideCommand::List(f) => list_decisions(client, output, "overrides", &f),
+        OverrideCommand::Clear(a) => end_decision(client, output, "override", &a.id, "cleared"),
     }
+}
+
+/// `GET /exceptions` or `/overrides`, optionally narrowed to a product (version).
+fn list_decisions(
+    client: &mut Client,
+    output: Output,
+    collection: &str,
+    f: &DecisionListArgs,
+) -> Result<()> {
+    let path = client.org_path(&format!(
+        "/{collection}{}",
+        query(&[
+            ("product", f.product.as_deref()),
+            ("version", f.version.as_deref())
+        ])
+    ))?;
+    let list = client.get(&path)?;
+    emit(output, &list, decision_table)
+}
+
+/// Ends one exception (`revoked`) or override (`cleared`).
+fn end_decision(
+    client: &mut Client,
+    output: Output,
+    kind: &str,
+    id: &str,
+    ended: &str,
+) -> Result<()> {
+    let path = client.org_path(&format!("/{kind}s/{id}"))?;
+    let answer = client.delete(&path)?;
+    emit(output, &answer, |e| {
+        format!("{kind} {} {ended}\n", text(&e["id"]))
+    })
 }
 
 /// Applicability is part of the Product document: `set` edits it and applies it, so
