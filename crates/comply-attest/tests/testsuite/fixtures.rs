@@ -47,7 +47,7 @@ fn cosign_key() -> Option<PublicKey> {
 fn every_chainloop_fixture_is_covered() {
     let dir = fixtures_dir().join(DIR);
     if !dir.is_dir() {
-        println!("skipped: {} is absent", dir.display());
+        crate::support::skip(&format!("{} is absent", dir.display()));
         return;
     }
     let covered = [

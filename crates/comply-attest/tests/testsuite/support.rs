@@ -17,7 +17,7 @@ pub fn fixtures_dir() -> PathBuf {
 pub fn fixture(path: &str) -> Option<Vec<u8>> {
     let dir = fixtures_dir();
     if !dir.is_dir() {
-        println!("skipped: {} is absent", dir.display());
+        skip(&format!("{} is absent", dir.display()));
         return None;
     }
     let full = dir.join(path);
@@ -62,4 +62,25 @@ pub fn statement_json() -> Vec<u8> {
         }
     }))
     .unwrap()
+}
+
+/// Records that the running test skipped, and why: printed for `--nocapture` runs and
+/// appended to the file named by `COMPLY_TEST_SKIPS`, which `.ci/run` counts so a
+/// skipped test is reported as skipped, never as passed.
+pub fn skip(reason: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unknown test")
+        .to_owned();
+    eprintln!("skipped: {test}: {reason}");
+    if let Ok(file) = std::env::var("COMPLY_TEST_SKIPS") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = writeln!(f, "{}::{test}\t{reason}", env!("CARGO_PKG_NAME"));
+        }
+    }
 }

@@ -255,7 +255,7 @@ fn fixture(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipped: {} is absent", path.display());
+        crate::support::skip(&format!("{} is absent", path.display()));
         None
     }
 }

@@ -144,7 +144,7 @@ fn eval_on_a_real_cyclonedx_fixture() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures/sbom-cyclonedx/chainloop-sbom.cyclonedx-1.6.json");
     if !fixture.exists() {
-        eprintln!("skipped: {} is absent", fixture.display());
+        crate::support::skip(&format!("{} is absent", fixture.display()));
         return;
     }
     let env = Env::start();

@@ -59,7 +59,7 @@ fn fixture_materials() -> Vec<Material> {
     files(&fixtures_dir(), &mut paths);
     paths.sort();
     if paths.is_empty() {
-        eprintln!("skipped: the fixtures are absent");
+        crate::support::skip("the fixtures are absent");
     }
     paths
         .iter()

@@ -20,7 +20,7 @@ pub fn fixture(relative: &str) -> Option<Vec<u8>> {
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(_) => {
-            eprintln!("skipped: fixture {} is absent", path.display());
+            skip(&format!("fixture {} is absent", path.display()));
             None
         }
     }
@@ -94,4 +94,25 @@ pub fn messages(v: &Verdict) -> Vec<String> {
         .filter(|v| !v.suppress)
         .map(|v| v.message.clone())
         .collect()
+}
+
+/// Records that the running test skipped, and why: printed for `--nocapture` runs and
+/// appended to the file named by `COMPLY_TEST_SKIPS`, which `.ci/run` counts so a
+/// skipped test is reported as skipped, never as passed.
+pub fn skip(reason: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unknown test")
+        .to_owned();
+    eprintln!("skipped: {test}: {reason}");
+    if let Ok(file) = std::env::var("COMPLY_TEST_SKIPS") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = writeln!(f, "{}::{test}\t{reason}", env!("CARGO_PKG_NAME"));
+        }
+    }
 }
