@@ -20,16 +20,39 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// Server URL [default: from the config file, else http://127.0.0.1:8080]
-    #[arg(long, env = "COMPLY_SERVER", global = true)]
+    #[arg(
+        long,
+        env = "COMPLY_SERVER",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub server: Option<String>,
     /// API token [default: from the config file]
-    #[arg(long, env = "COMPLY_TOKEN", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "COMPLY_TOKEN",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Global options"
+    )]
     pub token: Option<String>,
     /// Organization to act in [default: the token's]
-    #[arg(long, env = "COMPLY_ORG", global = true)]
+    #[arg(
+        long,
+        env = "COMPLY_ORG",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub org: Option<String>,
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = Output::Table, global = true)]
+    #[arg(
+        short,
+        long,
+        value_enum,
+        default_value_t = Output::Table,
+        global = true,
+        help_heading = "Global options"
+    )]
     pub output: Output,
 }
 
@@ -108,6 +131,28 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion(CompletionArgs),
+    /// Write man pages for comply and every subcommand into a directory
+    #[command(name = "man")]
+    Manpage(ManpageArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  comply completion bash > /etc/bash_completion.d/comply\n  comply completion zsh > \"${fpath[1]}/_comply\"\n  comply completion fish > ~/.config/fish/completions/comply.fish"
+)]
+pub struct CompletionArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManpageArgs {
+    /// Directory to write `comply.1`, `comply-apply.1`, … into (created when missing)
+    #[arg(long, default_value = "man")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

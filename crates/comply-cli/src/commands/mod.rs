@@ -1,6 +1,7 @@
 mod apply;
 mod attest;
 mod audit;
+mod completion;
 mod compliance;
 mod coverage;
 mod evidence;
@@ -74,5 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Completion(args) => completion::completion(args),
+        Command::Manpage(args) => completion::manpages(args),
     }
 }

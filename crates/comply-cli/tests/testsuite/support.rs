@@ -1,6 +1,7 @@
 use comply_server::{AppState, bootstrap, load_builtins, serve};
 use comply_store::Store;
-use comply_store::testing::{TempDir, TestDb};
+pub use comply_store::testing::TempDir;
+use comply_store::testing::TestDb;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
