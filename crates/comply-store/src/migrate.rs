@@ -4,13 +4,23 @@
 //! makes one of them migrate while the others wait, then find nothing to do.
 
 use crate::{Backend, Store, StoreError};
-use sqlx::{AssertSqlSafe, Connection, Executor, Row};
+use sqlx::{Any, AssertSqlSafe, Connection, Executor, Row, Transaction};
 
 struct Migration {
     version: i64,
     description: &'static str,
     sqlite: &'static str,
     postgres: &'static str,
+    /// Work SQL cannot do, run in the migration's transaction after its SQL.
+    data: Option<DataStep>,
+}
+
+#[derive(Clone, Copy)]
+enum DataStep {
+    /// Resource digests moved to RFC 8785 canonical JSON (decision 0033): every stored
+    /// resource and revision is digested again from its stored document. No revision is
+    /// created; audit events keep the digests they recorded at the time.
+    RedigestResources,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -19,18 +29,28 @@ const MIGRATIONS: &[Migration] = &[
         description: "initial schema",
         sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
         postgres: include_str!("../migrations/postgres/0001_init.sql"),
+        data: None,
     },
     Migration {
         version: 2,
         description: "evidence and manual decisions",
         sqlite: include_str!("../migrations/sqlite/0002_evidence.sql"),
         postgres: include_str!("../migrations/postgres/0002_evidence.sql"),
+        data: None,
     },
     Migration {
         version: 3,
         description: "evaluation series and project version marks",
         sqlite: include_str!("../migrations/sqlite/0003_series.sql"),
         postgres: include_str!("../migrations/postgres/0003_series.sql"),
+        data: None,
+    },
+    Migration {
+        version: 9,
+        description: "resource digests over RFC 8785 canonical JSON",
+        sqlite: "",
+        postgres: "",
+        data: Some(DataStep::RedigestResources),
     },
 ];
 
@@ -70,6 +90,10 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
                     version: m.version,
                     message: e.to_string(),
                 })?;
+            match m.data {
+                Some(DataStep::RedigestResources) => redigest_resources(&mut tx).await?,
+                None => {}
+            }
             sqlx::query("INSERT INTO comply_migrations (version, description) VALUES ($1, $2)")
                 .bind(m.version)
                 .bind(m.description)
@@ -92,4 +116,32 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
             .await?;
     }
     result
+}
+
+/// Recomputes the digest of every stored resource and revision from its document.
+async fn redigest_resources(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+    for table in ["resources", "resource_revisions"] {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT org_id, kind, name, revision, document FROM {table}"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in rows {
+            let document: String = row.try_get(4)?;
+            let value: serde_json::Value = serde_json::from_str(&document)
+                .map_err(|e| StoreError::Corrupt(format!("{table} document: {e}")))?;
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE {table} SET digest = $1 \
+                 WHERE org_id = $2 AND kind = $3 AND name = $4 AND revision = $5"
+            )))
+            .bind(comply_core::digest::of_canonical_json(&value))
+            .bind(row.try_get::<i64, _>(0)?)
+            .bind(row.try_get::<String, _>(1)?)
+            .bind(row.try_get::<String, _>(2)?)
+            .bind(row.try_get::<i64, _>(3)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -211,7 +211,7 @@ impl Resource {
 
     /// Digest of the normalized document: equal documents, equal digests.
     pub fn digest(&self) -> String {
-        crate::digest::of_json(&self.to_document())
+        crate::digest::of_canonical_json(&self.to_document())
     }
 
     /// The resources this one lists, which must exist while it does: a framework's

@@ -279,3 +279,78 @@ async fn concurrent_applies_serialize() {
     })
     .await;
 }
+
+/// A database whose digests were written before resource digests became RFC 8785
+/// canonical JSON is digested again on upgrade: same revisions, and the same documents
+/// still apply as `unchanged`.
+#[tokio::test]
+async fn upgrade_redigests_resources_without_new_revisions() {
+    use comply_store::Store;
+    use comply_store::testing::TestDb;
+    use sqlx::{AnyConnection, Connection, Executor, Row};
+
+    for db in TestDb::all().await {
+        let store = Store::connect(&db.url).await.unwrap();
+        store
+            .sync_builtins(&crate::support::builtin_policies(), 0)
+            .await
+            .unwrap();
+        let acme = org(&store, "acme").await;
+        let both = format!("{FW}---\n{REQ_A}");
+        apply_yaml(&store, &acme, &both, 10).await.unwrap();
+        store.close().await;
+
+        // Roll the database back to the old digests, as an older comply wrote them.
+        let mut conn = AnyConnection::connect(&db.url).await.unwrap();
+        for table in ["resources", "resource_revisions"] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT kind, name, revision, document FROM {table} WHERE org_id = {}",
+                acme.id
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            for row in rows {
+                let document: String = row.get(3);
+                let old = comply_core::digest::of_json(&serde_json::from_str(&document).unwrap());
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET digest = $1 WHERE org_id = {} AND kind = $2 AND name = $3 AND revision = $4",
+                    acme.id
+                )))
+                .bind(old)
+                .bind(row.get::<String, _>(0))
+                .bind(row.get::<String, _>(1))
+                .bind(row.get::<i64, _>(2))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+        }
+        conn.execute("DELETE FROM comply_migrations WHERE version = 9")
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::connect(&db.url).await.unwrap();
+        let stored = store
+            .get_resource(acme.id, Kind::Requirement, "req-a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.digest,
+            comply_core::digest::of_canonical_json(&stored.document),
+            "{:?}",
+            db.backend
+        );
+        let again = apply_yaml(&store, &acme, &both, 20).await.unwrap();
+        assert!(
+            again
+                .iter()
+                .all(|c| c.action == Action::Unchanged && c.revision == 1),
+            "{:?}: {again:?}",
+            db.backend
+        );
+        store.close().await;
+    }
+}
