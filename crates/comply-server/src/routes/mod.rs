@@ -15,6 +15,7 @@ mod tokens;
 
 use crate::api::{Access, Api, Method};
 use crate::error::ApiError;
+use crate::middleware;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -395,6 +396,12 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::Expensive::for_this_machine(),
+            middleware::limit_expensive,
+        ))
+        .layer(axum::middleware::from_fn(middleware::refuse_hostile_uri))
+        .layer(axum::middleware::from_fn(middleware::one_error_contract))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
