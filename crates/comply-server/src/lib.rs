@@ -123,6 +123,19 @@ pub async fn serve_with(
     Ok(())
 }
 
+/// Break-glass: a new instance-administrator token, every old one revoked, audited as
+/// `actor`. For `comply serve --reset-admin-token`, run by someone with database access.
+pub async fn reset_admin_token(
+    store: &Store,
+    actor: &str,
+) -> Result<(String, IssuedToken), comply_store::StoreError> {
+    let issued = issue_token("instance-admin", comply_core::Role::Owner, true, None);
+    let org = store
+        .reset_instance_admin(&issued.record, actor, state::now_ms())
+        .await?;
+    Ok((org, issued))
+}
+
 /// First start on an empty database: creates org `default` and an owner token that
 /// may administer every org. Returns the token when this call created it.
 pub async fn bootstrap(store: &Store) -> Result<Option<IssuedToken>, comply_store::StoreError> {

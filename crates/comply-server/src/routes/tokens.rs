@@ -102,7 +102,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .revoke_token(ctx.org.id, &id, &ctx.principal.actor(), now_ms())
+        .revoke_token_keeping_access(ctx.org.id, &id, &ctx.principal.actor(), now_ms())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -474,3 +474,156 @@ async fn security_headers_on_every_answer() {
     assert_eq!(h["cache-control"], "no-store");
     let _ = REQ;
 }
+
+/// Defect 4: any owner could revoke the instance administrator's token, and the last
+/// owner of an org could revoke itself; there was no recovery.
+#[tokio::test]
+async fn nobody_locks_the_instance_or_an_org_out() {
+    for db in TestDb::all().await {
+        let backend = db.backend;
+        let s = Server::start(db).await;
+        let default_owner = s.token("default", Role::Owner).await;
+        let admin_id = s
+            .store
+            .list_tokens(s.store.org_by_name("default").await.unwrap().unwrap().id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.instance_admin)
+            .unwrap()
+            .id;
+        let revoke = |token: String, org: &'static str, id: String| {
+            let router = s.router.clone();
+            async move {
+                crate::support::call(
+                    &router,
+                    Method::DELETE,
+                    &format!("/api/v1/orgs/{org}/tokens/{id}"),
+                    Some(&token),
+                    None,
+                )
+                .await
+            }
+        };
+        for caller in [default_owner.clone(), s.admin.clone()] {
+            let (status, body) = revoke(caller, "default", admin_id.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}: {body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("--reset-admin-token"),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            s.call(Method::GET, "/api/v1/whoami", Some(&s.admin), None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+
+        // An org with one owner token keeps it.
+        s.create_org("acme").await;
+        let (status, created) = s
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/tokens",
+                Some(&s.admin),
+                Some(json!({"name": "acme-owner", "role": "owner"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let owner = created["token"].as_str().unwrap().to_owned();
+        let owner_id = created["id"].as_str().unwrap().to_owned();
+        let (status, body) = revoke(owner.clone(), "acme", owner_id.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend:?}: {body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("last active owner"),
+            "{body}"
+        );
+        // With a second owner, either may go, but not both, even at once.
+        let (_, second) = s
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/tokens",
+                Some(&owner),
+                Some(json!({"name": "second", "role": "owner"})),
+            )
+            .await;
+        let second_id = second["id"].as_str().unwrap().to_owned();
+        let (a, b) = tokio::join!(
+            revoke(s.admin.clone(), "acme", owner_id.clone()),
+            revoke(s.admin.clone(), "acme", second_id.clone())
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::NO_CONTENT, StatusCode::CONFLICT],
+            "{backend:?}"
+        );
+        let acme = s.store.org_by_name("acme").await.unwrap().unwrap();
+        let active = s
+            .store
+            .list_tokens(acme.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.role == Role::Owner && t.revoked_at.is_none())
+            .count();
+        assert_eq!(active, 1, "{backend:?}");
+        // Members and viewers come and go freely.
+        let (_, member) = s
+            .call(
+                Method::POST,
+                "/api/v1/orgs/acme/tokens",
+                Some(&s.admin),
+                Some(json!({"name": "m", "role": "member"})),
+            )
+            .await;
+        let (status, _) = revoke(
+            s.admin.clone(),
+            "acme",
+            member["id"].as_str().unwrap().to_owned(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+
+        // Break-glass: a new administrator token, the old one revoked, audited.
+        let (org, issued) = comply_server::reset_admin_token(&s.store, "break-glass:test")
+            .await
+            .unwrap();
+        assert_eq!(org, "default");
+        let (status, _) = s
+            .call(Method::GET, "/api/v1/whoami", Some(&s.admin), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the old token is revoked");
+        let (status, me) = s
+            .call(Method::GET, "/api/v1/whoami", Some(&issued.secret), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["instance_admin"], true, "{me}");
+        let (_, audit) = s
+            .call(
+                Method::GET,
+                "/api/v1/orgs/default/audit",
+                Some(&issued.secret),
+                None,
+            )
+            .await;
+        assert!(audit.to_string().contains("token.reset-admin"), "{audit}");
+        let (_, verify) = s
+            .call(
+                Method::GET,
+                "/api/v1/orgs/default/audit/verify",
+                Some(&issued.secret),
+                None,
+            )
+            .await;
+        assert_eq!(verify["intact"], true, "{verify}");
+    }
+}
