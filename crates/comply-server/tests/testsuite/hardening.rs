@@ -627,3 +627,59 @@ async fn nobody_locks_the_instance_or_an_org_out() {
         assert_eq!(verify["intact"], true, "{verify}");
     }
 }
+
+/// Defect 7 (documentation): required query parameters were missing from OpenAPI.
+#[tokio::test]
+async fn openapi_lists_every_query_parameter() {
+    let s = Server::sqlite().await;
+    let (_, doc) = s
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name && p["in"] == "query")
+            .cloned()
+            .unwrap_or_else(|| panic!("{method} {path} documents ?{name}"))
+    };
+    let history = "/api/v1/orgs/{org}/products/{name}/history";
+    assert_eq!(param(history, "get", "from")["required"], true);
+    assert_eq!(param(history, "get", "to")["required"], true);
+    assert_eq!(param(history, "get", "version")["required"], false);
+    for name in ["product", "version"] {
+        assert_eq!(
+            param("/api/v1/orgs/{org}/proofs", "get", name)["required"],
+            true
+        );
+    }
+    let limit = param("/api/v1/orgs/{org}/attestations", "get", "limit");
+    assert_eq!(limit["schema"]["type"], "integer");
+    assert_eq!(
+        param("/api/v1/orgs/{org}/audit", "get", "limit")["schema"]["type"],
+        "integer"
+    );
+    // Every "(query: a, b)" a summary mentions is documented as a parameter.
+    for route in comply_server::route_docs() {
+        let Some(list) = route.summary.split("(query: ").nth(1) else {
+            continue;
+        };
+        for name in list
+            .trim_end_matches(").")
+            .trim_end_matches(')')
+            .split(", ")
+        {
+            assert!(
+                route.query.iter().any(|p| p.name == name),
+                "{} {} documents ?{name}",
+                route.method.as_str(),
+                route.path
+            );
+        }
+    }
+    assert_eq!(
+        doc["info"]["x-comply-limits"]["max_request_bytes"],
+        16 * 1024 * 1024
+    );
+}
