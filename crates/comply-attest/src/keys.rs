@@ -414,14 +414,27 @@ impl SigningKey {
         Ok(SigningKey { key })
     }
 
-    /// The key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block.
+    /// The key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block, as OpenSSL writes it.
+    ///
+    /// Ed25519 is written as PKCS#8 v1 (RFC 8410 §7: version 0, the seed only): the v2
+    /// form ed25519-dalek produces, with the public key appended, is refused by OpenSSL 3
+    /// and python-cryptography ("extra data").
     pub fn to_pem(&self) -> String {
         match &self.key {
-            Signing::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
-            Signing::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
+            Signing::Ed25519(k) => {
+                let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+                der.extend_from_slice(k.as_bytes());
+                let pem = pem::encode_string("PRIVATE KEY", LineEnding::LF, &der)
+                    .expect("a valid key always encodes");
+                der.fill(0);
+                std::hint::black_box(&der);
+                pem
+            }
+            Signing::P256(k) => k
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("a valid key always encodes")
+                .to_string(),
         }
-        .expect("a valid key always encodes")
-        .to_string()
     }
 
     pub fn algorithm(&self) -> KeyAlgorithm {
@@ -461,6 +474,12 @@ impl SigningKey {
         }
     }
 }
+
+/// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }
+/// up to the 32 seed bytes (RFC 8410 §10.3).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 fn fill_random(buffer: &mut [u8]) -> Result<(), AttestError> {
     getrandom::fill(buffer).map_err(|e| AttestError::NoRandomness(e.to_string()))
