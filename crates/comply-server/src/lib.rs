@@ -17,6 +17,7 @@ mod state;
 pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;
 pub use error::ApiError;
+pub use middleware::Expensive;
 pub use state::AppState;
 
 use axum::Router;

@@ -237,4 +237,43 @@ mod tests {
         assert!(!is_expensive(&Method::GET, "/api/v1/orgs/a/requirements"));
         assert!(!is_expensive(&Method::GET, "/healthz"));
     }
+
+    /// A flood of expensive requests degrades into 503 with Retry-After, not a queue.
+    #[tokio::test]
+    async fn a_flood_of_expensive_requests_is_turned_away() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/orgs/a/status",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Expensive::new(1, Duration::from_millis(50)),
+                limit_expensive,
+            ));
+        let call = || {
+            let app = app.clone();
+            async move {
+                let request = axum::http::Request::get("/api/v1/orgs/a/status")
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                app.oneshot(request).await.unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(call(), call());
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE]);
+        let busy = if a.status() == StatusCode::OK { b } else { a };
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(
+            busy.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        // Once the first is done, the next is served.
+        assert_eq!(call().await.status(), StatusCode::OK);
+    }
 }
