@@ -2,32 +2,36 @@
 //! an organization trusts.
 //!
 //! Only what attestation verification needs is exposed: names for messages, the
-//! validity window, the public key, and "was this certificate signed by that key". The
-//! signed part (TBSCertificate) is kept as the exact bytes received, because re-encoding
-//! a parsed certificate could change them and break its signature.
+//! validity window, the public key and the signing usage. The DER is kept as received:
+//! chains are checked by rustls-webpki over those exact bytes (see `verify`).
 
 use std::fmt;
-use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 use x509_cert::der::pem::LineEnding;
-use x509_cert::der::{Decode, Encode, Header, Reader, SliceReader, pem};
+use x509_cert::der::{Decode, Encode, pem};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
-use x509_cert::name::Name;
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+};
 
 use crate::encoding;
 use crate::error::AttestError;
-use crate::keys::{PublicKey, SignatureAlgorithm};
+use crate::keys::PublicKey;
 
 const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_KEY_USAGE: &str = "2.5.29.15";
+const OID_EXTENDED_KEY_USAGE: &str = "2.5.29.37";
+/// id-kp-codeSigning (RFC 5280 §4.2.1.12).
+pub(crate) const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+/// Its DER content bytes, as webpki compares them.
+pub(crate) const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 
 /// A parsed X.509 certificate together with its DER bytes.
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    tbs: Range<usize>,
     parsed: x509_cert::Certificate,
 }
 
@@ -57,10 +61,8 @@ impl Certificate {
             reason,
         };
         let parsed = x509_cert::Certificate::from_der(der).map_err(|e| bad(e.to_string()))?;
-        let tbs = tbs_range(der).map_err(|e| bad(e.to_string()))?;
         Ok(Certificate {
             der: der.to_vec(),
-            tbs,
             parsed,
         })
     }
@@ -173,6 +175,40 @@ impl Certificate {
             .is_some_and(|constraints| constraints.ca)
     }
 
+    /// Why this certificate may not sign attestations, or `None` when it may: its
+    /// extended key usage must include code signing (as Fulcio's and Chainloop's leaves
+    /// do), and a key usage extension, when present, must allow digital signatures.
+    /// webpki checks the extended key usage along the path but leaves key usage of end
+    /// entities alone, so both are checked here for a clear reason.
+    pub fn signing_usage_problem(&self) -> Option<String> {
+        let eku = self
+            .extension(OID_EXTENDED_KEY_USAGE)
+            .map(ExtendedKeyUsage::from_der);
+        match eku {
+            None => {
+                return Some(
+                    "it has no extended key usage; a signing certificate must be for code signing (1.3.6.1.5.5.7.3.3)".into(),
+                );
+            }
+            Some(Err(e)) => return Some(format!("its extended key usage cannot be read: {e}")),
+            Some(Ok(eku)) if !eku.0.iter().any(|oid| oid.to_string() == OID_CODE_SIGNING) => {
+                let found: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
+                return Some(format!(
+                    "it is not for code signing (extended key usage {}; 1.3.6.1.5.5.7.3.3 is required)",
+                    found.join(", ")
+                ));
+            }
+            Some(Ok(_)) => {}
+        }
+        match self.extension(OID_KEY_USAGE).map(KeyUsage::from_der) {
+            Some(Ok(usage)) if !usage.0.contains(KeyUsages::DigitalSignature) => {
+                Some("its key usage does not allow digital signatures".into())
+            }
+            Some(Err(e)) => Some(format!("its key usage cannot be read: {e}")),
+            _ => None,
+        }
+    }
+
     pub fn public_key(&self) -> Result<PublicKey, AttestError> {
         let spki = self
             .parsed
@@ -184,24 +220,6 @@ impl Certificate {
                 reason: e.to_string(),
             })?;
         PublicKey::from_spki_der(&spki)
-    }
-
-    pub(crate) fn subject_name(&self) -> &Name {
-        &self.parsed.tbs_certificate.subject
-    }
-
-    pub(crate) fn issuer_name(&self) -> &Name {
-        &self.parsed.tbs_certificate.issuer
-    }
-
-    /// Whether `issuer`'s key signed this certificate. An algorithm this crate cannot
-    /// check is an error rather than `false`, so the caller can say so.
-    pub(crate) fn is_signed_by(&self, issuer: &PublicKey) -> Result<bool, AttestError> {
-        let algorithm = SignatureAlgorithm::from_oid(self.parsed.signature_algorithm.oid)?;
-        let Some(signature) = self.parsed.signature.as_bytes() else {
-            return Ok(false);
-        };
-        Ok(issuer.verify_x509(algorithm, &self.der[self.tbs.clone()], signature))
     }
 
     fn extension(&self, oid: &str) -> Option<&[u8]> {
@@ -220,14 +238,4 @@ fn pem_error(reason: String) -> AttestError {
         field: "certificate".into(),
         reason,
     }
-}
-
-/// Where the TBSCertificate lies in a certificate's DER: the first element of the outer
-/// SEQUENCE.
-fn tbs_range(der: &[u8]) -> x509_cert::der::Result<Range<usize>> {
-    let mut reader = SliceReader::new(der)?;
-    let outer = Header::decode(&mut reader)?;
-    let start = u32::from(outer.encoded_len()?) as usize;
-    let tbs = reader.tlv_bytes()?;
-    Ok(start..start + tbs.len())
 }

@@ -250,39 +250,6 @@ pub(crate) enum SignatureAlgorithm {
     RsaPkcs1(Hash),
 }
 
-impl SignatureAlgorithm {
-    pub(crate) fn from_oid(oid: ObjectIdentifier) -> Result<Self, AttestError> {
-        Ok(match oid.to_string().as_str() {
-            "1.3.101.112" => SignatureAlgorithm::Ed25519,
-            "1.2.840.10045.4.3.2" => SignatureAlgorithm::Ecdsa(Hash::Sha256),
-            "1.2.840.10045.4.3.3" => SignatureAlgorithm::Ecdsa(Hash::Sha384),
-            "1.2.840.10045.4.3.4" => SignatureAlgorithm::Ecdsa(Hash::Sha512),
-            "1.2.840.113549.1.1.11" => SignatureAlgorithm::RsaPkcs1(Hash::Sha256),
-            "1.2.840.113549.1.1.12" => SignatureAlgorithm::RsaPkcs1(Hash::Sha384),
-            "1.2.840.113549.1.1.13" => SignatureAlgorithm::RsaPkcs1(Hash::Sha512),
-            "1.2.840.113549.1.1.10" => {
-                return Err(AttestError::UnsupportedAlgorithm(
-                    "certificate signature algorithm RSASSA-PSS (supported: RSA PKCS#1 v1.5, \
-                     ECDSA and Ed25519 with SHA-256/384/512)"
-                        .into(),
-                ));
-            }
-            "1.2.840.113549.1.1.5" => {
-                return Err(AttestError::UnsupportedAlgorithm(
-                    "certificate signature algorithm sha1WithRSAEncryption (SHA-1 is not \
-                     accepted)"
-                        .into(),
-                ));
-            }
-            other => {
-                return Err(AttestError::UnsupportedAlgorithm(format!(
-                    "certificate signature algorithm {other}"
-                )));
-            }
-        })
-    }
-}
-
 /// RSA keys between 2048 and 8192 bits: shorter ones are breakable, and the `rsa`
 /// crate's default cap of 4096 bits would refuse some long-lived root CAs.
 fn rsa_key(pkcs1_der: &[u8]) -> Result<rsa::RsaPublicKey, AttestError> {
@@ -414,14 +381,27 @@ impl SigningKey {
         Ok(SigningKey { key })
     }
 
-    /// The key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block.
+    /// The key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block, as OpenSSL writes it.
+    ///
+    /// Ed25519 is written as PKCS#8 v1 (RFC 8410 §7: version 0, the seed only): the v2
+    /// form ed25519-dalek produces, with the public key appended, is refused by OpenSSL 3
+    /// and python-cryptography ("extra data").
     pub fn to_pem(&self) -> String {
         match &self.key {
-            Signing::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
-            Signing::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
+            Signing::Ed25519(k) => {
+                let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+                der.extend_from_slice(k.as_bytes());
+                let pem = pem::encode_string("PRIVATE KEY", LineEnding::LF, &der)
+                    .expect("a valid key always encodes");
+                der.fill(0);
+                std::hint::black_box(&der);
+                pem
+            }
+            Signing::P256(k) => k
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("a valid key always encodes")
+                .to_string(),
         }
-        .expect("a valid key always encodes")
-        .to_string()
     }
 
     pub fn algorithm(&self) -> KeyAlgorithm {
@@ -462,6 +442,12 @@ impl SigningKey {
     }
 }
 
+/// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }
+/// up to the 32 seed bytes (RFC 8410 §10.3).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
 fn fill_random(buffer: &mut [u8]) -> Result<(), AttestError> {
     getrandom::fill(buffer).map_err(|e| AttestError::NoRandomness(e.to_string()))
 }
@@ -490,4 +476,105 @@ fn key_algorithm_name(oid: ObjectIdentifier) -> String {
         "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
         other => other.into(),
     }
+}
+
+/// The certificate signature algorithms webpki may use, backed by this crate's own
+/// verifiers (RustCrypto), so path building needs no second crypto library.
+pub(crate) static WEBPKI_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = {
+    use rustls_pki_types::alg_id as id;
+    &[
+        &WebpkiAlg(
+            id::ECDSA_P256,
+            id::ECDSA_SHA256,
+            SignatureAlgorithm::Ecdsa(Hash::Sha256),
+        ),
+        &WebpkiAlg(
+            id::ECDSA_P256,
+            id::ECDSA_SHA384,
+            SignatureAlgorithm::Ecdsa(Hash::Sha384),
+        ),
+        &WebpkiAlg(
+            id::ECDSA_P384,
+            id::ECDSA_SHA256,
+            SignatureAlgorithm::Ecdsa(Hash::Sha256),
+        ),
+        &WebpkiAlg(
+            id::ECDSA_P384,
+            id::ECDSA_SHA384,
+            SignatureAlgorithm::Ecdsa(Hash::Sha384),
+        ),
+        &WebpkiAlg(id::ED25519, id::ED25519, SignatureAlgorithm::Ed25519),
+        &WebpkiAlg(
+            id::RSA_ENCRYPTION,
+            id::RSA_PKCS1_SHA256,
+            SignatureAlgorithm::RsaPkcs1(Hash::Sha256),
+        ),
+        &WebpkiAlg(
+            id::RSA_ENCRYPTION,
+            id::RSA_PKCS1_SHA384,
+            SignatureAlgorithm::RsaPkcs1(Hash::Sha384),
+        ),
+        &WebpkiAlg(
+            id::RSA_ENCRYPTION,
+            id::RSA_PKCS1_SHA512,
+            SignatureAlgorithm::RsaPkcs1(Hash::Sha512),
+        ),
+    ]
+};
+
+/// (public key algorithm, signature algorithm, how to check it)
+#[derive(Debug)]
+struct WebpkiAlg(
+    rustls_pki_types::AlgorithmIdentifier,
+    rustls_pki_types::AlgorithmIdentifier,
+    SignatureAlgorithm,
+);
+
+impl rustls_pki_types::SignatureVerificationAlgorithm for WebpkiAlg {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), rustls_pki_types::InvalidSignature> {
+        // webpki hands over the bare subjectPublicKey; rebuild the SubjectPublicKeyInfo
+        // (its algorithm is the one this entry was matched on).
+        let mut bits = Vec::with_capacity(public_key.len() + 1);
+        bits.push(0);
+        bits.extend_from_slice(public_key);
+        let mut spki = der_tlv(0x30, self.0.as_ref());
+        spki.extend(der_tlv(0x03, &bits));
+        let spki = der_tlv(0x30, &spki);
+        match PublicKey::from_spki_der(&spki) {
+            Ok(key) if key.verify_x509(self.2, message, signature) => Ok(()),
+            _ => Err(rustls_pki_types::InvalidSignature),
+        }
+    }
+
+    fn public_key_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        self.0
+    }
+
+    fn signature_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        self.1
+    }
+}
+
+/// One DER tag-length-value.
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
 }

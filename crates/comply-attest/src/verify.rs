@@ -166,17 +166,21 @@ fn verifying_signature(signed: &Signed, key: &PublicKey, message: &[u8]) -> Opti
         .position(|signature| key.verify(message, &signature.sig))
 }
 
-/// Checks that `chain[0]` (the leaf) chains to one of `cas` through the rest of `chain`,
-/// every certificate on the path being valid at `at_ms`. Returns the trusted CA's name.
+/// Checks that `chain[0]` (the leaf) chains to one of `cas` through the rest of `chain`
+/// at `at_ms`, and may sign attestations. Returns the trusted CA's name.
 ///
-/// A trusted CA needs no CA flag (it is trusted because the organization said so); an
-/// intermediate from the envelope must be marked as a CA. A trust store entry equal to
-/// the leaf trusts that leaf directly.
+/// Path building and its checks are rustls-webpki's, as in sigstore-rs
+/// (`EndEntityCert::verify_for_usage`): signatures, validity of every certificate on
+/// the path, CA flag and path length of intermediates, name constraints, and the
+/// code-signing extended key usage. A trusted CA is a trust anchor: it needs no CA flag
+/// (it is trusted because the organization said so), but it must be valid at `at_ms`.
+/// A trust store entry equal to the leaf trusts that leaf directly.
 pub fn verify_chain(
     chain: &[Certificate],
     cas: &[(String, Certificate)],
     at_ms: i64,
 ) -> Result<String, AttestError> {
+    use rustls_pki_types::{CertificateDer, UnixTime};
     let Some(leaf) = chain.first() else {
         return Err(AttestError::BadCertificate {
             field: "certificate chain".into(),
@@ -184,51 +188,143 @@ pub fn verify_chain(
         });
     };
     check_validity(leaf, at_ms)?;
+    if let Some(problem) = leaf.signing_usage_problem() {
+        return Err(AttestError::BadCertificate {
+            field: format!("signing certificate {}", leaf.describe()),
+            reason: problem,
+        });
+    }
+    if chain.len() > MAX_CHAIN_LENGTH {
+        return Err(AttestError::BadCertificate {
+            field: "certificate chain".into(),
+            reason: format!(
+                "{} certificates; at most {MAX_CHAIN_LENGTH} are accepted",
+                chain.len()
+            ),
+        });
+    }
     if let Some((name, _)) = cas.iter().find(|(_, ca)| ca == leaf) {
         return Ok(name.clone());
     }
-    let mut used = vec![false; chain.len()];
-    used[0] = true;
-    let mut current = leaf;
-    let mut unsupported = None;
-    for _ in 0..MAX_CHAIN_LENGTH {
-        for (name, ca) in cas {
-            if ca.subject_name() != current.issuer_name() {
-                continue;
-            }
-            match signed_by(current, ca) {
-                Ok(true) => {
-                    check_validity(ca, at_ms)?;
-                    return Ok(name.clone());
-                }
-                Ok(false) => {}
-                Err(error) => unsupported = Some(error),
-            }
+    // The signing time may precede notBefore by the skew (see CLOCK_SKEW_MS); webpki
+    // knows no skew, so such a time is moved onto notBefore.
+    let time_ms = at_ms.max(leaf.not_before_ms()).max(0) as u64;
+    let time = UnixTime::since_unix_epoch(std::time::Duration::from_millis(time_ms));
+    let ders: Vec<CertificateDer<'_>> = cas
+        .iter()
+        .map(|(_, ca)| CertificateDer::from(ca.der()))
+        .collect();
+    let mut anchors = Vec::new();
+    let mut anchor_of = Vec::new();
+    for (index, der) in ders.iter().enumerate() {
+        if let Ok(anchor) = webpki::anchor_from_trusted_cert(der) {
+            anchors.push(anchor);
+            anchor_of.push(index);
         }
-        let next = chain.iter().enumerate().find(|(index, candidate)| {
-            !used[*index]
-                && candidate.subject_name() == current.issuer_name()
-                && candidate.is_ca()
-                && signed_by(current, candidate).unwrap_or(false)
-        });
-        let Some((index, intermediate)) = next else {
-            break;
-        };
-        check_validity(intermediate, at_ms)?;
-        used[index] = true;
-        current = intermediate;
     }
-    if let Some(error) = unsupported {
-        return Err(error);
-    }
-    Err(AttestError::UntrustedCertificate {
-        subject: leaf.describe(),
-        issuer: current.issuer(),
-    })
+    let intermediates: Vec<CertificateDer<'_>> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.der()))
+        .collect();
+    let leaf_der = CertificateDer::from(leaf.der());
+    let end_entity =
+        webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| AttestError::BadCertificate {
+            field: format!("signing certificate {}", leaf.describe()),
+            reason: webpki_reason(&e),
+        })?;
+    let path = end_entity
+        .verify_for_usage(
+            crate::keys::WEBPKI_ALGORITHMS,
+            &anchors,
+            &intermediates,
+            time,
+            // Intermediates often carry no extended key usage; when one does, it must
+            // allow code signing. The leaf's own is required (checked above).
+            webpki::KeyUsage::required_if_present(crate::cert::EKU_CODE_SIGNING),
+            None,
+            None,
+        )
+        .map_err(|e| chain_error(&e, leaf, chain, at_ms))?;
+    let anchor = path.anchor();
+    let index = anchors
+        .iter()
+        .position(|a| {
+            a.subject == anchor.subject
+                && a.subject_public_key_info == anchor.subject_public_key_info
+        })
+        .map(|i| anchor_of[i])
+        .expect("the path ends at one of the anchors given");
+    let (name, ca) = &cas[index];
+    check_validity(ca, at_ms)?;
+    Ok(name.clone())
 }
 
-fn signed_by(certificate: &Certificate, issuer: &Certificate) -> Result<bool, AttestError> {
-    certificate.is_signed_by(&issuer.public_key()?)
+fn chain_error(
+    error: &webpki::Error,
+    leaf: &Certificate,
+    chain: &[Certificate],
+    at_ms: i64,
+) -> AttestError {
+    use webpki::Error as E;
+    match error {
+        // A name matching a trusted CA's with another key's signature is as untrusted
+        // as an unknown issuer.
+        E::UnknownIssuer
+        | E::EndEntityUsedAsCa
+        | E::CaUsedAsEndEntity
+        | E::InvalidSignatureForPublicKey => AttestError::UntrustedCertificate {
+            subject: leaf.describe(),
+            issuer: chain.last().unwrap_or(leaf).issuer(),
+        },
+        E::CertExpired { .. } | E::CertNotValidYet { .. } => {
+            // Which certificate: the first on the chain not valid at the time.
+            let culprit = chain
+                .iter()
+                .find(|c| check_validity(c, at_ms).is_err())
+                .unwrap_or(leaf);
+            check_validity(culprit, at_ms)
+                .err()
+                .unwrap_or(AttestError::CertificateNotValidAt {
+                    subject: culprit.describe(),
+                    not_before: rfc3339(culprit.not_before_ms()),
+                    not_after: rfc3339(culprit.not_after_ms()),
+                    at: rfc3339(at_ms),
+                })
+        }
+        other => AttestError::BadCertificate {
+            field: format!("certificate chain of {}", leaf.describe()),
+            reason: webpki_reason(other),
+        },
+    }
+}
+
+/// webpki's errors in words (its Display is its Debug).
+fn webpki_reason(error: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match error {
+        E::RequiredEkuNotFoundContext(_) => {
+            "a certificate on the path is not for code signing (extended key usage 1.3.6.1.5.5.7.3.3)".into()
+        }
+        E::PathLenConstraintViolated => "an intermediate exceeds its CA's path length constraint".into(),
+        E::NameConstraintViolation => "a name is outside a CA's name constraints".into(),
+        E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a certificate is signed with an unsupported algorithm (supported: ECDSA P-256/P-384, Ed25519, RSA PKCS#1 v1.5)".into()
+        }
+        E::UnsupportedCriticalExtension => "a certificate has a critical extension that is not understood".into(),
+        E::UnsupportedCertVersion => "a certificate is not X.509 v3".into(),
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded | E::MaximumSignatureChecksExceeded => {
+            "the chain is too long or too tangled to check".into()
+        }
+        E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions | E::ExtensionValueInvalid => {
+            "a certificate is malformed".into()
+        }
+        other => {
+            let debug = format!("{other:?}");
+            let variant = debug.split(['(', ' ', '{']).next().unwrap_or("error").to_owned();
+            format!("the chain is not acceptable ({variant})")
+        }
+    }
 }
 
 fn check_validity(certificate: &Certificate, at_ms: i64) -> Result<(), AttestError> {

@@ -169,6 +169,10 @@ pub struct ServeArgs {
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Break-glass: revoke the instance administrator's token, print a new one, and
+    /// exit without serving (needs access to the database; audited)
+    #[arg(long)]
+    pub reset_admin_token: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

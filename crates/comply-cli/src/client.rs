@@ -73,20 +73,36 @@ impl Client {
     fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
-        let result = match (method, body) {
+        let bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
+        let json = |r: ureq::RequestBuilder<ureq::typestate::WithBody>| {
+            with_auth(r, &auth).header("Content-Type", "application/json")
+        };
+        let result = match (method, &bytes) {
             ("GET", _) => with_auth(self.agent.get(&url), &auth).call(),
             ("DELETE", _) => with_auth(self.agent.delete(&url), &auth).call(),
-            ("POST", Some(b)) => with_auth(self.agent.post(&url), &auth).send_json(b),
-            ("PATCH", Some(b)) => with_auth(self.agent.patch(&url), &auth).send_json(b),
+            ("POST", Some(b)) => json(self.agent.post(&url)).send(&b[..]),
+            ("PATCH", Some(b)) => json(self.agent.patch(&url)).send(&b[..]),
             ("POST", None) => with_auth(self.agent.post(&url), &auth).send_empty(),
             _ => unreachable!("unsupported method {method}"),
         };
-        let mut response = result.map_err(|e| {
-            CliError::failed(format!(
-                "cannot reach the comply server at {}: {e}",
-                self.base
-            ))
-        })?;
+        let mut response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                // A server refusing a large body answers 413 and closes the connection
+                // while the upload is still being written: the client sees a broken
+                // pipe, not the answer. The server's published limit tells which it was.
+                if let Some(sent) = &bytes
+                    && let Some(limit) = self.max_request_bytes()
+                    && sent.len() > limit
+                {
+                    return Err(CliError::usage(too_large_sentence(limit)));
+                }
+                return Err(CliError::failed(format!(
+                    "cannot reach the comply server at {}: {e}",
+                    self.base
+                )));
+            }
+        };
         let status = response.status();
         let text = response
             .body_mut()
@@ -110,6 +126,25 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The request size the server accepts, from its API document (public).
+    fn max_request_bytes(&self) -> Option<usize> {
+        let url = format!("{}/api/v1/openapi.json", self.base);
+        let mut response = self.agent.get(&url).call().ok()?;
+        let doc: Value = response.body_mut().read_json().ok()?;
+        doc["info"]["x-comply-limits"]["max_request_bytes"]
+            .as_u64()
+            .map(|n| n as usize)
+    }
+}
+
+fn too_large_sentence(limit: usize) -> String {
+    format!(
+        "the file is larger than the server accepts ({} MiB)",
+        limit / (1024 * 1024)
+    )
+}
+
 fn with_auth<B>(
     request: ureq::RequestBuilder<B>,
     auth: &Option<String>,
@@ -123,10 +158,17 @@ fn with_auth<B>(
 /// Turns a problem document into an error: validation problems (400, 422) are the
 /// caller's input, exit 2; everything else is a failed operation, exit 1.
 fn problem_to_error(status: u16, problem: &Value, no_token: bool) -> CliError {
-    let detail = problem["detail"]
+    // The server's words reach a terminal: never its control characters.
+    let detail = crate::output::printable(
+        &problem["detail"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| problem.to_string()),
+    );
+    let kind = problem["type"]
         .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| problem.to_string());
+        .and_then(|t| t.strip_prefix("urn:comply:problem:"))
+        .unwrap_or("");
     let details: Vec<String> = problem["errors"]
         .as_array()
         .map(|errors| {
@@ -139,6 +181,10 @@ fn problem_to_error(status: u16, problem: &Value, no_token: bool) -> CliError {
                         e["column"].as_u64().unwrap_or(0),
                         e["message"].as_str().unwrap_or(""),
                     );
+                    let (file, msg) = (
+                        crate::output::printable(file),
+                        crate::output::printable(msg),
+                    );
                     if line == 0 {
                         format!("{file}: {msg}")
                     } else {
@@ -148,12 +194,32 @@ fn problem_to_error(status: u16, problem: &Value, no_token: bool) -> CliError {
                 .collect()
         })
         .unwrap_or_default();
-    let mut message = detail;
+    let mut message = match (status, kind) {
+        (413, _) | (_, "payload-too-large") => detail
+            .split('(')
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or_else(
+                || "the file is larger than the server accepts".to_owned(),
+                |mib| too_large_sentence(mib * 1024 * 1024),
+            ),
+        (429 | 503, _) => format!("the server is busy: {detail}"),
+        (405, _) | (_, "method-not-allowed") => format!(
+            "the server does not offer this operation ({detail}); is it an older comply version?"
+        ),
+        (404, "not-found") if detail == "no such route" => {
+            "the server does not offer this operation (no such route); is it an older comply version?".to_owned()
+        }
+        (415, _) => format!("the server refused the request's format: {detail}"),
+        (500, _) => format!("the server failed: {detail}"),
+        _ => detail,
+    };
     if status == 401 && no_token {
         message.push_str(" (pass --token, set COMPLY_TOKEN, or run `comply serve` once to write the config file)");
     }
     let err = match status {
-        400 | 422 => CliError::usage(message),
+        400 | 413 | 422 => CliError::usage(message),
         _ => CliError::failed(message),
     };
     err.with_details(details)

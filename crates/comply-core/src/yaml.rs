@@ -155,18 +155,30 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// YAML 1.2 booleans only (`y`, `on` and `no` stay strings) and leading-zero numbers
 /// kept as text, so names and versions are read as written.
 ///
-/// The library's default budgets suit configuration files; a framework export or a
-/// portfolio of thousands of requirements is legitimately larger. Input size is bounded
-/// by the caller (the server's request limit), and alias limits stay at their defaults,
-/// which is what guards against expansion bombs.
+/// Expansion is bounded relative to the input (decision 0026): without aliases a YAML
+/// text of `n` bytes has fewer than `n` nodes, so a budget of a few nodes per byte (with
+/// a floor for tiny documents) admits every legitimate document, while an alias bomb
+/// (each alias replays its anchor's events) is refused after a bounded amount of work.
+/// The total input size is bounded by the caller (the server's request limit).
+pub const NODES_PER_BYTE: usize = 2;
+const MIN_NODE_BUDGET: usize = 10_000;
+/// Events replayed from anchors: a large anchored block reused a few times is normal; a
+/// bomb reuses small ones exponentially.
+const MAX_ALIASES: usize = 10_000;
+const MAX_DEPTH: usize = 32;
+
 pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Node>, Diagnostic> {
+    let max_nodes = MIN_NODE_BUDGET.max(text.len().saturating_mul(NODES_PER_BYTE));
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         budget: serde_saphyr::budget! {
             max_documents: 200_000,
-            max_nodes: 10_000_000,
-            max_events: 40_000_000,
+            max_nodes: max_nodes,
+            max_events: max_nodes.saturating_mul(2),
+            max_aliases: MAX_ALIASES,
+            max_recorded_anchor_events: max_nodes,
+            max_depth: MAX_DEPTH,
         },
     };
     let mut nodes =
@@ -200,6 +212,9 @@ fn attach_raw_numbers(node: &mut Node, source: &str) {
 /// The library renders a source snippet; a diagnostic carries its own position, so only
 /// the first line of the message is kept.
 fn yaml_message(err: &serde_saphyr::Error) -> String {
+    if let Some(breach) = budget_breach(err) {
+        return format!("invalid YAML: {breach}");
+    }
     let rendered = err.without_snippet().to_string();
     let first = rendered.lines().next().unwrap_or("invalid YAML").trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
@@ -214,6 +229,30 @@ fn yaml_message(err: &serde_saphyr::Error) -> String {
         _ => message,
     };
     format!("invalid YAML: {message}")
+}
+
+/// A budget breach in words; the library's own rendering is Rust debug text.
+fn budget_breach(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut err = err;
+    loop {
+        match err {
+            serde_saphyr::Error::WithSnippet { error, .. }
+            | serde_saphyr::Error::AliasError { error, .. } => err = error,
+            serde_saphyr::Error::Budget { breach, .. } => {
+                return Some(match breach {
+                    B::Depth { .. } => format!("nested more than {MAX_DEPTH} levels deep"),
+                    B::Aliases { .. } => format!("more than {MAX_ALIASES} aliases"),
+                    B::Nodes { .. } | B::Events { .. } | B::RecordedAnchorEvents { .. } => {
+                        "the document expands (through aliases) to far more nodes than its size allows".to_owned()
+                    }
+                    B::Documents { .. } => "too many documents in one file".to_owned(),
+                    _ => "the document exceeds the parser's resource budget".to_owned(),
+                });
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// Walks a [`Node`] tree, collecting every problem with its position.
@@ -405,6 +444,45 @@ mod tests {
         assert_eq!(err.file, "bad.yaml");
         assert!(err.line >= 1, "{err:?}");
         assert!(err.message.starts_with("invalid YAML"), "{err:?}");
+    }
+
+    /// The classic "billion laughs" in 643 bytes: nine levels of nine aliases.
+    pub(crate) fn alias_bomb() -> String {
+        let mut text = String::from(
+            "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for level in 1..=8 {
+            let prev = level - 1;
+            let refs = vec![format!("*a{prev}"); 9].join(",");
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_in_plain_words() {
+        let bomb = alias_bomb();
+        assert!(bomb.len() < 700, "{}", bomb.len());
+        let err = parse_documents("bomb.yaml", &bomb).unwrap_err();
+        assert!(err.message.starts_with("invalid YAML: "), "{err:?}");
+        for debug in ["{", "RecordedAnchorEvents", "Depth", "breach"] {
+            assert!(!err.message.contains(debug), "no debug text: {err:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        let err = parse_documents("deep.yaml", &deep).unwrap_err();
+        assert!(err.message.contains("nested more than 32"), "{err:?}");
+        let fine = format!("{}1{}", "[".repeat(30), "]".repeat(30));
+        assert!(parse_documents("fine.yaml", &fine).is_ok());
+    }
+
+    #[test]
+    fn ordinary_anchors_still_work() {
+        let text = "base: &b {image: x, tags: [a, b, c]}\nuse1: *b\nuse2: *b\n";
+        assert_eq!(parse_documents("a.yaml", text).unwrap().len(), 1);
     }
 
     #[test]

@@ -50,6 +50,43 @@ impl Method {
     }
 }
 
+/// A query parameter a route reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QueryParam {
+    pub name: &'static str,
+    /// JSON Schema type: `string`, `integer`, `boolean`.
+    pub kind: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// `name` (string, optional): `q("name", "…")`; see [`QueryParam`].
+pub const fn q(name: &'static str, description: &'static str) -> QueryParam {
+    QueryParam {
+        name,
+        kind: "string",
+        required: false,
+        description,
+    }
+}
+
+impl QueryParam {
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub const fn integer(mut self) -> Self {
+        self.kind = "integer";
+        self
+    }
+
+    pub const fn boolean(mut self) -> Self {
+        self.kind = "boolean";
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteDoc {
     pub method: Method,
@@ -58,6 +95,8 @@ pub struct RouteDoc {
     pub summary: &'static str,
     /// A JSON example of the request body, for documentation and tests.
     pub body: Option<&'static str>,
+    /// Query parameters, documented in OpenAPI.
+    pub query: Vec<QueryParam>,
 }
 
 pub struct Api {
@@ -110,11 +149,20 @@ impl Api {
             access,
             summary,
             body,
+            query: Vec::new(),
         });
         if let Some(state) = &self.state {
             let guarded = on(method.filter(), handler)
                 .route_layer(from_fn_with_state((state.clone(), access), guard));
             self.router = self.router.route(path, guarded);
+        }
+        self
+    }
+
+    /// The query parameters of the route registered last.
+    pub fn query(mut self, params: &[QueryParam]) -> Self {
+        if let Some(last) = self.docs.last_mut() {
+            last.query.extend_from_slice(params);
         }
         self
     }

@@ -17,12 +17,18 @@ pub enum ApiError {
     Invalid(Vec<Diagnostic>),
     Internal(String),
     Unavailable(String),
+    MethodNotAllowed(String),
+    UnsupportedMediaType(String),
 }
+
+/// The stable `type` of every problem this API answers (decision 0027): clients branch
+/// on it, not on `title` or `detail`.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:comply:problem:";
 
 #[derive(Serialize)]
 struct Problem<'a> {
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: String,
     title: &'static str,
     status: u16,
     detail: &'a str,
@@ -31,8 +37,35 @@ struct Problem<'a> {
 }
 
 impl ApiError {
+    /// The last part of the problem's `type`.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::TooLarge(_) => "payload-too-large",
+            ApiError::Invalid(_) => "invalid-documents",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::MethodNotAllowed(_) => "method-not-allowed",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
+            ApiError::MethodNotAllowed(m) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed",
+                m.clone(),
+            ),
+            ApiError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported media type",
+                m.clone(),
+            ),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m.clone()),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not found", m.clone()),
@@ -68,12 +101,18 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(%detail, "request failed");
         }
+        // Never the raw database (or other internal) error: it is in the log.
+        let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            "the server failed to handle this request; the error is in its log".to_owned()
+        } else {
+            detail
+        };
         let errors = match &self {
             ApiError::Invalid(d) => Some(d.as_slice()),
             _ => None,
         };
         let body = serde_json::to_vec(&Problem {
-            kind: "about:blank",
+            kind: format!("{PROBLEM_TYPE_PREFIX}{}", self.slug()),
             title,
             status: status.as_u16(),
             detail: &detail,
@@ -95,35 +134,119 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Forbidden(m) => ApiError::Forbidden(m),
+            // PostgreSQL refuses NUL in text (22021 in `text`, 22P05 in `jsonb`);
+            // validation catches it first, and this keeps any value that slips through
+            // a 400, never a 500.
+            StoreError::Database(db)
+                if db.as_database_error().is_some_and(|d| {
+                    matches!(d.code().as_deref(), Some("22021" | "22P05"))
+                        || d.message().contains("invalid byte sequence")
+                }) =>
+            {
+                ApiError::BadRequest(
+                "a value contains a character the database cannot store (NUL); remove control characters".into(),
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
 }
 
+/// Whether JSON text holds an escaped NUL (`\u0000`) in a string. Backslashes occur
+/// only in strings, as escapes, so a scan that skips each escape's next character is
+/// exact.
+pub fn json_has_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u')
+                && bytes
+                    .get(i + 2..i + 6)
+                    .is_some_and(|h| h.iter().all(|b| *b == b'0'))
+            {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+pub const NUL_IN_BODY: &str =
+    "the request body contains a NUL character (\\u0000), which comply does not accept";
+
 /// A JSON request body whose rejections are problem documents like every other error.
 pub struct Body<T>(pub T);
 
+/// At most a short prefix of a message that may quote the caller's input.
+pub fn short(message: &str) -> String {
+    const MAX: usize = 300;
+    if message.chars().count() <= MAX {
+        return message.chars().filter(|c| !c.is_control()).collect();
+    }
+    let mut out: String = message
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX)
+        .collect();
+    out.push('…');
+    out
+}
+
 impl<S, T> axum::extract::FromRequest<S> for Body<T>
 where
-    axum::Json<T>:
-        axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge(format!(
-                    "the request body is larger than the {} MiB limit",
-                    crate::routes::MAX_BODY_BYTES / (1024 * 1024)
-                )))
-            }
-            Err(rejection) => Err(ApiError::BadRequest(format!(
-                "invalid request body: {}",
-                rejection.body_text()
-            ))),
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON (Content-Type: application/json)".into(),
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge(crate::middleware::too_large())
+                } else {
+                    ApiError::BadRequest("the request body could not be read".into())
+                }
+            })?;
+        if json_has_nul(&bytes) {
+            return Err(ApiError::BadRequest(NUL_IN_BODY.into()));
+        }
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiError::BadRequest(format!("invalid request body: {}", short(&e.to_string())))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_escaped_nul_only() {
+        assert!(json_has_nul(br#"{"a":"x\u0000"}"#));
+        assert!(
+            !json_has_nul(br#"{"a":"x\\u0000"}"#),
+            "an escaped backslash"
+        );
+        assert!(json_has_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"a":"\u0001"}"#));
+        assert!(!json_has_nul(br#"{"a":"\n"}"#));
     }
 }

@@ -50,10 +50,15 @@ fn build(routes: &[RouteDoc]) -> Value {
             Access::InstanceAdmin => "instance administrator".to_owned(),
             Access::Org(role) => format!("role {role} or higher in the organization"),
         };
+        let mut parameters = path_params(&route.path);
+        parameters.extend(route.query.iter().map(|p| {
+            json!({"name": p.name, "in": "query", "required": p.required,
+                   "description": p.description, "schema": {"type": p.kind}})
+        }));
         let mut op = json!({
             "summary": route.summary,
             "description": format!("Access: {access}."),
-            "parameters": path_params(&route.path),
+            "parameters": parameters,
             "responses": responses,
         });
         if route.access != Access::Public {
@@ -74,6 +79,13 @@ fn build(routes: &[RouteDoc]) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Compliance frameworks for software supply chains.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+            // Clients (the CLI) read the limits to explain a cut-off upload.
+            "x-comply-limits": {
+                "max_request_bytes": crate::routes::MAX_BODY_BYTES,
+                "max_subjects": crate::boundary::MAX_SUBJECTS,
+                "max_materials": crate::boundary::MAX_MATERIALS,
+                "max_evaluations": crate::boundary::MAX_EVALUATIONS,
+            },
         },
         "paths": paths,
         "components": {
@@ -82,7 +94,8 @@ fn build(routes: &[RouteDoc]) -> Value {
                 "type": "object",
                 "description": "RFC 9457 problem details; validation problems list errors with file, line and column.",
                 "properties": {
-                    "type": {"type": "string"}, "title": {"type": "string"},
+                    "type": {"type": "string", "description": "urn:comply:problem:<slug>, stable: bad-request, unauthorized, forbidden, not-found, method-not-allowed, conflict, payload-too-large, unsupported-media-type, invalid-documents, unavailable, internal"},
+                    "title": {"type": "string"},
                     "status": {"type": "integer"}, "detail": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object", "properties": {
                         "file": {"type": "string"}, "line": {"type": "integer"},

@@ -38,6 +38,7 @@ fn spki_of(key: &p256::ecdsa::SigningKey) -> SubjectPublicKeyInfoOwned {
     SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).unwrap()
 }
 
+/// Leaves are for code signing, as Fulcio's and Chainloop's are.
 fn build(
     profile: Profile,
     serial: u32,
@@ -46,7 +47,23 @@ fn build(
     spki: SubjectPublicKeyInfoOwned,
     issuer_key: &p256::ecdsa::SigningKey,
 ) -> Certificate {
-    let builder = CertificateBuilder::new(
+    let usage = matches!(profile, Profile::Leaf { .. }).then(|| vec![CODE_SIGNING]);
+    build_with_eku(profile, serial, validity, subject, spki, issuer_key, usage)
+}
+
+const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+
+fn build_with_eku(
+    profile: Profile,
+    serial: u32,
+    validity: Validity,
+    subject: &str,
+    spki: SubjectPublicKeyInfoOwned,
+    issuer_key: &p256::ecdsa::SigningKey,
+    usage: Option<Vec<&str>>,
+) -> Certificate {
+    let mut builder = CertificateBuilder::new(
         profile,
         SerialNumber::from(serial),
         validity,
@@ -55,6 +72,15 @@ fn build(
         issuer_key,
     )
     .unwrap();
+    if let Some(oids) = usage {
+        builder
+            .add_extension(&x509_cert::ext::pkix::ExtendedKeyUsage(
+                oids.into_iter()
+                    .map(x509_cert::der::asn1::ObjectIdentifier::new_unwrap)
+                    .collect(),
+            ))
+            .unwrap();
+    }
     let certificate = builder.build::<DerSignature>().unwrap();
     Certificate::from_der(&certificate.to_der().unwrap()).unwrap()
 }
@@ -338,5 +364,144 @@ fn certificates_roundtrip_through_pem() {
     assert_eq!(
         pki.leaf.not_after_ms() - pki.leaf.not_before_ms(),
         10 * MINUTE as i64
+    );
+}
+
+/// Issue #15, defect 9: chains were checked for CA flag and validity only.
+#[test]
+fn a_leaf_not_for_code_signing_is_refused_with_a_reason() {
+    // `pki()` does not expose the intermediate's key; this chain is minted by hand.
+    let root_key = p256_key();
+    let root = build(
+        Profile::Root,
+        1,
+        validity(T0 - DAY, T0 + DAY),
+        ROOT,
+        spki_of(&root_key),
+        &root_key,
+    );
+    let intermediate_key = p256_key();
+    let intermediate = build(
+        Profile::SubCA {
+            issuer: Name::from_str(ROOT).unwrap(),
+            path_len_constraint: Some(0),
+        },
+        2,
+        validity(T0 - DAY, T0 + DAY),
+        INTERMEDIATE,
+        spki_of(&intermediate_key),
+        &root_key,
+    );
+    let trust_own = TrustStore::new().with_ca("own-root", root.clone());
+    for (usage, expected) in [
+        (None, "no extended key usage"),
+        (Some(vec![SERVER_AUTH]), "not for code signing"),
+    ] {
+        let signer = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let leaf = build_with_eku(
+            Profile::Leaf {
+                issuer: Name::from_str(INTERMEDIATE).unwrap(),
+                enable_key_agreement: false,
+                enable_key_encipherment: false,
+            },
+            3,
+            validity(T0, T0 + 10 * MINUTE),
+            LEAF,
+            SubjectPublicKeyInfoOwned::from_der(signer.public().spki_der()).unwrap(),
+            &intermediate_key,
+            usage,
+        );
+        let signed = bundle(&signer, &[&leaf, &intermediate]);
+        let error = verify(&signed, &trust_own, at(T0 + MINUTE)).unwrap_err();
+        assert!(
+            matches!(&error, AttestError::BadCertificate { reason, .. } if reason.contains(expected)),
+            "{error}"
+        );
+        assert!(error.to_string().contains("1.3.6.1.5.5.7.3.3"), "{error}");
+    }
+    // The same chain with a code-signing leaf verifies: the refusal is the usage alone.
+    let signer = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let leaf = build(
+        Profile::Leaf {
+            issuer: Name::from_str(INTERMEDIATE).unwrap(),
+            enable_key_agreement: false,
+            enable_key_encipherment: false,
+        },
+        3,
+        validity(T0, T0 + 10 * MINUTE),
+        LEAF,
+        SubjectPublicKeyInfoOwned::from_der(signer.public().spki_der()).unwrap(),
+        &intermediate_key,
+    );
+    assert!(
+        verify(
+            &bundle(&signer, &[&leaf, &intermediate]),
+            &trust_own,
+            at(T0 + MINUTE)
+        )
+        .is_ok()
+    );
+}
+
+/// Path length: an intermediate with pathLen 0 cannot issue another CA.
+#[test]
+fn path_length_constraints_hold() {
+    let root_key = p256_key();
+    let root = build(
+        Profile::Root,
+        1,
+        validity(T0 - DAY, T0 + DAY),
+        ROOT,
+        spki_of(&root_key),
+        &root_key,
+    );
+    let first_key = p256_key();
+    let first = build(
+        Profile::SubCA {
+            issuer: Name::from_str(ROOT).unwrap(),
+            path_len_constraint: Some(0),
+        },
+        2,
+        validity(T0 - DAY, T0 + DAY),
+        INTERMEDIATE,
+        spki_of(&first_key),
+        &root_key,
+    );
+    let second_key = p256_key();
+    let second = build(
+        Profile::SubCA {
+            issuer: Name::from_str(INTERMEDIATE).unwrap(),
+            path_len_constraint: None,
+        },
+        3,
+        validity(T0 - DAY, T0 + DAY),
+        "CN=Second Intermediate,O=comply",
+        spki_of(&second_key),
+        &first_key,
+    );
+    let signer = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let leaf = build(
+        Profile::Leaf {
+            issuer: Name::from_str("CN=Second Intermediate,O=comply").unwrap(),
+            enable_key_agreement: false,
+            enable_key_encipherment: false,
+        },
+        4,
+        validity(T0, T0 + 10 * MINUTE),
+        LEAF,
+        SubjectPublicKeyInfoOwned::from_der(signer.public().spki_der()).unwrap(),
+        &second_key,
+    );
+    let trust = TrustStore::new().with_ca("root", root);
+    let error = verify(
+        &bundle(&signer, &[&leaf, &second, &first]),
+        &trust,
+        at(T0 + MINUTE),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, AttestError::BadCertificate { reason, .. } if reason.contains("path length"))
+            || matches!(&error, AttestError::UntrustedCertificate { .. }),
+        "{error}"
     );
 }

@@ -194,3 +194,84 @@ fn rsa_keys_need_2048_bits() {
         "{error}"
     );
 }
+
+/// Runs a tool on stdin, or `None` when it is not installed.
+fn tool(program: &str, args: &[&str], stdin: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+/// Defect 10: `comply key generate` wrote an Ed25519 key OpenSSL 3 could not read.
+#[test]
+fn generated_private_keys_are_read_by_openssl_and_their_keys_by_us() {
+    if tool("openssl", &["version"], "").is_none() {
+        eprintln!("skipped: openssl is not installed");
+        return;
+    }
+    for algorithm in [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256] {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let out = tool("openssl", &["pkey", "-pubout"], &key.to_pem()).unwrap();
+        assert!(
+            out.status.success(),
+            "{algorithm}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = PublicKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(theirs, key.public(), "{algorithm}: the same public key");
+    }
+    for args in [
+        &["genpkey", "-algorithm", "ed25519"][..],
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ][..],
+        &["ecparam", "-name", "prime256v1", "-genkey", "-noout"][..],
+    ] {
+        let private = tool("openssl", args, "").unwrap();
+        assert!(private.status.success(), "{args:?}");
+        let private = String::from_utf8(private.stdout).unwrap();
+        let key = SigningKey::from_pem(&private).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let public = tool("openssl", &["pkey", "-pubout"], &private).unwrap();
+        let public = PublicKey::from_pem(&String::from_utf8(public.stdout).unwrap()).unwrap();
+        assert_eq!(key.public(), public, "{args:?}");
+    }
+}
+
+#[test]
+fn generated_private_keys_are_read_by_python_cryptography() {
+    let probe = tool("python3", &["-c", "import cryptography"], "");
+    if !probe.is_some_and(|o| o.status.success()) {
+        eprintln!("skipped: python3 with the cryptography package is not installed");
+        return;
+    }
+    let script = "import sys\nfrom cryptography.hazmat.primitives import serialization as s\n\
+        k = s.load_pem_private_key(sys.stdin.buffer.read(), None)\n\
+        sys.stdout.write(k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode())\n";
+    for algorithm in [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256] {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let out = tool("python3", &["-c", script], &key.to_pem()).unwrap();
+        assert!(
+            out.status.success(),
+            "{algorithm}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = PublicKey::from_pem(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(theirs, key.public(), "{algorithm}");
+    }
+}

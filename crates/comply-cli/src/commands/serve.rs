@@ -60,6 +60,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .map_err(|e| CliError::failed(format!("cannot open the database {}: {e}", redact(&url))))?;
     tracing::info!(database = %redact(&url), "database ready");
+    if args.reset_admin_token {
+        return reset_admin_token(&store).await;
+    }
     let builtins = comply_server::load_builtins(&store)
         .await
         .map_err(CliError::failed)?;
@@ -80,6 +83,21 @@ async fn serve(args: ServeArgs) -> Result<()> {
     comply_server::serve(listener, AppState::new(store), shutdown_signal())
         .await
         .map_err(|e| CliError::failed(format!("server error: {e}")))
+}
+
+/// Prints the new token on stdout (and nothing else there), so it can be captured.
+async fn reset_admin_token(store: &Store) -> Result<()> {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let (org, issued) = comply_server::reset_admin_token(store, &format!("break-glass:{who}"))
+        .await
+        .map_err(|e| {
+            CliError::failed(format!("resetting the instance administrator failed: {e}"))
+        })?;
+    eprintln!(
+        "Revoked every instance-administrator token; the new one (owner of '{org}') is shown only now:"
+    );
+    println!("{}", issued.secret);
+    Ok(())
 }
 
 fn announce_first_start(token: &str, server: &str) {

@@ -6,6 +6,7 @@ mod compliance;
 mod coverage;
 mod declarative;
 mod evidence;
+mod hardening;
 mod policy;
 mod serve;
 mod support;

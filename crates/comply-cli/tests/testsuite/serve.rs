@@ -106,3 +106,56 @@ fn zero_config_first_start() {
     let (_server, _addr, stdout) = start(&dir);
     assert!(!stdout.contains("comply_"), "no second token: {stdout}");
 }
+
+/// Break-glass (issue #15, defect 4): with access to the database, a new instance
+/// administrator token replaces the old one; the server need not run.
+#[test]
+fn reset_admin_token_replaces_the_instance_administrator() {
+    let dir = TempDir::new();
+    let (server, addr, stdout) = start(&dir);
+    let old = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("comply_"))
+        .expect("token printed")
+        .to_owned();
+    drop(server);
+    let out = Command::new(BIN)
+        .args(["serve", "--data-dir", "data", "--reset-admin-token"])
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env_remove("COMPLY_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(new.starts_with("comply_") && new != old, "{new}");
+    let (_server, addr2, _) = start(&dir);
+    let create_org = |token: &str, name: &str| {
+        Command::new(BIN)
+            .args(["org", "create", name])
+            .env("XDG_CONFIG_HOME", dir.path().join("none"))
+            .env("COMPLY_SERVER", format!("http://{addr2}"))
+            .env("COMPLY_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let _ = addr;
+    let fresh = create_org(&new, "acme");
+    assert!(
+        fresh.status.success(),
+        "only the instance administrator creates orgs: {}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    let stale = create_org(&old, "globex");
+    assert!(!stale.status.success());
+    assert!(
+        String::from_utf8_lossy(&stale.stderr).contains("revoked"),
+        "{}",
+        String::from_utf8_lossy(&stale.stderr)
+    );
+}

@@ -54,6 +54,11 @@ impl Env {
         }
     }
 
+    /// The server's database, for tests that must plant what the API would refuse.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub fn dir(&self) -> &Path {
         self.home.path()
     }

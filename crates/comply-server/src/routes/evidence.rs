@@ -1,6 +1,7 @@
 //! Evidence: trusted keys, attestation ingestion (semantics §6), projects, workflows.
 
 use crate::auth::{OrgCtx, Principal, org_context};
+use crate::boundary;
 use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms};
 use axum::body::Bytes;
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 
 fn attest_error(e: AttestError) -> ApiError {
-    ApiError::BadRequest(format!("attestation rejected: {e}"))
+    ApiError::BadRequest(crate::error::short(&format!("attestation rejected: {e}")))
 }
 
 // ---------------------------------------------------------------------------------
@@ -213,10 +214,13 @@ fn new_evaluation(e: &PolicyEvaluation) -> NewEvaluation {
 
 /// Parses, verifies and stores one push. Nothing is stored unless all of it is valid.
 async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Value>, ApiError> {
+    boundary::refuse_nul("body", body)?;
     let push = split_push(body)?;
     let signed: Signed = parse_envelope(&push.envelope).map_err(attest_error)?;
+    boundary::refuse_nul("payload", &signed.payload)?;
     let statement = parse_statement(&signed.payload).map_err(attest_error)?;
     let predicate = ChainloopPredicate::from_statement(&statement).map_err(attest_error)?;
+    boundary::check_statement(&statement, &predicate)?;
     let meta = &predicate.metadata;
     let finished_at = meta.finished_at_ms.ok_or_else(|| {
         ApiError::BadRequest(
@@ -271,6 +275,7 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
             .map_err(attest_error)?
             .evaluations;
     }
+    boundary::check_evaluations(&evaluations)?;
     let new = NewAttestation {
         digest: signed.digest(),
         project,

@@ -13,8 +13,9 @@ mod resources;
 mod system;
 mod tokens;
 
-use crate::api::{Access, Api, Method};
+use crate::api::{Access, Api, Method, q};
 use crate::error::ApiError;
+use crate::middleware;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -128,6 +129,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Audit events, oldest first (query: since, target, limit).",
             audit::list,
         )
+        .query(&[
+            q("since", "events after this sequence number").integer(),
+            q(
+                "target",
+                "only events about this target, e.g. Requirement/x",
+            ),
+            q("limit", "at most this many events").integer(),
+        ])
         .route(
             Get,
             "/api/v1/orgs/{org}/audit/verify",
@@ -181,6 +190,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Stored attestations, newest first (query: project, version, limit).",
             evidence::list_attestations,
         )
+        .query(&[q("project", "only this project"), q("version", "only this project version"), q("limit", "at most this many, newest first").integer()])
         .route(
             Get,
             "/api/v1/orgs/{org}/attestations/{digest}",
@@ -224,6 +234,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Workflows (query: project).",
             evidence::list_workflows,
         )
+        .query(&[q("project", "only this project's workflows")])
         .route_with_body(
             Post,
             "/api/v1/orgs/{org}/workflows",
@@ -240,6 +251,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Which projects' contracts implement the requirement's policies (query: status, assigned, product).",
             coverage::saved,
         )
+        .query(&[q("status", "only projects with this coverage status"), q("assigned", "only projects whose products use the requirement").boolean(), q("product", "only this product's projects")])
         .route_with_body(
             Post,
             "/api/v1/orgs/{org}/requirement-coverage",
@@ -255,6 +267,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Status of every cell of a product version at a time (query: version, framework, project, requirement, at).",
             compliance::product_status,
         )
+        .query(&[q("version", "the product version; default: latest"), q("framework", "only this framework"), q("project", "only this project"), q("requirement", "only this requirement"), q("at", "an RFC 3339 time; default now"), q("explain", "include why each cell has its status").boolean()])
         .route(
             Get,
             "/api/v1/orgs/{org}/projects/{name}/status",
@@ -262,6 +275,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "A project version's cells under every product and framework that reach it (query: version, at).",
             compliance::project_status,
         )
+        .query(&[q("version", "the project version; default: latest"), q("at", "an RFC 3339 time; default now")])
         .route(
             Get,
             "/api/v1/orgs/{org}/products/{name}/history",
@@ -269,6 +283,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Daily score of a product version between two dates (query: version, from, to).",
             compliance::history,
         )
+        .query(&[q("version", "the product version; default: latest"), q("from", "first day, YYYY-MM-DD").required(), q("to", "last day, YYYY-MM-DD").required()])
         .route(
             Get,
             "/api/v1/orgs/{org}/status",
@@ -276,6 +291,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Every product version with its score, compliance and counts per status (query: at).",
             compliance::overview,
         )
+        .query(&[q("at", "an RFC 3339 time; default now")])
         .route_with_body(
             Post,
             "/api/v1/orgs/{org}/proofs",
@@ -291,6 +307,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Proofs of a product version (query: product, version).",
             compliance::list_proofs,
         )
+        .query(&[q("product", "the product").required(), q("version", "the product version").required()])
         .route_with_body(
             Post,
             "/api/v1/orgs/{org}/exceptions",
@@ -306,6 +323,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Exceptions (query: product, version).",
             compliance::list_exceptions,
         )
+        .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
             Delete,
             "/api/v1/orgs/{org}/exceptions/{id}",
@@ -328,6 +346,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "Overrides (query: product, version).",
             compliance::list_overrides,
         )
+        .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
             Delete,
             "/api/v1/orgs/{org}/overrides/{id}",
@@ -395,6 +414,12 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::Expensive::for_this_machine(),
+            middleware::limit_expensive,
+        ))
+        .layer(axum::middleware::from_fn(middleware::refuse_hostile_uri))
+        .layer(axum::middleware::from_fn(middleware::one_error_contract))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -55,15 +55,18 @@ pub async fn create(
     Body(body): Body<CreateToken>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() {
         return Err(ApiError::BadRequest(
             "a token name must have 1 to 100 characters".into(),
         ));
     }
+    if let Some(problem) = comply_core::name::text_problem("token name", name, 100, false) {
+        return Err(ApiError::BadRequest(problem));
+    }
     let role = Role::parse(&body.role).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "unknown role '{}'; expected owner, admin, member or viewer",
-            body.role
+            "unknown role {}; expected owner, admin, member or viewer",
+            comply_core::name::quote(&body.role)
         ))
     })?;
     let now = now_ms();
@@ -99,7 +102,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .revoke_token(ctx.org.id, &id, &ctx.principal.actor(), now_ms())
+        .revoke_token_keeping_access(ctx.org.id, &id, &ctx.principal.actor(), now_ms())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

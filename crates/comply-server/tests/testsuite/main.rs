@@ -2,6 +2,8 @@
 //! (SQLite always, PostgreSQL when `COMPLY_TEST_DATABASE_URL` is set).
 
 mod api;
+mod connections;
+mod hardening;
 mod ingestion;
 mod security;
 mod support;

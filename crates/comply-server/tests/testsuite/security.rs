@@ -42,7 +42,32 @@ fn below(role: Role) -> Option<Role> {
 
 #[tokio::test]
 async fn every_route_checks_token_org_and_role() {
-    let s = Server::sqlite().await;
+    for db in comply_store::testing::TestDb::all().await {
+        route_matrix(Server::start(db).await).await;
+    }
+}
+
+/// A token of `org` that was revoked, and one that expired.
+async fn dead_tokens(s: &Server, org: &str) -> [String; 2] {
+    let org = s.store.org_by_name(org).await.unwrap().unwrap();
+    let revoked = comply_server::issue_token("revoked", Role::Owner, false, None);
+    s.store
+        .create_token(org.id, &revoked.record, "test", 0)
+        .await
+        .unwrap();
+    s.store
+        .revoke_token(org.id, &revoked.record.id, "test", 1)
+        .await
+        .unwrap();
+    let expired = comply_server::issue_token("expired", Role::Owner, false, Some(1));
+    s.store
+        .create_token(org.id, &expired.record, "test", 0)
+        .await
+        .unwrap();
+    [revoked.secret, expired.secret]
+}
+
+async fn route_matrix(s: Server) {
     s.create_org("acme").await;
     s.create_org("globex").await;
     let owner = s.token("acme", Role::Owner).await;
@@ -61,6 +86,7 @@ async fn every_route_checks_token_org_and_role() {
         by_role.push((role, s.token("acme", role).await));
     }
     let globex_owner = s.token("globex", Role::Owner).await;
+    let dead = dead_tokens(&s, "acme").await;
 
     let routes = route_docs();
     assert!(routes.len() >= 20, "the registry lists every route");
@@ -83,6 +109,29 @@ async fn every_route_checks_token_org_and_role() {
             StatusCode::UNAUTHORIZED,
             "{what} with a forged token"
         );
+        let long = "x".repeat(10_000);
+        for garbage in [
+            "",
+            "comply_",
+            "comply_x_",
+            "Basic Zm9vOmJhcg==",
+            long.as_str(),
+        ] {
+            let (status, _) = s.call(m.clone(), &path, Some(garbage), body(route)).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{what} with {garbage:.20?}"
+            );
+        }
+        for token in &dead {
+            let (status, _) = s.call(m.clone(), &path, Some(token), body(route)).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{what} with a revoked or expired owner token"
+            );
+        }
         match route.access {
             Access::Public | Access::Authenticated => {}
             Access::InstanceAdmin => {
@@ -130,6 +179,12 @@ async fn every_route_checks_token_org_and_role() {
         let (status, body_seen) = s
             .call(method(route.method), &path, Some(&token), body(route))
             .await;
+        assert!(
+            !status.is_server_error(),
+            "{} {} answered {status}: {body_seen}",
+            route.method.as_str(),
+            route.path
+        );
         assert!(
             ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status),
             "{} {} with the required role: {status} {body_seen}",
@@ -300,4 +355,47 @@ async fn instance_admin_acts_as_owner_in_other_orgs() {
         StatusCode::FORBIDDEN,
         "only the instance admin creates orgs"
     );
+}
+
+/// Objects addressed by id (tokens, exceptions, overrides) belong to an org: another
+/// org's id answers 404, as if it did not exist, and changes nothing.
+#[tokio::test]
+async fn another_orgs_objects_by_id_are_not_found() {
+    for db in comply_store::testing::TestDb::all().await {
+        let s = Server::start(db).await;
+        s.create_org("acme").await;
+        s.create_org("globex").await;
+        let acme = s.token("acme", Role::Owner).await;
+        let globex = s.token("globex", Role::Owner).await;
+        // An acme token, seen from globex.
+        let acme_org = s.store.org_by_name("acme").await.unwrap().unwrap();
+        let victim = s.store.list_tokens(acme_org.id).await.unwrap()[0]
+            .id
+            .clone();
+        for (method, path) in [
+            (
+                Method::DELETE,
+                format!("/api/v1/orgs/globex/tokens/{victim}"),
+            ),
+            (Method::DELETE, format!("/api/v1/orgs/acme/tokens/{victim}")),
+            (
+                Method::DELETE,
+                "/api/v1/orgs/globex/exceptions/1".to_owned(),
+            ),
+            (Method::DELETE, "/api/v1/orgs/globex/overrides/1".to_owned()),
+            (
+                Method::GET,
+                "/api/v1/orgs/acme/attestations/sha256:00".to_owned(),
+            ),
+        ] {
+            let (status, body) = s.call(method.clone(), &path, Some(&globex), None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+        }
+        let row = s.store.token_by_id(&victim).await.unwrap().unwrap();
+        assert!(row.revoked_at.is_none(), "nothing changed");
+        let (status, _) = s
+            .call(Method::GET, "/api/v1/whoami", Some(&acme), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
 }
