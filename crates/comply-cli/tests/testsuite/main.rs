@@ -6,6 +6,7 @@ mod coverage;
 mod declarative;
 mod evidence;
 mod policy;
+mod posture;
 mod serve;
 mod support;
 mod tenancy;

@@ -106,6 +106,16 @@ async fn report(
         None => None,
     };
     let view = OrgView::get(state, ctx.org.id).await?;
+    if let Some(product) = &q.product
+        && !view.products.iter().any(|p| &p.metadata.name == product)
+    {
+        return Err(super::compliance::no_such(
+            "product",
+            product,
+            &format!("org {}", ctx.org.name),
+            view.products.iter().map(|p| p.metadata.name.as_str()),
+        ));
+    }
     let name = &requirement.metadata.name;
     let frameworks: Vec<String> = view
         .frameworks

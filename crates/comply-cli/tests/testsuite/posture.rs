@@ -1,0 +1,164 @@
+//! Issue 14, "truthful posture": answers that cannot be fooled by a typo, explanations
+//! that name what decided, round trips that hold.
+
+use crate::compliance::{HOUR, RESOURCES, cell, envelope, push};
+use crate::support::Env;
+use comply_attest::{KeyAlgorithm, SigningKey};
+
+fn portal() -> (Env, SigningKey) {
+    let env = Env::start();
+    let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    env.write("script.pub", &key.public().to_pem());
+    env.ok(&["key", "add", "script", "--public-key", "script.pub"]);
+    env.write("resources.yaml", RESOURCES);
+    env.ok(&["apply", "-f", "resources.yaml"]);
+    (env, key)
+}
+
+#[test]
+fn filters_that_name_nothing_are_errors() {
+    let (env, _) = portal();
+    for (args, expected) in [
+        (
+            vec![
+                "status",
+                "portal",
+                "--project",
+                "apii",
+                "--fail-on-noncompliant",
+            ],
+            "no project 'apii' in portal 1.0; it has: api, web (did you mean 'api'?)",
+        ),
+        (
+            vec!["status", "portal", "--requirement", "no-such"],
+            "no requirement 'no-such' in portal 1.0; it has: architecture-review, no-vulns-high",
+        ),
+        (
+            vec!["status", "portal", "--framework", "nosuch"],
+            "no framework 'nosuch' in the frameworks attached to portal 1.0; it has: fw",
+        ),
+        (
+            vec!["status", "portal", "--version", "9.9"],
+            "no version '9.9' in product portal; it has: 1.0",
+        ),
+        (
+            vec![
+                "history",
+                "portal",
+                "--version",
+                "9.9",
+                "--from",
+                "2026-11-28",
+                "--to",
+                "2026-11-29",
+            ],
+            "no version '9.9' in product portal",
+        ),
+        (
+            vec!["exception", "list", "--product", "portl"],
+            "no product 'portl' in org default; it has: portal",
+        ),
+        (
+            vec![
+                "override",
+                "list",
+                "--product",
+                "portal",
+                "--version",
+                "2.0",
+            ],
+            "no version '2.0' in product portal",
+        ),
+        (
+            vec![
+                "requirement",
+                "coverage",
+                "no-vulns-high",
+                "--product",
+                "portl",
+            ],
+            "no product 'portl' in org default",
+        ),
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.contains("compliant: yes"), "{}", run.stdout);
+    }
+    // Filters that do name something still answer.
+    let s = env.json(&[
+        "status",
+        "portal",
+        "--project",
+        "api",
+        "--requirement",
+        "no-vulns-high",
+    ]);
+    assert_eq!(s["cells"].as_array().unwrap().len(), 1, "{s}");
+}
+
+#[test]
+fn plain_dates_are_accepted_as_the_end_of_that_day() {
+    let (env, _) = portal();
+    let h = env.json(&[
+        "history",
+        "portal",
+        "--from",
+        "2026-11-28",
+        "--to",
+        "2026-11-30",
+    ]);
+    let at: Vec<&str> = h["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "2026-11-28T23:59:59.999Z",
+            "2026-11-29T23:59:59.999Z",
+            "2026-11-30T23:59:59.999Z"
+        ]
+    );
+    let s = env.json(&["status", "portal", "--at", "2026-11-28"]);
+    assert_eq!(s["at"], "2026-11-28T23:59:59.999Z");
+    let run = env.run(&["status", "portal", "--at", "28/11/2026"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("neither a date"), "{}", run.stderr);
+}
+
+#[test]
+fn explanations_name_findings_and_why_nothing_matched() {
+    let (env, key) = portal();
+    let now = jiff::Timestamp::now().as_millisecond();
+    push(
+        &env,
+        "web.json",
+        &envelope(&key, "web", now - 8 * HOUR, "HIGH", &["CRITICAL", "HIGH"]),
+    );
+    let s = env.json(&["status", "portal", "--explain"]);
+    let web = cell(&s, "no-vulns-high", Some("web"));
+    assert_eq!(web["status"], "FAILED");
+    let text = web["explanation"].to_string();
+    assert!(text.contains("CVE-2026-0000 (CRITICAL)"), "{text}");
+    assert!(text.contains("CVE-2026-0001 (HIGH)"), "{text}");
+    let findings = &web["components"][0]["evaluation"]["findings"];
+    assert_eq!(findings[0]["id"], "CVE-2026-0000", "{web}");
+    // api has no evaluation at all.
+    let api = cell(&s, "no-vulns-high", Some("api"));
+    let text = api["explanation"].to_string();
+    assert!(text.contains("no evaluation of this policy yet"), "{text}");
+    assert!(!text.contains("evaluated nothing"), "{text}");
+
+    // With auto-matching off, web's scan matches nothing, and the explanation says why.
+    env.ok(&["org", "settings", "--requirements-auto-matching", "off"]);
+    let s = env.json(&["status", "portal", "--explain", "--project", "web"]);
+    let text = cell(&s, "no-vulns-high", Some("web"))["explanation"].to_string();
+    assert!(text.contains("auto-matching is off in this org"), "{text}");
+
+    // The table explanation too.
+    let out = env.ok(&["status", "portal", "--explain", "--project", "web"]);
+    assert!(out.contains("auto-matching is off in this org"), "{out}");
+}
