@@ -297,6 +297,8 @@ pub enum PolicyCommand {
     Describe(NameArg),
     /// Delete a custom policy
     Delete(NameArg),
+    /// Copy a built-in or custom policy into a new custom one
+    Duplicate(DuplicateArgs),
     /// Evaluate a policy against a material, offline (no server)
     Eval(EvalArgs),
     /// Parse a policy document and compile its Rego
@@ -311,6 +313,8 @@ pub enum PolicyGroupCommand {
     Describe(NameArg),
     /// Delete a custom policy group
     Delete(NameArg),
+    /// Copy a built-in or custom policy group into a new custom one
+    Duplicate(DuplicateArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -162,3 +162,81 @@ fn explanations_name_findings_and_why_nothing_matched() {
     let out = env.ok(&["status", "portal", "--explain", "--project", "web"]);
     assert!(out.contains("auto-matching is off in this org"), "{out}");
 }
+
+const CONTRACT: &str = r#"# The build contract, as a team writes it: comments and key order are kept.
+apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+  description: Build and scan
+spec:
+  materials:
+    - name: sbom
+      type: SBOM_CYCLONEDX_JSON
+  policies:
+    materials:
+      - ref: vulnerabilities
+        with:
+          severity: HIGH
+"#;
+
+const GROUP: &str = r#"apiVersion: chainloop.dev/v1
+kind: PolicyGroup
+metadata:
+  name: my-scans
+spec:
+  policies:
+    materials:
+      - name: sbom
+        type: SBOM_CYCLONEDX_JSON
+        policies:
+          - ref: vulnerabilities
+            with:
+              severity: HIGH
+"#;
+
+#[test]
+fn every_schema_output_reapplies_unchanged() {
+    let (env, _) = portal();
+    env.write("contract.yaml", CONTRACT);
+    env.write("group.yaml", GROUP);
+    env.ok(&["apply", "-f", "contract.yaml", "-f", "group.yaml"]);
+    env.ok(&["policy", "duplicate", "vulnerabilities", "--as", "my-vulns"]);
+    for (kind, name) in [
+        ("requirement", "no-vulns-high"),
+        ("framework", "fw"),
+        ("product", "portal"),
+        ("contract", "build"),
+        ("policy-group", "my-scans"),
+        ("policy", "my-vulns"),
+        // Built-ins: describing one and applying what it printed changes nothing.
+        ("framework", "best-practices"),
+        ("requirement", "no-vulnerabilities-high"),
+        ("policy", "vulnerabilities"),
+        ("policy-group", "sbom-quality"),
+    ] {
+        let schema = env.ok(&[kind, "describe", name, "-o", "schema"]);
+        let file = env.write(&format!("{kind}-{name}.exported.yaml"), &schema);
+        let run = env.run(&["apply", "-f", file.to_str().unwrap(), "-o", "json"]);
+        assert_eq!(run.code, 0, "{kind} {name}: {}\n{schema}", run.stderr);
+        let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            out[0]["action"], "unchanged",
+            "{kind} {name}: {out}\n{schema}"
+        );
+    }
+    // The contract's own text comes back, comments included.
+    assert_eq!(
+        env.ok(&["contract", "describe", "build", "-o", "schema"]),
+        CONTRACT
+    );
+    // Nothing shadows a built-in after those applies.
+    let frameworks = env.json(&["framework", "list"]);
+    let bp = frameworks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "best-practices")
+        .unwrap();
+    assert_eq!(bp["builtin"], true, "{bp}");
+}

@@ -57,6 +57,7 @@ pub async fn apply(
             "the files hold no YAML documents".into(),
         ));
     }
+    let builtin_twins = builtin_twins(&state, &ctx, &parsed).await?;
     let outcome = state
         .store
         .apply(
@@ -64,7 +65,21 @@ pub async fn apply(
             &ctx.principal.actor(),
             now_ms(),
             request.dry_run,
-            |known| apply::plan(parsed, known),
+            |known| {
+                let mut changes = apply::plan(parsed, known)?;
+                for c in &mut changes {
+                    let key = (c.resource.kind(), c.resource.name().to_owned());
+                    if c.action == apply::Action::Created
+                        && let Some((digest, revision)) = builtin_twins.get(&key)
+                        && *digest == c.digest
+                    {
+                        c.action = apply::Action::Unchanged;
+                        c.revision = *revision;
+                        c.shadows_builtin = false;
+                    }
+                }
+                Ok(changes)
+            },
         )
         .await?;
     let changes = outcome.map_err(ApiError::Invalid)?;
@@ -84,6 +99,27 @@ pub async fn apply(
     Ok(Json(
         json!({"dry_run": request.dry_run, "results": results}),
     ))
+}
+
+/// The built-in resources the documents name, when the org has no resource of its own
+/// by that name: (kind, name) to (digest, revision). A document equal to the built-in
+/// one (`describe -o schema` of a built-in, applied back) changes nothing; it must not
+/// create a custom copy that shadows the built-in and stops following its updates.
+async fn builtin_twins(
+    state: &AppState,
+    ctx: &OrgCtx,
+    parsed: &[comply_core::resource::ParsedDocument],
+) -> Result<std::collections::HashMap<(Kind, String), (String, i64)>, ApiError> {
+    let mut out = std::collections::HashMap::new();
+    for doc in parsed {
+        let (kind, name) = (doc.resource.kind(), doc.resource.name());
+        if let Some(stored) = state.store.get_resource(ctx.org.id, kind, name).await?
+            && stored.builtin
+        {
+            out.insert((kind, name.to_owned()), (stored.digest, stored.revision));
+        }
+    }
+    Ok(out)
 }
 
 /// Products may attach a preview framework only when the org has enabled previews.
