@@ -240,3 +240,58 @@ fn every_schema_output_reapplies_unchanged() {
         .unwrap();
     assert_eq!(bp["builtin"], true, "{bp}");
 }
+
+#[test]
+fn dangling_references_are_reported_at_apply_and_in_coverage() {
+    let (env, _) = portal();
+    env.write(
+        "contract.yaml",
+        r#"apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+spec:
+  materials:
+    - name: scan
+      type: SARIF
+  policies:
+    materials:
+      - ref: vulnerabilities
+        with: {severity: HIGH}
+        requirements:
+          - fw/no-vulns-high
+          - acme/does-not-exist
+          - fx/no-vulns-high
+"#,
+    );
+    let run = env.run(&["apply", "-f", "contract.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Contract/build created"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "warning: contract.yaml:15:13: requirement reference 'acme/does-not-exist' names no framework 'acme'"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("contract.yaml:16:13: requirement reference 'fx/no-vulns-high' names no framework 'fx' (did you mean 'fw'?)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("'fw/no-vulns-high'"), "{}", run.stderr);
+
+    let c = env.json(&["requirement", "coverage", "no-vulns-high"]);
+    let dangling = c["dangling_references"].as_array().unwrap();
+    assert_eq!(dangling.len(), 1, "{c}");
+    assert_eq!(dangling[0]["reference"], "fx/no-vulns-high");
+    let out = env.ok(&["requirement", "coverage", "no-vulns-high"]);
+    assert!(
+        out.contains("warning: contract build: requirement reference 'fx/no-vulns-high'"),
+        "{out}"
+    );
+}

@@ -58,6 +58,7 @@ pub async fn apply(
         ));
     }
     let builtin_twins = builtin_twins(&state, &ctx, &parsed).await?;
+    let warnings = reference_warnings(&state, &ctx, &request.documents, &parsed).await?;
     let outcome = state
         .store
         .apply(
@@ -97,8 +98,37 @@ pub async fn apply(
         })
         .collect();
     Ok(Json(
-        json!({"dry_run": request.dry_run, "results": results}),
+        json!({"dry_run": request.dry_run, "results": results, "warnings": warnings}),
     ))
+}
+
+/// Dangling explicit requirement references in the contracts applied, against the
+/// org's frameworks as they will be after this invocation.
+async fn reference_warnings(
+    state: &AppState,
+    ctx: &OrgCtx,
+    documents: &[DocumentIn],
+    parsed: &[comply_core::resource::ParsedDocument],
+) -> Result<Vec<comply_core::Diagnostic>, ApiError> {
+    if !parsed.iter().any(|d| d.resource.kind() == Kind::Contract) {
+        return Ok(Vec::new());
+    }
+    let catalog = super::catalog::OrgCatalog::get(state, ctx.org.id).await?;
+    let mut frameworks = catalog.frameworks.clone();
+    for d in parsed {
+        if let Resource::Framework(f) = &d.resource {
+            frameworks.insert(
+                f.metadata.name.clone(),
+                f.spec.all_refs().map(|r| r.reference.clone()).collect(),
+            );
+        }
+    }
+    Ok(documents
+        .iter()
+        .flat_map(|d| {
+            super::references::contract_warnings(&d.file, &d.content, &ctx.org.name, &frameworks)
+        })
+        .collect())
 }
 
 /// The built-in resources the documents name, when the org has no resource of its own
