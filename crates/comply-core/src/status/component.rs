@@ -316,6 +316,30 @@ pub(crate) fn policy_components(
     out
 }
 
+/// The distinct raw references of evaluations existing at `t` that name the
+/// requirement's name but do not match it (semantics §4.1: kept and reported).
+pub(crate) fn unmatched_references(
+    ctx: &Context<'_>,
+    requirement: &RequirementFacts,
+    evidence: &Evidence,
+) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for &i in evidence.naming_requirement(&requirement.name) {
+        let (e, refs) = evidence.get(i);
+        if e.time > ctx.at || e.received_at > ctx.at {
+            continue;
+        }
+        for (raw, r) in e.requirements.iter().zip(refs) {
+            if r.requirement == requirement.name
+                && !names_requirement(r, ctx.org, &requirement.name, &requirement.frameworks)
+            {
+                out.insert(raw.trim().to_owned());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The evaluations of a policy that existed at `t` and were not candidates.
 fn unmatched(ctx: &Context<'_>, evidence: &Evidence, indices: &[u32]) -> Unmatched {
     let t = ctx.at;

@@ -85,6 +85,11 @@ pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
     for c in &cell.components {
         component(&mut lines, c, time);
     }
+    for r in &cell.unmatched_references {
+        lines.push(format!(
+            "  evidence names '{r}', which matches nothing here: no such framework attached to this product version, or another org"
+        ));
+    }
     if let Some(d) = cell.deadline {
         lines.push(format!("  next change: {}", time(d)));
     }

@@ -1908,3 +1908,31 @@ fn explanations_list_findings_and_real_times() {
     assert!(text.contains("by entry portal/applicability/0"), "{text}");
     assert!(!text.contains("-9223372036854775808"), "{text}");
 }
+
+#[test]
+fn explanations_report_references_that_match_nothing() {
+    let req = daily_scan();
+    let cell = Cell {
+        evaluations: vec![
+            scan("x", T0, "CRITICAL")
+                .explicit("my-best-practises/no-vulnerabilities-high")
+                .explicit("my-best-practices/no-vulnerabilities-high"),
+            scan("y", T0, "CRITICAL").explicit("other-org/my-best-practices/no-vulnerabilities-high"),
+        ],
+        auto_matching: Some(false),
+        ..Cell::default()
+    };
+    let s = status(&req, &cell, T0 + H);
+    assert_eq!(
+        s.unmatched_references,
+        [
+            "my-best-practises/no-vulnerabilities-high",
+            "other-org/my-best-practices/no-vulnerabilities-high"
+        ]
+    );
+    let text = explained(&req, &cell, T0 + H);
+    assert!(
+        text.contains("evidence names 'my-best-practises/no-vulnerabilities-high', which matches nothing here"),
+        "{text}"
+    );
+}
