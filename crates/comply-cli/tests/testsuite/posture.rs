@@ -295,3 +295,60 @@ spec:
         "{out}"
     );
 }
+
+#[test]
+fn preview_frameworks_turned_off_stay_attached_visible_and_editable() {
+    let (env, _) = portal();
+    env.ok(&["org", "settings", "--in-preview-frameworks", "on"]);
+    env.ok(&["product", "create", "shop", "--project", "api"]);
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "shop",
+        "1.0",
+        "--framework",
+        "cra",
+    ]);
+    env.ok(&["org", "settings", "--in-preview-frameworks", "off"]);
+
+    // Still listed (marked preview) and describable, because shop attaches it.
+    let list = env.json(&["framework", "list"]);
+    let cra = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "cra")
+        .unwrap_or_else(|| panic!("cra hidden: {list}"));
+    assert_eq!(cra["preview"], true);
+    assert!(
+        !list.as_array().unwrap().iter().any(|f| f["name"] == "ssdf"),
+        "an unattached preview stays hidden: {list}"
+    );
+    env.ok(&["framework", "describe", "cra"]);
+    // Still scored.
+    let s = env.json(&["status", "shop"]);
+    assert!(s["counted"].as_u64().unwrap() > 0, "{s}");
+    // The product stays editable…
+    let requirement = s["cells"][0]["requirement"].as_str().unwrap().to_owned();
+    env.ok(&[
+        "applicability",
+        "set",
+        "--product",
+        "shop",
+        "--requirement",
+        &requirement,
+        "--not-applicable",
+        "--rationale",
+        "not ours",
+    ]);
+    env.ok(&["product", "version", "create", "shop", "1.1"]);
+    // …but attaching a preview framework anew is still refused.
+    let run = env.run(&["product", "attach", "shop", "--version", "1.1", "ssdf"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("framework 'ssdf' is in preview"),
+        "{}",
+        run.stderr
+    );
+}

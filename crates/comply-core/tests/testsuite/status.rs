@@ -1917,7 +1917,8 @@ fn explanations_report_references_that_match_nothing() {
             scan("x", T0, "CRITICAL")
                 .explicit("my-best-practises/no-vulnerabilities-high")
                 .explicit("my-best-practices/no-vulnerabilities-high"),
-            scan("y", T0, "CRITICAL").explicit("other-org/my-best-practices/no-vulnerabilities-high"),
+            scan("y", T0, "CRITICAL")
+                .explicit("other-org/my-best-practices/no-vulnerabilities-high"),
         ],
         auto_matching: Some(false),
         ..Cell::default()
@@ -1932,7 +1933,9 @@ fn explanations_report_references_that_match_nothing() {
     );
     let text = explained(&req, &cell, T0 + H);
     assert!(
-        text.contains("evidence names 'my-best-practises/no-vulnerabilities-high', which matches nothing here"),
+        text.contains(
+            "evidence names 'my-best-practises/no-vulnerabilities-high', which matches nothing here"
+        ),
         "{text}"
     );
 }

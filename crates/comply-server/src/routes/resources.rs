@@ -11,6 +11,7 @@ use comply_core::resource::{Kind, Resource};
 use comply_store::StoredResource;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 
 /// Annotation that marks a built-in framework as in preview.
 pub const PREVIEW_ANNOTATION: &str = "comply.dev/preview";
@@ -164,7 +165,28 @@ async fn preview_attachments(
         if doc.resource.kind() != Kind::Product {
             continue;
         }
-        for r in doc.refs.iter().filter(|r| r.kind == Kind::Framework) {
+        // What the product attaches already stays attached when previews are turned
+        // off: editing the product must not require detaching it (decision 0020).
+        let already: HashSet<String> = match state
+            .store
+            .get_resource(ctx.org.id, Kind::Product, doc.resource.name())
+            .await?
+            .map(|p| p.resource())
+            .transpose()?
+        {
+            Some(Resource::Product(p)) => p
+                .spec
+                .versions
+                .iter()
+                .flat_map(|v| v.frameworks.iter().cloned())
+                .collect(),
+            _ => HashSet::new(),
+        };
+        for r in doc
+            .refs
+            .iter()
+            .filter(|r| r.kind == Kind::Framework && !already.contains(&r.name))
+        {
             let defined_here = parsed
                 .iter()
                 .any(|d| d.resource.kind() == Kind::Framework && d.resource.name() == r.name);
@@ -249,8 +271,29 @@ fn summary(r: &StoredResource) -> Result<Value, ApiError> {
     Ok(view)
 }
 
-fn visible(ctx: &OrgCtx, r: &StoredResource) -> bool {
-    ctx.org.settings.in_preview_frameworks || !is_preview(r)
+/// Preview frameworks are hidden while the org has previews off, except those a
+/// product still attaches: they stay scored, so they stay visible (decision 0020).
+fn visible(ctx: &OrgCtx, attached: &HashSet<String>, r: &StoredResource) -> bool {
+    ctx.org.settings.in_preview_frameworks || !is_preview(r) || attached.contains(&r.name)
+}
+
+/// Frameworks some product version of the org attaches; empty when previews are on
+/// (nothing is hidden then) or for kinds other than frameworks.
+async fn attached_frameworks(
+    state: &AppState,
+    ctx: &OrgCtx,
+    kind: Kind,
+) -> Result<HashSet<String>, ApiError> {
+    if ctx.org.settings.in_preview_frameworks || kind != Kind::Framework {
+        return Ok(HashSet::new());
+    }
+    let catalog = super::catalog::OrgCatalog::get(state, ctx.org.id).await?;
+    Ok(catalog
+        .products
+        .values()
+        .flat_map(|p| p.spec.versions.iter())
+        .flat_map(|v| v.frameworks.iter().cloned())
+        .collect())
 }
 
 pub async fn list(
@@ -259,9 +302,10 @@ pub async fn list(
     Extension(ctx): Extension<OrgCtx>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let rows = state.store.list_resources(ctx.org.id, kind).await?;
+    let attached = attached_frameworks(&state, &ctx, kind).await?;
     Ok(Json(
         rows.iter()
-            .filter(|r| visible(&ctx, r))
+            .filter(|r| visible(&ctx, &attached, r))
             .map(summary)
             .collect::<Result<_, _>>()?,
     ))
@@ -277,11 +321,12 @@ pub async fn get(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
+    let attached = attached_frameworks(&state, &ctx, kind).await?;
     let r = state
         .store
         .get_resource(ctx.org.id, kind, &name)
         .await?
-        .filter(|r| visible(&ctx, r))
+        .filter(|r| visible(&ctx, &attached, r))
         .ok_or_else(|| not_found(kind, &name))?;
     let mut view = summary(&r)?;
     view["kind"] = json!(kind);
@@ -318,8 +363,9 @@ pub async fn duplicate(
     Path((_, name)): Path<(String, String)>,
     Body(body): Body<DuplicateRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let attached = attached_frameworks(&state, &ctx, kind).await?;
     if let Some(source) = state.store.get_resource(ctx.org.id, kind, &name).await?
-        && !visible(&ctx, &source)
+        && !visible(&ctx, &attached, &source)
     {
         return Err(not_found(kind, &name));
     }
