@@ -352,3 +352,123 @@ fn preview_frameworks_turned_off_stay_attached_visible_and_editable() {
         run.stderr
     );
 }
+
+#[test]
+fn product_commands_are_revisions_audited_as_what_they_are() {
+    let (env, _) = portal();
+    let run = env.run(&["product", "create", "portal", "--project", "batch"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("comply product add-project portal batch"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        env.ok(&["product", "add-project", "portal", "batch"])
+            .contains("Product/portal updated (revision 2)")
+    );
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "portal",
+        "2.0",
+        "--framework",
+        "fw",
+    ]);
+    assert!(
+        env.ok(&["product", "pin", "portal", "--version", "2.0", "api=1.8.0"])
+            .contains("revision 4")
+    );
+    let versions = env.json(&["product", "version", "list", "portal"]);
+    assert_eq!(versions[1]["name"], "2.0", "{versions}");
+    assert_eq!(versions[1]["projectVersions"]["api"], "1.8.0", "{versions}");
+    let table = env.ok(&["product", "version", "list", "portal"]);
+    assert!(table.contains("api=1.8.0"), "{table}");
+    env.ok(&["product", "pin", "portal", "--version", "2.0", "api="]);
+    let run = env.run(&["product", "pin", "portal", "--version", "2.0", "nope=1"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("product 'portal' has no project 'nope'"),
+        "{}",
+        run.stderr
+    );
+    env.ok(&[
+        "applicability",
+        "set",
+        "--product",
+        "portal",
+        "--requirement",
+        "no-vulns-high",
+        "--project",
+        "batch",
+        "--not-applicable",
+    ]);
+    env.ok(&["product", "version", "delete", "portal", "2.0"]);
+    let run = env.run(&["product", "version", "delete", "portal", "2.0"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no version '2.0' in product portal; it has: 1.0"),
+        "{}",
+        run.stderr
+    );
+    let doc = env.json(&["product", "describe", "portal"]);
+    assert_eq!(doc["revision"], 7, "{doc}");
+
+    let audit = env.json(&["audit", "list", "--target", "Product/portal"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "apply.created",
+        "product.project.added",
+        "product.version.created",
+        "product.pinned",
+        "applicability.set",
+        "product.version.deleted",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing in {actions:?}"
+        );
+    }
+    assert!(!actions.contains(&"apply.updated"), "{actions:?}");
+}
+
+#[test]
+fn errors_of_command_made_changes_speak_of_the_command() {
+    let (env, _) = portal();
+    // The requirement is not in the product: the document made for the user is invalid.
+    let run = env.run(&[
+        "applicability",
+        "set",
+        "--product",
+        "portal",
+        "--requirement",
+        "nonexistent",
+        "--not-applicable",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "comply applicability set --product portal --requirement nonexistent --not-applicable: "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("product portal:"), "{}", run.stderr);
+    let run = env.run(&["product", "attach", "portal", "--version", "1.0", "nosuch"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("comply product attach portal --version 1.0 nosuch: "),
+        "{}",
+        run.stderr
+    );
+}

@@ -22,6 +22,45 @@ pub struct ApplyRequest {
     documents: Vec<DocumentIn>,
     #[serde(default)]
     dry_run: bool,
+    /// Set by a command that edited a document for the user (`applicability set`,
+    /// `product pin`, …): the change is audited as what it is, and problems speak of
+    /// the command, not of the lines of a document the user never saw.
+    #[serde(default)]
+    change: Option<ChangeIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeIn {
+    /// The audit action, one of [`COMMAND_ACTIONS`].
+    action: String,
+    /// The command as the user gave it, e.g. `applicability set --product portal …`.
+    command: String,
+}
+
+/// The audit actions of commands that edit a Product document.
+pub const COMMAND_ACTIONS: &[&str] = &[
+    "product.created",
+    "product.project.added",
+    "product.version.created",
+    "product.version.deleted",
+    "product.pinned",
+    "product.framework.attached",
+    "product.framework.detached",
+    "applicability.set",
+];
+
+/// Problems of a command-made document: the command and the message, no line and
+/// column of the generated text.
+fn of_command(change: &ChangeIn, diagnostics: Vec<comply_core::Diagnostic>) -> ApiError {
+    ApiError::Invalid(
+        diagnostics
+            .into_iter()
+            .map(|d| {
+                comply_core::Diagnostic::new(&format!("comply {}", change.command), 0, 0, d.message)
+            })
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -39,6 +78,20 @@ pub async fn apply(
     if request.documents.is_empty() {
         return Err(ApiError::BadRequest("no documents to apply".into()));
     }
+    if let Some(c) = &request.change {
+        if !COMMAND_ACTIONS.contains(&c.action.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "change action '{}' is not one of {}",
+                c.action,
+                COMMAND_ACTIONS.join(", ")
+            )));
+        }
+        if request.documents.len() != 1 {
+            return Err(ApiError::BadRequest(
+                "a command changes one document".into(),
+            ));
+        }
+    }
     let (parsed, diagnostics) = comply_policy::validate::parse_and_compile(
         request
             .documents
@@ -51,7 +104,10 @@ pub async fn apply(
         diagnostics.extend(preview_attachments(&state, &ctx, &parsed).await?);
     }
     if !diagnostics.is_empty() {
-        return Err(ApiError::Invalid(diagnostics));
+        return Err(match &request.change {
+            Some(c) => of_command(c, diagnostics),
+            None => ApiError::Invalid(diagnostics),
+        });
     }
     if parsed.is_empty() {
         return Err(ApiError::BadRequest(
@@ -62,11 +118,12 @@ pub async fn apply(
     let warnings = reference_warnings(&state, &ctx, &request.documents, &parsed).await?;
     let outcome = state
         .store
-        .apply(
+        .apply_as(
             ctx.org.id,
             &ctx.principal.actor(),
             now_ms(),
             request.dry_run,
+            request.change.as_ref().map(|c| c.action.as_str()),
             |known| {
                 let mut changes = apply::plan(parsed, known)?;
                 for c in &mut changes {
@@ -84,7 +141,10 @@ pub async fn apply(
             },
         )
         .await?;
-    let changes = outcome.map_err(ApiError::Invalid)?;
+    let changes = outcome.map_err(|d| match &request.change {
+        Some(c) => of_command(c, d),
+        None => ApiError::Invalid(d),
+    })?;
     let results: Vec<Value> = changes
         .iter()
         .map(|c| {
