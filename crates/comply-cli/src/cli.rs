@@ -346,6 +346,8 @@ pub enum PolicyCommand {
     Describe(NameArg),
     /// Delete a custom policy
     Delete(NameArg),
+    /// Copy a built-in or custom policy into a new custom one
+    Duplicate(DuplicateArgs),
     /// Evaluate a policy against a material, offline (no server)
     Eval(EvalArgs),
     /// Parse a policy document and compile its Rego
@@ -360,6 +362,8 @@ pub enum PolicyGroupCommand {
     Describe(NameArg),
     /// Delete a custom policy group
     Delete(NameArg),
+    /// Copy a built-in or custom policy group into a new custom one
+    Duplicate(DuplicateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -389,6 +393,34 @@ pub enum ProductCommand {
     Attach(AttachArgs),
     /// Detach a framework from a product version
     Detach(AttachArgs),
+    /// Add projects to an existing product
+    AddProject(AddProjectArgs),
+    /// Pin project versions in a product version (`PROJECT=VERSION`; `PROJECT=` unpins)
+    Pin(PinArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AddProjectArgs {
+    pub product: String,
+    /// Projects to add
+    #[arg(required = true)]
+    pub projects: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PinArgs {
+    pub product: String,
+    #[arg(long)]
+    pub version: String,
+    /// `PROJECT=VERSION` to pin, `PROJECT=` to follow the project's latest version again
+    #[arg(required = true)]
+    pub pins: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProductVersionRef {
+    pub product: String,
+    pub version: String,
 }
 
 #[derive(Args, Debug)]
@@ -405,6 +437,10 @@ pub struct ProductCreateArgs {
 pub enum ProductVersionCommand {
     /// Add a version to a product
     Create(ProductVersionArgs),
+    /// List a product's versions with their frameworks and pins
+    List(NameArg),
+    /// Remove a version from a product
+    Delete(ProductVersionRef),
 }
 
 #[derive(Args, Debug)]

@@ -78,6 +78,25 @@ impl Store {
     where
         F: FnOnce(&Known) -> ApplyOutcome,
     {
+        self.apply_as(org_id, actor, now_ms, dry_run, None, plan)
+            .await
+    }
+
+    /// [`Store::apply`] of a change a command made (`applicability.set`,
+    /// `product.version.create`, …): its changed resources are audited under that
+    /// action instead of `apply.created` / `apply.updated`.
+    pub async fn apply_as<F>(
+        &self,
+        org_id: i64,
+        actor: &str,
+        now_ms: i64,
+        dry_run: bool,
+        label: Option<&str>,
+        plan: F,
+    ) -> Result<ApplyOutcome, StoreError>
+    where
+        F: FnOnce(&Known) -> ApplyOutcome,
+    {
         let mut tx = self.begin_write().await?;
         let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
         let known = load_known(&mut tx, org_id).await?;
@@ -89,10 +108,11 @@ impl Store {
             return Ok(Ok(changes));
         }
         for change in &changes {
-            let action = match change.action {
-                Action::Unchanged => continue,
-                Action::Created => "apply.created",
-                Action::Updated => "apply.updated",
+            let action = match (change.action, label) {
+                (Action::Unchanged, _) => continue,
+                (_, Some(label)) => label,
+                (Action::Created, None) => "apply.created",
+                (Action::Updated, None) => "apply.updated",
             };
             write_change(&mut tx, org_id, change, actor, now_ms).await?;
             audit.push(

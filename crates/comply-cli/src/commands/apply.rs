@@ -61,6 +61,17 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
         &path,
         &json!({"documents": documents, "dry_run": args.dry_run}),
     )?;
+    // Warnings (a reference that names nothing) never fail an apply; stderr keeps
+    // `-o json` clean.
+    for w in answer["warnings"].as_array().into_iter().flatten() {
+        eprintln!(
+            "warning: {}:{}:{}: {}",
+            text(&w["file"]),
+            text(&w["line"]),
+            text(&w["column"]),
+            text(&w["message"])
+        );
+    }
     let results = answer["results"].clone();
     emit(output, &results, |results| {
         let suffix = if args.dry_run { " (dry run)" } else { "" };

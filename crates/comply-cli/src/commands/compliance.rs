@@ -6,7 +6,7 @@ use crate::cli::{
 };
 use crate::client::{Client, query};
 use crate::error::{CliError, Result};
-use crate::output::{emit, table, text, yaml};
+use crate::output::{emit, table, text};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -393,12 +393,20 @@ pub fn applicability(client: &mut Client, output: Output, cmd: ApplicabilityComm
                 }
                 entries.push(entry);
             }
-            let path = client.org_path("/apply")?;
-            let answer = client.post(
-                &path,
-                &json!({"documents": [{"file": format!("product {}", a.product), "content": yaml(&doc)}]}),
-            )?;
-            let results = answer["results"].clone();
+            let mut command = format!(
+                "applicability set --product {} --requirement {}",
+                a.product, a.requirement
+            );
+            if let Some(p) = &a.project {
+                command.push_str(&format!(" --project {p}"));
+            }
+            command.push_str(if a.not_applicable {
+                " --not-applicable"
+            } else {
+                " --applicable"
+            });
+            let change = super::product::Change::new("applicability.set", command);
+            let results = super::product::apply_change(client, &doc, &change)?;
             emit(output, &results, |r| {
                 let scope = a.project.as_deref().map_or_else(
                     || "the whole product".to_owned(),

@@ -93,6 +93,13 @@ fn render(r: &Value) -> String {
         &["project", "coverage", "assigned", "contract", "policies"],
         rows,
     ));
+    for d in r["dangling_references"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "warning: contract {}: {}\n",
+            text(&d["contract"]),
+            text(&d["problem"])
+        ));
+    }
     out
 }
 

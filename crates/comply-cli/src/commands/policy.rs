@@ -30,6 +30,13 @@ pub fn run(global: &Global, cmd: PolicyCommand) -> Result<()> {
             Kind::Policy,
             &a.name,
         ),
+        PolicyCommand::Duplicate(a) => super::resources::duplicate(
+            &mut Client::from_global(global)?,
+            global.output,
+            Kind::Policy,
+            &a.name,
+            &a.new_name,
+        ),
         PolicyCommand::Eval(args) => eval(args),
         PolicyCommand::Lint(args) => lint(args),
     }

@@ -11,6 +11,7 @@ use crate::client::Client;
 use crate::error::{CliError, Result};
 use crate::output::{emit, table, text, yaml};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 pub fn contract(client: &mut Client, output: Output, cmd: ContractCommand) -> Result<()> {
     let kind = Kind::Contract;
@@ -29,8 +30,17 @@ pub fn product(client: &mut Client, output: Output, cmd: ProductCommand) -> Resu
         ProductCommand::Delete(a) => resources::delete(client, output, kind, &a.name),
         ProductCommand::Create(a) => {
             if fetch(client, &a.name)?.is_some() {
+                let hint = if a.projects.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; add projects with: comply product add-project {} {}",
+                        a.name,
+                        a.projects.join(" ")
+                    )
+                };
                 return Err(CliError::failed(format!(
-                    "product '{}' already exists",
+                    "product '{}' already exists{hint}",
                     a.name
                 )));
             }
@@ -44,7 +54,118 @@ pub fn product(client: &mut Client, output: Output, cmd: ProductCommand) -> Resu
                 "metadata": metadata,
                 "spec": {"projects": a.projects},
             });
-            save(client, output, &doc)
+            let change = Change::new("product.created", format!("product create {}", a.name));
+            save(client, output, &doc, &change)
+        }
+        ProductCommand::AddProject(a) => {
+            let mut doc = require(client, &a.product)?;
+            let projects = array(&mut doc["spec"], "projects");
+            let mut added = Vec::new();
+            for p in &a.projects {
+                if projects.iter().any(|x| x == &json!(p)) {
+                    eprintln!("project '{p}' is already in product '{}'", a.product);
+                } else {
+                    projects.push(json!(p));
+                    added.push(p.as_str());
+                }
+            }
+            if added.is_empty() {
+                return Ok(());
+            }
+            let change = Change::new(
+                "product.project.added",
+                format!("product add-project {} {}", a.product, added.join(" ")),
+            );
+            save(client, output, &doc, &change)
+        }
+        ProductCommand::Pin(a) => {
+            let mut doc = require(client, &a.product)?;
+            let mut pins: BTreeMap<String, Option<String>> = BTreeMap::new();
+            for pin in &a.pins {
+                let Some((project, version)) = pin.split_once('=') else {
+                    return Err(CliError::usage(format!(
+                        "'{pin}' is not PROJECT=VERSION (or PROJECT= to unpin)"
+                    )));
+                };
+                pins.insert(
+                    project.to_owned(),
+                    (!version.is_empty()).then(|| version.to_owned()),
+                );
+            }
+            let projects = doc["spec"]["projects"].clone();
+            for project in pins.keys() {
+                if !projects
+                    .as_array()
+                    .is_some_and(|p| p.contains(&json!(project)))
+                {
+                    return Err(CliError::usage(format!(
+                        "product '{}' has no project '{project}' (add it: comply product add-project {} {project})",
+                        a.product, a.product
+                    )));
+                }
+            }
+            let versions = array(&mut doc["spec"], "versions");
+            let Some(v) = versions.iter_mut().find(|v| v["name"] == json!(a.version)) else {
+                return Err(no_version(&a.product, &a.version, versions));
+            };
+            if !v["projectVersions"].is_object() {
+                v["projectVersions"] = json!({});
+            }
+            let map = v["projectVersions"].as_object_mut().expect("an object");
+            for (project, version) in &pins {
+                match version {
+                    Some(version) => map.insert(project.clone(), json!(version)),
+                    None => map.remove(project),
+                };
+            }
+            if map.is_empty() {
+                v.as_object_mut()
+                    .expect("an object")
+                    .remove("projectVersions");
+            }
+            let change = Change::new(
+                "product.pinned",
+                format!(
+                    "product pin {} --version {} {}",
+                    a.product,
+                    a.version,
+                    a.pins.join(" ")
+                ),
+            );
+            save(client, output, &doc, &change)
+        }
+        ProductCommand::Version(ProductVersionCommand::List(a)) => {
+            let doc = require(client, &a.name)?;
+            let versions = doc["spec"]["versions"].clone();
+            let versions = if versions.is_array() {
+                versions
+            } else {
+                json!([])
+            };
+            emit(output, &versions, |v| {
+                table(
+                    &["version", "frameworks", "pinned projects"],
+                    v.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(version_row)
+                        .collect(),
+                )
+            })
+        }
+        ProductCommand::Version(ProductVersionCommand::Delete(a)) => {
+            let mut doc = require(client, &a.product)?;
+            let versions = array(&mut doc["spec"], "versions");
+            let before = versions.len();
+            versions.retain(|v| v["name"] != json!(a.version));
+            if versions.len() == before {
+                return Err(no_version(&a.product, &a.version, versions));
+            }
+            let change = Change::new(
+                "product.version.deleted",
+                format!("product version delete {} {}", a.product, a.version),
+            );
+            save(client, output, &doc, &change)
         }
         ProductCommand::Version(ProductVersionCommand::Create(a)) => {
             let mut doc = require(client, &a.product)?;
@@ -56,7 +177,16 @@ pub fn product(client: &mut Client, output: Output, cmd: ProductCommand) -> Resu
                 )));
             }
             versions.push(json!({"name": a.version, "frameworks": a.frameworks}));
-            save(client, output, &doc)
+            let mut command = format!("product version create {} {}", a.product, a.version);
+            for f in &a.frameworks {
+                command.push_str(&format!(" --framework {f}"));
+            }
+            save(
+                client,
+                output,
+                &doc,
+                &Change::new("product.version.created", command),
+            )
         }
         ProductCommand::Attach(a) => {
             attach(client, output, &a.product, &a.version, &a.framework, true)
@@ -78,9 +208,7 @@ fn attach(
     let mut doc = require(client, product)?;
     let versions = array(&mut doc["spec"], "versions");
     let Some(v) = versions.iter_mut().find(|v| v["name"] == json!(version)) else {
-        return Err(CliError::failed(format!(
-            "product '{product}' has no version '{version}'"
-        )));
+        return Err(no_version(product, version, versions));
     };
     let frameworks = array(v, "frameworks");
     let present = frameworks.iter().any(|f| f == &json!(framework));
@@ -93,7 +221,77 @@ fn attach(
         (true, false) => frameworks.push(json!(framework)),
         (false, true) => frameworks.retain(|f| f != &json!(framework)),
     }
-    save(client, output, &doc)
+    let (action, verb) = if attach {
+        ("product.framework.attached", "attach")
+    } else {
+        ("product.framework.detached", "detach")
+    };
+    let change = Change::new(
+        action,
+        format!("product {verb} {product} --version {version} {framework}"),
+    );
+    save(client, output, &doc, &change)
+}
+
+fn no_version(product: &str, version: &str, versions: &[Value]) -> CliError {
+    let known: Vec<String> = versions.iter().map(|v| text(&v["name"])).collect();
+    CliError::usage(format!(
+        "no version '{version}' in product {product}; it has: {}",
+        if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        }
+    ))
+}
+
+fn version_row(v: &Value) -> Vec<String> {
+    let fws: Vec<String> = v["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect();
+    let pins: Vec<String> = v["projectVersions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(p, v)| format!("{p}={}", text(v)))
+        .collect();
+    let or_dash = |l: Vec<String>| {
+        if l.is_empty() {
+            "-".into()
+        } else {
+            l.join(", ")
+        }
+    };
+    vec![text(&v["name"]), or_dash(fws), or_dash(pins)]
+}
+
+/// A command's edit of a Product document, as the server audits and reports it.
+pub struct Change {
+    action: &'static str,
+    command: String,
+}
+
+impl Change {
+    pub fn new(action: &'static str, command: String) -> Change {
+        Change { action, command }
+    }
+}
+
+/// Applies a command-edited Product document; answers the apply's results.
+pub fn apply_change(client: &mut Client, doc: &Value, change: &Change) -> Result<Value> {
+    let name = text(&doc["metadata"]["name"]);
+    let path = client.org_path("/apply")?;
+    let answer = client.post(
+        &path,
+        &json!({
+            "documents": [{"file": format!("product {name}"), "content": yaml(doc)}],
+            "change": {"action": change.action, "command": change.command},
+        }),
+    )?;
+    Ok(answer["results"].clone())
 }
 
 /// The list under `key`, created when absent.
@@ -117,14 +315,8 @@ fn require(client: &mut Client, name: &str) -> Result<Value> {
     fetch(client, name)?.ok_or_else(|| CliError::failed(format!("product '{name}' does not exist")))
 }
 
-fn save(client: &mut Client, output: Output, doc: &Value) -> Result<()> {
-    let name = text(&doc["metadata"]["name"]);
-    let path = client.org_path("/apply")?;
-    let answer = client.post(
-        &path,
-        &json!({"documents": [{"file": format!("product {name}"), "content": yaml(doc)}]}),
-    )?;
-    let results = answer["results"].clone();
+fn save(client: &mut Client, output: Output, doc: &Value, change: &Change) -> Result<()> {
+    let results = apply_change(client, doc, change)?;
     emit(output, &results, |results| {
         let mut out = String::new();
         for r in results.as_array().into_iter().flatten() {

@@ -37,6 +37,7 @@ pub fn policy_group(client: &mut Client, output: Output, cmd: PolicyGroupCommand
         PolicyGroupCommand::List(a) => list_filtered(client, output, kind, a.custom),
         PolicyGroupCommand::Describe(a) => describe(client, output, kind, &a.name),
         PolicyGroupCommand::Delete(a) => delete(client, output, kind, &a.name),
+        PolicyGroupCommand::Duplicate(a) => duplicate(client, output, kind, &a.name, &a.new_name),
     }
 }
 
@@ -160,7 +161,17 @@ pub fn describe(client: &mut Client, output: Output, kind: Kind, name: &str) -> 
     let path = client.org_path(&format!("/{}/{name}", kind.plural()))?;
     let r = client.get(&path)?;
     if output == Output::Schema {
-        print!("{}", yaml(&r["document"]));
+        // A contract is kept byte-exact (Chainloop revisions it on any change of its
+        // text): its own text is the document that reproduces it.
+        match r["document"]["raw"].as_str() {
+            Some(raw) if kind == Kind::Contract => {
+                print!("{raw}");
+                if !raw.ends_with('\n') {
+                    println!();
+                }
+            }
+            _ => print!("{}", yaml(&r["document"])),
+        }
         return Ok(());
     }
     emit(output, &r, |r| match kind {
@@ -301,7 +312,7 @@ pub fn delete(client: &mut Client, output: Output, kind: Kind, name: &str) -> Re
     })
 }
 
-fn duplicate(
+pub(crate) fn duplicate(
     client: &mut Client,
     output: Output,
     kind: Kind,

@@ -6,7 +6,7 @@ use crate::support::Env;
 use comply_attest::{KeyAlgorithm, SigningKey, sign};
 use serde_json::{Value, json};
 
-const RESOURCES: &str = r#"apiVersion: chainloop.dev/v1
+pub(crate) const RESOURCES: &str = r#"apiVersion: chainloop.dev/v1
 kind: Requirement
 metadata:
   name: no-vulns-high
@@ -48,15 +48,15 @@ spec:
       frameworks: [fw]
 "#;
 
-const HOUR: i64 = 3600 * 1000;
+pub(crate) const HOUR: i64 = 3600 * 1000;
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
 }
 
 /// A Chainloop statement with one `vulnerabilities` evaluation, as a script would
 /// write it, signed with `key`.
-fn envelope(
+pub(crate) fn envelope(
     key: &SigningKey,
     project: &str,
     finished_ms: i64,
@@ -98,7 +98,7 @@ fn envelope(
     String::from_utf8(bytes).unwrap()
 }
 
-fn cell<'a>(status: &'a Value, requirement: &str, project: Option<&str>) -> &'a Value {
+pub(crate) fn cell<'a>(status: &'a Value, requirement: &str, project: Option<&str>) -> &'a Value {
     status["cells"]
         .as_array()
         .unwrap()
@@ -107,7 +107,7 @@ fn cell<'a>(status: &'a Value, requirement: &str, project: Option<&str>) -> &'a 
         .unwrap_or_else(|| panic!("no cell {requirement}/{project:?} in {status}"))
 }
 
-fn push(env: &Env, name: &str, text: &str) {
+pub(crate) fn push(env: &Env, name: &str, text: &str) {
     env.write(name, text);
     env.ok(&["attestation", "push", name]);
 }

@@ -8,6 +8,7 @@ mod declarative;
 mod evidence;
 mod hardening;
 mod policy;
+mod posture;
 mod serve;
 mod support;
 mod tenancy;

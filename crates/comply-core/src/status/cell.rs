@@ -189,6 +189,11 @@ pub struct CellStatus {
     pub computed: Option<Status>,
     pub decision: Option<DecisionRef>,
     pub components: Vec<Component>,
+    /// Explicit references in the subject's evidence at `t` whose requirement part names
+    /// this requirement but that match it not (another framework, another org): the
+    /// evidence meant for it that does not count (explanations only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_references: Vec<String>,
 }
 
 /// The subject of a cell.
@@ -282,6 +287,7 @@ pub(crate) fn compute(
         computed: None,
         decision: None,
         components: Vec::new(),
+        unmatched_references: Vec::new(),
     };
     if !requirement.active {
         return Some(cell);
@@ -306,7 +312,13 @@ pub(crate) fn compute(
 
     let mut components = match evidence {
         // Product-scoped: only product-level proofs; its policies are not evaluated.
-        Some(evidence) => policy_components(ctx, requirement, evidence),
+        Some(evidence) => {
+            if ctx.details {
+                cell.unmatched_references =
+                    super::component::unmatched_references(ctx, requirement, evidence);
+            }
+            policy_components(ctx, requirement, evidence)
+        }
         None => Vec::new(),
     };
     components.extend(

@@ -64,6 +64,50 @@ pub struct EvaluationRef {
     pub arguments: BTreeMap<String, String>,
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// The unsuppressed findings behind a failing verdict, up to a limit; core's facts
+    /// carry only severities, so the caller fills these in from the stored evaluation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// How many unsuppressed violations there were in all (`findings` may be fewer).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub findings_total: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One violation of a failing evaluation, as an explanation names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The finding's id (a CVE, a rule id), when it is structured.
+    pub id: Option<String>,
+    /// The package (purl) it is in.
+    pub package: Option<String>,
+    pub severity: Option<String>,
+    pub fixed_version: Option<String>,
+    pub message: String,
+}
+
+/// Why a policy component has no candidate although evaluations of its policy exist,
+/// or that none exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    /// Evaluations of this policy in the subject's evidence at `t` (skipped or not)
+    /// that are not candidates.
+    pub evaluations: usize,
+    /// The newest of them: what it ran with.
+    pub newest: Option<UnmatchedEvaluation>,
+    /// Auto-matching is off in the org: only explicit mappings could have matched.
+    pub auto_matching_off: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmatchedEvaluation {
+    pub id: String,
+    pub attestation: String,
+    pub time: i64,
+    pub arguments: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,6 +161,10 @@ pub struct Component {
     pub arguments: Vec<ArgumentComparison>,
     pub skipped: Vec<SkippedEvaluation>,
     pub skipped_total: usize,
+    /// For a policy component without candidates: the evaluations of its policy that
+    /// did not match (explanations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmatched: Option<Unmatched>,
 }
 
 impl Component {
@@ -138,6 +186,7 @@ impl Component {
             arguments: Vec::new(),
             skipped: Vec::new(),
             skipped_total: 0,
+            unmatched: None,
         }
     }
 
@@ -232,14 +281,11 @@ pub(crate) fn policy_components(
             },
             |e| judge(ctx.hook, &name, inputs, Some(&attachment.with), e),
         );
-        out.push(component_from(
-            t,
-            ctx.details,
-            name.clone(),
-            Some(attachment),
-            inputs,
-            walk,
-        ));
+        let mut c = component_from(t, ctx.details, name.clone(), Some(attachment), inputs, walk);
+        if ctx.details && c.status == ComponentStatus::NoData {
+            c.unmatched = Some(unmatched(ctx, evidence, evidence.of_policy(&name)));
+        }
+        out.push(c);
         listed.insert(name);
     }
 
@@ -268,6 +314,51 @@ pub(crate) fn policy_components(
         }
     }
     out
+}
+
+/// The distinct raw references of evaluations existing at `t` that name the
+/// requirement's name but do not match it (semantics §4.1: kept and reported).
+pub(crate) fn unmatched_references(
+    ctx: &Context<'_>,
+    requirement: &RequirementFacts,
+    evidence: &Evidence,
+) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for &i in evidence.naming_requirement(&requirement.name) {
+        let (e, refs) = evidence.get(i);
+        if e.time > ctx.at || e.received_at > ctx.at {
+            continue;
+        }
+        for (raw, r) in e.requirements.iter().zip(refs) {
+            if r.requirement == requirement.name
+                && !names_requirement(r, ctx.org, &requirement.name, &requirement.frameworks)
+            {
+                out.insert(raw.trim().to_owned());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The evaluations of a policy that existed at `t` and were not candidates.
+fn unmatched(ctx: &Context<'_>, evidence: &Evidence, indices: &[u32]) -> Unmatched {
+    let t = ctx.at;
+    let upto = indices.partition_point(|&i| evidence.get(i).0.time <= t);
+    let mut existing = indices[..upto]
+        .iter()
+        .map(|&i| evidence.get(i).0)
+        .filter(|e| e.received_at <= t);
+    let newest = existing.next_back().map(|e| UnmatchedEvaluation {
+        id: e.id.clone(),
+        attestation: e.attestation.clone(),
+        time: e.time,
+        arguments: e.arguments.clone(),
+    });
+    Unmatched {
+        evaluations: existing.count() + usize::from(newest.is_some()),
+        newest,
+        auto_matching_off: !ctx.auto_matching,
+    }
 }
 
 struct Deciding<'a> {
@@ -457,6 +548,8 @@ fn component_from(
             matched_by: deciding.source,
             arguments: e.arguments.clone(),
             verdict: deciding.verdict,
+            findings: Vec::new(),
+            findings_total: 0,
         });
     }
     c.expires_at = period_ms(c.periodicity).map(|ms| e.time + ms);

@@ -2,7 +2,7 @@
 //! what happens next. Times are rendered by the caller (the server writes RFC 3339).
 
 use super::cell::{CellStatus, DecisionRefKind, Status};
-use super::component::{Component, ComponentKind, ComponentStatus};
+use super::component::{Component, ComponentKind, ComponentStatus, Finding};
 use super::matching::MatchSource;
 use std::fmt::Write;
 
@@ -33,16 +33,24 @@ pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
     }
     if let Some(d) = &cell.decision {
         let mut line = match d.kind {
-            DecisionRefKind::Applicability => format!(
-                "  marked not applicable {} by entry {} at {}",
-                if d.project.is_some() {
+            DecisionRefKind::Applicability => {
+                let scope = if d.project.is_some() {
                     "for this project"
                 } else {
                     "for the whole product"
-                },
-                d.id,
-                time(d.created_at)
-            ),
+                };
+                // An entry whose start is unknown (i64::MIN: in effect since before any
+                // recorded revision) has no time to show.
+                if d.created_at == i64::MIN {
+                    format!("  marked not applicable {scope} by entry {}", d.id)
+                } else {
+                    format!(
+                        "  marked not applicable {scope} by entry {} since {}",
+                        d.id,
+                        time(d.created_at)
+                    )
+                }
+            }
             DecisionRefKind::Override => format!(
                 "  override {} forces {} (set by {} at {})",
                 d.id,
@@ -77,10 +85,33 @@ pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
     for c in &cell.components {
         component(&mut lines, c, time);
     }
+    for r in &cell.unmatched_references {
+        lines.push(format!(
+            "  evidence names '{r}', which matches nothing here: no such framework attached to this product version, or another org"
+        ));
+    }
     if let Some(d) = cell.deadline {
         lines.push(format!("  next change: {}", time(d)));
     }
     lines
+}
+
+fn finding(f: &Finding) -> String {
+    let mut out = f.id.clone().unwrap_or_else(|| f.message.clone());
+    if let Some(p) = f.package.as_deref().filter(|p| !p.is_empty()) {
+        let _ = write!(out, " in {p}");
+    }
+    if let Some(s) = &f.severity {
+        let _ = write!(out, " ({s})");
+    }
+    match &f.fixed_version {
+        Some(v) if !v.is_empty() => {
+            let _ = write!(out, ", fixed in {v}");
+        }
+        _ if f.id.is_some() => out.push_str(", no fixed version known"),
+        _ => {}
+    }
+    out
 }
 
 fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> String) {
@@ -118,6 +149,17 @@ fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> Strin
         } else if !e.verdict.passed {
             let _ = write!(line, ", {} violation(s)", e.verdict.violations);
         }
+        lines.push(line);
+        for f in &e.findings {
+            lines.push(format!("      {}", finding(f)));
+        }
+        if e.findings_total > e.findings.len() && !e.findings.is_empty() {
+            lines.push(format!(
+                "      … and {} more violation(s)",
+                e.findings_total - e.findings.len()
+            ));
+        }
+        line = String::new();
     } else if let Some(p) = &c.proof {
         let _ = write!(
             line,
@@ -127,11 +169,48 @@ fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> Strin
             time(p.created_at)
         );
     } else if c.status == ComponentStatus::NoData {
-        line.push_str(" — no matching evaluation");
+        match &c.unmatched {
+            Some(u) if u.evaluations == 0 => line.push_str(" — no evaluation of this policy yet"),
+            Some(u) if u.auto_matching_off => {
+                let _ = write!(
+                    line,
+                    " — auto-matching is off in this org, and none of the {} evaluation(s) of this policy is explicitly mapped to this requirement",
+                    u.evaluations
+                );
+            }
+            Some(u) => {
+                let _ = write!(
+                    line,
+                    " — none of the {} evaluation(s) of this policy matches",
+                    u.evaluations
+                );
+                if let Some(n) = &u.newest {
+                    let _ = write!(
+                        line,
+                        "; the newest, evaluation {} of attestation {} at {}, ran with {}",
+                        n.id,
+                        n.attestation,
+                        time(n.time),
+                        if n.arguments.is_empty() {
+                            "no arguments".to_owned()
+                        } else {
+                            n.arguments
+                                .iter()
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        }
+                    );
+                }
+            }
+            None => line.push_str(" — no matching evaluation"),
+        }
     } else if c.status == ComponentStatus::Missing {
         line.push_str(" — not submitted");
     }
-    lines.push(line);
+    if !line.is_empty() {
+        lines.push(line);
+    }
     if let Some(f) = c.failing_since {
         let mut l = format!("      failing since {}", time(f));
         if let Some(g) = c.grace_ends_at {
@@ -147,7 +226,10 @@ fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> Strin
         };
         lines.push(format!("      {verb} {}", time(x)));
     }
-    for a in &c.arguments {
+    for a in c.arguments.iter().filter(|_| c.evaluation.is_none()) {
+        lines.push(format!("      {}: requires {}", a.name, a.required));
+    }
+    for a in c.arguments.iter().filter(|_| c.evaluation.is_some()) {
         lines.push(format!(
             "      {}: requires {}, evaluated {} ({})",
             a.name,

@@ -16,8 +16,8 @@ mod score;
 
 pub use cell::{CellStatus, DecisionRef, DecisionRefKind, Status, Subject, cell_status, combine};
 pub use component::{
-    ArgumentComparison, Component, ComponentKind, ComponentStatus, EvaluationRef, ProofRef,
-    SkippedEvaluation,
+    ArgumentComparison, Component, ComponentKind, ComponentStatus, EvaluationRef, Finding,
+    ProofRef, SkippedEvaluation, Unmatched, UnmatchedEvaluation,
 };
 pub use evidence::Evidence;
 pub use explain::explain;

@@ -1820,3 +1820,122 @@ fn scores_are_fractions_or_undefined() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Explanations say what decided (issue 14)
+
+fn explained(requirement: &RequirementFacts, cell: &Cell, at: i64) -> String {
+    let time = |ms: i64| format!("T0+{}h", (ms - T0) / H);
+    explain(&status(requirement, cell, at), &time).join("\n")
+}
+
+#[test]
+fn explanations_say_why_nothing_matched() {
+    let req = daily_scan();
+    // Nothing at all: not "evaluated nothing (incompatible)".
+    let text = explained(&req, &Cell::default(), T0 + H);
+    assert!(
+        text.contains("policy vulnerabilities: NO_DATA — no evaluation of this policy yet"),
+        "{text}"
+    );
+    assert!(!text.contains("incompatible"), "{text}");
+    assert!(text.contains("severity: requires HIGH"), "{text}");
+
+    // A scan at a laxer threshold exists: the newest is named with its arguments.
+    let lax = Cell {
+        evaluations: vec![scan("low", T0, "CRITICAL")],
+        ..Cell::default()
+    };
+    let text = explained(&req, &lax, T0 + H);
+    assert!(
+        text.contains("none of the 1 evaluation(s) of this policy matches; the newest, evaluation low of attestation sha256:att-low at T0+0h, ran with severity=CRITICAL"),
+        "{text}"
+    );
+
+    // The same scan at the right threshold, but auto-matching is off.
+    let off = Cell {
+        evaluations: vec![scan("v", T0, "HIGH")],
+        auto_matching: Some(false),
+        ..Cell::default()
+    };
+    let text = explained(&req, &off, T0 + H);
+    assert!(
+        text.contains("auto-matching is off in this org, and none of the 1 evaluation(s) of this policy is explicitly mapped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explanations_list_findings_and_real_times() {
+    let req = daily_scan();
+    let cell = Cell {
+        evaluations: vec![scan("v", T0, "HIGH").violation("CVE", Some("CRITICAL"))],
+        ..Cell::default()
+    };
+    let mut s = status(&req, &cell, T0 + 10 * H);
+    let e = s.components[0]
+        .evaluation
+        .as_mut()
+        .expect("deciding evaluation");
+    e.findings = vec![comply_core::status::Finding {
+        id: Some("CVE-2022-22965".into()),
+        package: Some("pkg:maven/org.springframework/spring-beans@5.3.17".into()),
+        severity: Some("CRITICAL".into()),
+        fixed_version: Some("5.3.18".into()),
+        message: "CRITICAL vulnerability CVE-2022-22965".into(),
+    }];
+    e.findings_total = 3;
+    let time = |ms: i64| format!("T0+{}h", (ms - T0) / H);
+    let text = explain(&s, &time).join("\n");
+    assert!(
+        text.contains("CVE-2022-22965 in pkg:maven/org.springframework/spring-beans@5.3.17 (CRITICAL), fixed in 5.3.18"),
+        "{text}"
+    );
+    assert!(text.contains("… and 2 more violation(s)"), "{text}");
+
+    // An applicability entry of unknown start never prints i64::MIN.
+    let na = Cell {
+        applicability: vec![not_applicable(
+            "portal/applicability/0",
+            "no-vulnerabilities-high",
+            None,
+            i64::MIN,
+        )],
+        ..Cell::default()
+    };
+    let s = status(&req, &na, T0);
+    let text = explain(&s, &|ms: i64| ms.to_string()).join("\n");
+    assert!(text.contains("by entry portal/applicability/0"), "{text}");
+    assert!(!text.contains("-9223372036854775808"), "{text}");
+}
+
+#[test]
+fn explanations_report_references_that_match_nothing() {
+    let req = daily_scan();
+    let cell = Cell {
+        evaluations: vec![
+            scan("x", T0, "CRITICAL")
+                .explicit("my-best-practises/no-vulnerabilities-high")
+                .explicit("my-best-practices/no-vulnerabilities-high"),
+            scan("y", T0, "CRITICAL")
+                .explicit("other-org/my-best-practices/no-vulnerabilities-high"),
+        ],
+        auto_matching: Some(false),
+        ..Cell::default()
+    };
+    let s = status(&req, &cell, T0 + H);
+    assert_eq!(
+        s.unmatched_references,
+        [
+            "my-best-practises/no-vulnerabilities-high",
+            "other-org/my-best-practices/no-vulnerabilities-high"
+        ]
+    );
+    let text = explained(&req, &cell, T0 + H);
+    assert!(
+        text.contains(
+            "evidence names 'my-best-practises/no-vulnerabilities-high', which matches nothing here"
+        ),
+        "{text}"
+    );
+}

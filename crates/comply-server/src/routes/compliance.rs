@@ -5,7 +5,8 @@
 
 use super::catalog::OrgCatalog;
 use super::computation::{
-    Detail, PARALLEL_CELLS, compute, compute_many, in_chunks, stored_project_versions,
+    Detail, PARALLEL_CELLS, attach_findings, compute, compute_many, in_chunks,
+    stored_project_versions,
 };
 use crate::auth::OrgCtx;
 use crate::error::{ApiError, Body};
@@ -28,11 +29,12 @@ fn version_of<'p>(
     let name = &product.metadata.name;
     match version {
         Some(v) => product.version(v).ok_or_else(|| {
-            let known: Vec<&str> = product.spec.versions.iter().map(|v| v.name.as_str()).collect();
-            ApiError::NotFound(format!(
-                "product '{name}' has no version '{v}' (it has: {})",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
-            ))
+            no_such(
+                "version",
+                v,
+                &format!("product {name}"),
+                product.spec.versions.iter().map(|v| v.name.as_str()),
+            )
         }),
         None => product.latest_version().ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -40,6 +42,111 @@ fn version_of<'p>(
             ))
         }),
     }
+}
+
+/// A filter that names nothing is an error, never an empty answer: a CI gate with a
+/// misspelt `--project` must not pass on "0 of 0 counted". Exit 2 in the CLI.
+pub(crate) fn no_such<'k>(
+    what: &str,
+    value: &str,
+    place: &str,
+    known: impl IntoIterator<Item = &'k str>,
+) -> ApiError {
+    let mut known: Vec<&str> = known.into_iter().collect();
+    known.sort_unstable();
+    known.dedup();
+    let hint = comply_core::suggest::nearest(value, known.iter().copied())
+        .map(|n| format!(" (did you mean '{n}'?)"))
+        .unwrap_or_default();
+    ApiError::BadRequest(format!(
+        "no {what} '{value}' in {place}; it has: {}{hint}",
+        if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        }
+    ))
+}
+
+/// The requirements of the frameworks a product version attaches.
+fn requirements_of<'c>(catalog: &'c OrgCatalog, version: &'c ProductVersion) -> Vec<&'c str> {
+    version
+        .frameworks
+        .iter()
+        .filter_map(|f| catalog.frameworks.get(f))
+        .flatten()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Checks a status query's filters against what the product version has.
+pub(crate) fn check_filters(
+    catalog: &OrgCatalog,
+    product: &Product,
+    version: &ProductVersion,
+    framework: Option<&str>,
+    project: Option<&str>,
+    requirement: Option<&str>,
+) -> Result<(), ApiError> {
+    let place = format!("{} {}", product.metadata.name, version.name);
+    if let Some(fw) = framework
+        && !version.frameworks.iter().any(|f| f == fw)
+    {
+        return Err(no_such(
+            "framework",
+            fw,
+            &format!("the frameworks attached to {place}"),
+            version.frameworks.iter().map(String::as_str),
+        ));
+    }
+    if let Some(p) = project
+        && !product.spec.projects.iter().any(|x| x == p)
+    {
+        return Err(no_such(
+            "project",
+            p,
+            &place,
+            product.spec.projects.iter().map(String::as_str),
+        ));
+    }
+    if let Some(r) = requirement {
+        let known = match framework {
+            Some(fw) => catalog
+                .frameworks
+                .get(fw)
+                .map(|refs| refs.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+            None => requirements_of(catalog, version),
+        };
+        if !known.contains(&r) {
+            let place = match framework {
+                Some(fw) => format!("framework {fw} of {place}"),
+                None => place,
+            };
+            return Err(no_such("requirement", r, &place, known));
+        }
+    }
+    Ok(())
+}
+
+/// An instant a status is asked for: an RFC 3339 time, or a plain date (`2026-11-28`),
+/// which means the end of that day in UTC (the last millisecond), as "the status on
+/// the 28th" is read (decision 0022).
+pub(crate) fn parse_instant(text: &str, what: &str) -> Result<i64, ApiError> {
+    if let Ok(date) = text.trim().parse::<jiff::civil::Date>()
+        && !text.contains('T')
+    {
+        let next = date
+            .tomorrow()
+            .map_err(|e| ApiError::BadRequest(format!("{what} '{text}': {e}")))?;
+        let start = parse_time(&format!("{next}T00:00:00Z"), what)?;
+        return Ok(start - 1);
+    }
+    parse_time(text, what).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "{what} '{text}' is neither a date (2026-11-28) nor an RFC 3339 time (2026-11-28T12:00:00Z)"
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -194,21 +301,30 @@ pub async fn product_status(
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<StatusAnswer>, ApiError> {
     let at = match &q.at {
-        Some(t) => parse_time(t, "at")?,
+        Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
     let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
-    if let Some(fw) = &q.framework
-        && !version.frameworks.contains(fw)
-    {
-        return Err(ApiError::NotFound(format!(
-            "framework '{fw}' is not attached to {name} {}",
-            version.name
-        )));
+    check_filters(
+        &catalog,
+        product,
+        version,
+        q.framework.as_deref(),
+        q.project.as_deref(),
+        q.requirement.as_deref(),
+    )?;
+    let mut cells = compute(&state, &ctx, &catalog, product, version, at, Detail::Full).await?;
+    if q.explain {
+        cells.retain(|c| {
+            q.requirement.as_ref().is_none_or(|r| &c.requirement == r)
+                && q.project
+                    .as_ref()
+                    .is_none_or(|p| c.project.as_ref() == Some(p))
+        });
+        attach_findings(&state, &ctx, &mut cells).await?;
     }
-    let cells = compute(&state, &ctx, &catalog, product, version, at, Detail::Full).await?;
     let selected: Vec<&CellStatus> = cells
         .iter()
         .filter(|c| q.requirement.as_ref().is_none_or(|r| &c.requirement == r))
@@ -287,7 +403,7 @@ pub async fn project_status(
     Query(q): Query<ProjectStatusQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let at = match &q.at {
-        Some(t) => parse_time(t, "at")?,
+        Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
     let stored = state
@@ -355,7 +471,7 @@ pub async fn overview(
     Query(q): Query<AtQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let at = match &q.at {
-        Some(t) => parse_time(t, "at")?,
+        Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
     let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
@@ -525,8 +641,8 @@ pub async fn history(
     Path((_, name)): Path<(String, String)>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let from = parse_time(&q.from, "from")?;
-    let to = parse_time(&q.to, "to")?;
+    let from = parse_instant(&q.from, "from")?;
+    let to = parse_instant(&q.to, "to")?;
     if to < from {
         return Err(ApiError::BadRequest("'to' is before 'from'".into()));
     }
@@ -769,6 +885,7 @@ pub async fn list_proofs(
     let (Some(product), Some(version)) = (&q.product, &q.version) else {
         return Err(ApiError::BadRequest("give product and version".into()));
     };
+    check_product_filter(&state, &ctx, &q).await?;
     let proofs = state
         .store
         .list_proofs(ctx.org.id, product, version)
@@ -889,12 +1006,42 @@ pub async fn set_override(
     create_decision(&state, &ctx, body, "override").await
 }
 
+/// A listing's product and version filters must name a product and one of its versions.
+async fn check_product_filter(
+    state: &AppState,
+    ctx: &OrgCtx,
+    q: &ProductQuery,
+) -> Result<(), ApiError> {
+    let Some(product) = &q.product else {
+        if q.version.is_some() {
+            return Err(ApiError::BadRequest(
+                "a version filter needs a product (--product)".into(),
+            ));
+        }
+        return Ok(());
+    };
+    let catalog = OrgCatalog::get(state, ctx.org.id).await?;
+    let Some(p) = catalog.products.get(product) else {
+        return Err(no_such(
+            "product",
+            product,
+            &format!("org {}", ctx.org.name),
+            catalog.products.keys().map(String::as_str),
+        ));
+    };
+    if let Some(v) = &q.version {
+        version_of(p, Some(v))?;
+    }
+    Ok(())
+}
+
 async fn list_decisions(
     state: &AppState,
     ctx: &OrgCtx,
     q: &ProductQuery,
     kind: &str,
 ) -> Result<Json<Vec<Value>>, ApiError> {
+    check_product_filter(state, ctx, q).await?;
     let now = now_ms();
     let rows = state
         .store

@@ -404,3 +404,82 @@ where
             .collect()
     })
 }
+
+/// Findings an explanation names per failing evaluation; the rest are counted.
+const FINDINGS_SHOWN: usize = 10;
+/// Attestations read for findings per answer: a large failing portfolio explains its
+/// first failures in full and the others by count.
+const FINDINGS_ATTESTATIONS: usize = 200;
+
+/// Fills in the findings (id, package, severity, fixed version) of every failing
+/// deciding evaluation of `cells`, from the stored evaluations: the status read carries
+/// only severities, and explanations must name what failed.
+pub async fn attach_findings(
+    state: &AppState,
+    ctx: &OrgCtx,
+    cells: &mut [CellStatus],
+) -> Result<(), ApiError> {
+    let mut digests: Vec<String> = cells
+        .iter()
+        .flat_map(|c| c.components.iter())
+        .filter_map(|c| c.evaluation.as_ref())
+        .filter(|e| !e.verdict.passed)
+        .map(|e| e.attestation.clone())
+        .collect();
+    digests.sort();
+    digests.dedup();
+    digests.truncate(FINDINGS_ATTESTATIONS);
+    let mut by_evaluation: HashMap<String, serde_json::Value> = HashMap::new();
+    for digest in digests {
+        if let Some((_, _, evaluations)) = state.store.get_attestation(ctx.org.id, &digest).await? {
+            for e in evaluations {
+                by_evaluation.insert(e.id.to_string(), e.violations);
+            }
+        }
+    }
+    for e in cells
+        .iter_mut()
+        .flat_map(|c| c.components.iter_mut())
+        .filter_map(|c| c.evaluation.as_mut())
+        .filter(|e| !e.verdict.passed)
+    {
+        let Some(violations) = by_evaluation.get(&e.id).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        let unsuppressed: Vec<&serde_json::Value> = violations
+            .iter()
+            .filter(|v| v["suppressed"] != serde_json::Value::Bool(true))
+            .collect();
+        e.findings_total = unsuppressed.len();
+        e.findings = unsuppressed
+            .into_iter()
+            .take(FINDINGS_SHOWN)
+            .map(finding_of)
+            .collect();
+    }
+    Ok(())
+}
+
+/// A stored violation (`{message, finding: {kind: {fields}}}`, fields in camelCase or
+/// snake_case as received) as an explanation names it.
+fn finding_of(v: &serde_json::Value) -> status::Finding {
+    let details = v["finding"]
+        .as_object()
+        .and_then(|kinds| kinds.values().next())
+        .cloned()
+        .unwrap_or_default();
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| details.get(*n).and_then(|x| x.as_str()))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    status::Finding {
+        id: field(&["externalId", "external_id", "ruleId", "rule_id", "license"]),
+        package: field(&["packagePurl", "package_purl", "location", "path"]),
+        severity: field(&["severity"]),
+        fixed_version: field(&["fixedVersion", "fixed_version"]),
+        message: v["message"].as_str().unwrap_or_default().to_owned(),
+    }
+}

@@ -37,6 +37,53 @@ pub struct OrgView {
     /// Framework → its requirements.
     frameworks: HashMap<String, BTreeSet<String>>,
     products: Vec<Product>,
+    /// Every explicit requirement reference of every contract: (contract, reference).
+    references: Vec<(String, String)>,
+}
+
+/// A coverage answer, with the contracts' explicit references that were meant for
+/// this requirement (their requirement part names it) but match nothing.
+#[derive(serde::Serialize)]
+pub struct CoverageAnswer {
+    #[serde(flatten)]
+    report: CoverageReport,
+    dangling_references: Vec<DanglingReference>,
+}
+
+#[derive(serde::Serialize)]
+pub struct DanglingReference {
+    contract: String,
+    reference: String,
+    problem: String,
+}
+
+fn answer(view: &OrgView, org: &str, requirement: &str, report: CoverageReport) -> CoverageAnswer {
+    let frameworks: HashMap<String, Vec<String>> = view
+        .frameworks
+        .iter()
+        .map(|(f, refs)| (f.clone(), refs.iter().cloned().collect()))
+        .collect();
+    let dangling_references = view
+        .references
+        .iter()
+        .filter(|(_, r)| {
+            comply_core::reference::RequirementRef::parse(r)
+                .is_some_and(|r| r.requirement == requirement)
+        })
+        .filter_map(|(contract, reference)| {
+            super::references::dangling(reference, org, &frameworks).map(|problem| {
+                DanglingReference {
+                    contract: contract.clone(),
+                    reference: reference.clone(),
+                    problem,
+                }
+            })
+        })
+        .collect();
+    CoverageAnswer {
+        report,
+        dangling_references,
+    }
 }
 
 impl OrgView {
@@ -60,6 +107,7 @@ async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
         digests: BTreeMap::new(),
         frameworks: HashMap::new(),
         products: Vec::new(),
+        references: Vec::new(),
     };
     for kind in [
         Kind::Contract,
@@ -89,6 +137,15 @@ async fn org_view(state: &AppState, org_id: i64) -> Result<OrgView, ApiError> {
             }
         }
     }
+    for c in &contracts {
+        let lists = c
+            .attachments()
+            .map(|a| &a.requirements)
+            .chain(c.spec.policy_groups.iter().map(|g| &g.requirements));
+        for r in lists.flatten() {
+            view.references.push((c.metadata.name.clone(), r.clone()));
+        }
+    }
     view.index = ContractIndex::build(contracts.iter(), &view.policies, &view.groups);
     Ok(view)
 }
@@ -106,6 +163,16 @@ async fn report(
         None => None,
     };
     let view = OrgView::get(state, ctx.org.id).await?;
+    if let Some(product) = &q.product
+        && !view.products.iter().any(|p| &p.metadata.name == product)
+    {
+        return Err(super::compliance::no_such(
+            "product",
+            product,
+            &format!("org {}", ctx.org.name),
+            view.products.iter().map(|p| p.metadata.name.as_str()),
+        ));
+    }
     let name = &requirement.metadata.name;
     let frameworks: Vec<String> = view
         .frameworks
@@ -165,7 +232,7 @@ pub async fn saved(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
     Query(q): Query<CoverageQuery>,
-) -> Result<Json<CoverageReport>, ApiError> {
+) -> Result<Json<CoverageAnswer>, ApiError> {
     let stored = state
         .store
         .get_resource(ctx.org.id, Kind::Requirement, &name)
@@ -174,7 +241,9 @@ pub async fn saved(
     let Resource::Requirement(requirement) = stored.resource()? else {
         return Err(ApiError::Internal("stored requirement is not one".into()));
     };
-    Ok(Json(report(&state, &ctx, &requirement, &q).await?))
+    let report = report(&state, &ctx, &requirement, &q).await?;
+    let view = OrgView::get(&state, ctx.org.id).await?;
+    Ok(Json(answer(&view, &ctx.org.name, &name, report)))
 }
 
 #[derive(Deserialize)]
@@ -190,7 +259,7 @@ pub async fn draft(
     Extension(ctx): Extension<OrgCtx>,
     Query(q): Query<CoverageQuery>,
     Body(body): Body<DraftIn>,
-) -> Result<Json<CoverageReport>, ApiError> {
+) -> Result<Json<CoverageAnswer>, ApiError> {
     let (docs, problems) = parse_file(&body.file, &body.content, &ctx.org.name);
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
@@ -208,5 +277,12 @@ pub async fn draft(
             body.file
         )));
     }
-    Ok(Json(report(&state, &ctx, &requirement, &q).await?))
+    let report = report(&state, &ctx, &requirement, &q).await?;
+    let view = OrgView::get(&state, ctx.org.id).await?;
+    Ok(Json(answer(
+        &view,
+        &ctx.org.name,
+        &requirement.metadata.name,
+        report,
+    )))
 }

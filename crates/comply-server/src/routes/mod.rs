@@ -9,6 +9,7 @@ pub use compliance::CachedRow;
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
+mod references;
 mod resources;
 mod system;
 mod tokens;

@@ -1,0 +1,474 @@
+//! Issue 14, "truthful posture": answers that cannot be fooled by a typo, explanations
+//! that name what decided, round trips that hold.
+
+use crate::compliance::{HOUR, RESOURCES, cell, envelope, push};
+use crate::support::Env;
+use comply_attest::{KeyAlgorithm, SigningKey};
+
+fn portal() -> (Env, SigningKey) {
+    let env = Env::start();
+    let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    env.write("script.pub", &key.public().to_pem());
+    env.ok(&["key", "add", "script", "--public-key", "script.pub"]);
+    env.write("resources.yaml", RESOURCES);
+    env.ok(&["apply", "-f", "resources.yaml"]);
+    (env, key)
+}
+
+#[test]
+fn filters_that_name_nothing_are_errors() {
+    let (env, _) = portal();
+    for (args, expected) in [
+        (
+            vec![
+                "status",
+                "portal",
+                "--project",
+                "apii",
+                "--fail-on-noncompliant",
+            ],
+            "no project 'apii' in portal 1.0; it has: api, web (did you mean 'api'?)",
+        ),
+        (
+            vec!["status", "portal", "--requirement", "no-such"],
+            "no requirement 'no-such' in portal 1.0; it has: architecture-review, no-vulns-high",
+        ),
+        (
+            vec!["status", "portal", "--framework", "nosuch"],
+            "no framework 'nosuch' in the frameworks attached to portal 1.0; it has: fw",
+        ),
+        (
+            vec!["status", "portal", "--version", "9.9"],
+            "no version '9.9' in product portal; it has: 1.0",
+        ),
+        (
+            vec![
+                "history",
+                "portal",
+                "--version",
+                "9.9",
+                "--from",
+                "2026-11-28",
+                "--to",
+                "2026-11-29",
+            ],
+            "no version '9.9' in product portal",
+        ),
+        (
+            vec!["exception", "list", "--product", "portl"],
+            "no product 'portl' in org default; it has: portal",
+        ),
+        (
+            vec![
+                "override",
+                "list",
+                "--product",
+                "portal",
+                "--version",
+                "2.0",
+            ],
+            "no version '2.0' in product portal",
+        ),
+        (
+            vec![
+                "requirement",
+                "coverage",
+                "no-vulns-high",
+                "--product",
+                "portl",
+            ],
+            "no product 'portl' in org default",
+        ),
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.contains("compliant: yes"), "{}", run.stdout);
+    }
+    // Filters that do name something still answer.
+    let s = env.json(&[
+        "status",
+        "portal",
+        "--project",
+        "api",
+        "--requirement",
+        "no-vulns-high",
+    ]);
+    assert_eq!(s["cells"].as_array().unwrap().len(), 1, "{s}");
+}
+
+#[test]
+fn plain_dates_are_accepted_as_the_end_of_that_day() {
+    let (env, _) = portal();
+    let h = env.json(&[
+        "history",
+        "portal",
+        "--from",
+        "2026-11-28",
+        "--to",
+        "2026-11-30",
+    ]);
+    let at: Vec<&str> = h["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "2026-11-28T23:59:59.999Z",
+            "2026-11-29T23:59:59.999Z",
+            "2026-11-30T23:59:59.999Z"
+        ]
+    );
+    let s = env.json(&["status", "portal", "--at", "2026-11-28"]);
+    assert_eq!(s["at"], "2026-11-28T23:59:59.999Z");
+    let run = env.run(&["status", "portal", "--at", "28/11/2026"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("neither a date"), "{}", run.stderr);
+}
+
+#[test]
+fn explanations_name_findings_and_why_nothing_matched() {
+    let (env, key) = portal();
+    let now = jiff::Timestamp::now().as_millisecond();
+    push(
+        &env,
+        "web.json",
+        &envelope(&key, "web", now - 8 * HOUR, "HIGH", &["CRITICAL", "HIGH"]),
+    );
+    let s = env.json(&["status", "portal", "--explain"]);
+    let web = cell(&s, "no-vulns-high", Some("web"));
+    assert_eq!(web["status"], "FAILED");
+    let text = web["explanation"].to_string();
+    assert!(text.contains("CVE-2026-0000 (CRITICAL)"), "{text}");
+    assert!(text.contains("CVE-2026-0001 (HIGH)"), "{text}");
+    let findings = &web["components"][0]["evaluation"]["findings"];
+    assert_eq!(findings[0]["id"], "CVE-2026-0000", "{web}");
+    // api has no evaluation at all.
+    let api = cell(&s, "no-vulns-high", Some("api"));
+    let text = api["explanation"].to_string();
+    assert!(text.contains("no evaluation of this policy yet"), "{text}");
+    assert!(!text.contains("evaluated nothing"), "{text}");
+
+    // With auto-matching off, web's scan matches nothing, and the explanation says why.
+    env.ok(&["org", "settings", "--requirements-auto-matching", "off"]);
+    let s = env.json(&["status", "portal", "--explain", "--project", "web"]);
+    let text = cell(&s, "no-vulns-high", Some("web"))["explanation"].to_string();
+    assert!(text.contains("auto-matching is off in this org"), "{text}");
+
+    // The table explanation too.
+    let out = env.ok(&["status", "portal", "--explain", "--project", "web"]);
+    assert!(out.contains("auto-matching is off in this org"), "{out}");
+}
+
+const CONTRACT: &str = r#"# The build contract, as a team writes it: comments and key order are kept.
+apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+  description: Build and scan
+spec:
+  materials:
+    - name: sbom
+      type: SBOM_CYCLONEDX_JSON
+  policies:
+    materials:
+      - ref: vulnerabilities
+        with:
+          severity: HIGH
+"#;
+
+const GROUP: &str = r#"apiVersion: chainloop.dev/v1
+kind: PolicyGroup
+metadata:
+  name: my-scans
+spec:
+  policies:
+    materials:
+      - name: sbom
+        type: SBOM_CYCLONEDX_JSON
+        policies:
+          - ref: vulnerabilities
+            with:
+              severity: HIGH
+"#;
+
+#[test]
+fn every_schema_output_reapplies_unchanged() {
+    let (env, _) = portal();
+    env.write("contract.yaml", CONTRACT);
+    env.write("group.yaml", GROUP);
+    env.ok(&["apply", "-f", "contract.yaml", "-f", "group.yaml"]);
+    env.ok(&["policy", "duplicate", "vulnerabilities", "--as", "my-vulns"]);
+    for (kind, name) in [
+        ("requirement", "no-vulns-high"),
+        ("framework", "fw"),
+        ("product", "portal"),
+        ("contract", "build"),
+        ("policy-group", "my-scans"),
+        ("policy", "my-vulns"),
+        // Built-ins: describing one and applying what it printed changes nothing.
+        ("framework", "best-practices"),
+        ("requirement", "no-vulnerabilities-high"),
+        ("policy", "vulnerabilities"),
+        ("policy-group", "sbom-quality"),
+    ] {
+        let schema = env.ok(&[kind, "describe", name, "-o", "schema"]);
+        let file = env.write(&format!("{kind}-{name}.exported.yaml"), &schema);
+        let run = env.run(&["apply", "-f", file.to_str().unwrap(), "-o", "json"]);
+        assert_eq!(run.code, 0, "{kind} {name}: {}\n{schema}", run.stderr);
+        let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            out[0]["action"], "unchanged",
+            "{kind} {name}: {out}\n{schema}"
+        );
+    }
+    // The contract's own text comes back, comments included.
+    assert_eq!(
+        env.ok(&["contract", "describe", "build", "-o", "schema"]),
+        CONTRACT
+    );
+    // Nothing shadows a built-in after those applies.
+    let frameworks = env.json(&["framework", "list"]);
+    let bp = frameworks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "best-practices")
+        .unwrap();
+    assert_eq!(bp["builtin"], true, "{bp}");
+}
+
+#[test]
+fn dangling_references_are_reported_at_apply_and_in_coverage() {
+    let (env, _) = portal();
+    env.write(
+        "contract.yaml",
+        r#"apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+spec:
+  materials:
+    - name: scan
+      type: SARIF
+  policies:
+    materials:
+      - ref: vulnerabilities
+        with: {severity: HIGH}
+        requirements:
+          - fw/no-vulns-high
+          - acme/does-not-exist
+          - fx/no-vulns-high
+"#,
+    );
+    let run = env.run(&["apply", "-f", "contract.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Contract/build created"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "warning: contract.yaml:15:13: requirement reference 'acme/does-not-exist' names no framework 'acme'"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("contract.yaml:16:13: requirement reference 'fx/no-vulns-high' names no framework 'fx' (did you mean 'fw'?)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("'fw/no-vulns-high'"), "{}", run.stderr);
+
+    let c = env.json(&["requirement", "coverage", "no-vulns-high"]);
+    let dangling = c["dangling_references"].as_array().unwrap();
+    assert_eq!(dangling.len(), 1, "{c}");
+    assert_eq!(dangling[0]["reference"], "fx/no-vulns-high");
+    let out = env.ok(&["requirement", "coverage", "no-vulns-high"]);
+    assert!(
+        out.contains("warning: contract build: requirement reference 'fx/no-vulns-high'"),
+        "{out}"
+    );
+}
+
+#[test]
+fn preview_frameworks_turned_off_stay_attached_visible_and_editable() {
+    let (env, _) = portal();
+    env.ok(&["org", "settings", "--in-preview-frameworks", "on"]);
+    env.ok(&["product", "create", "shop", "--project", "api"]);
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "shop",
+        "1.0",
+        "--framework",
+        "cra",
+    ]);
+    env.ok(&["org", "settings", "--in-preview-frameworks", "off"]);
+
+    // Still listed (marked preview) and describable, because shop attaches it.
+    let list = env.json(&["framework", "list"]);
+    let cra = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "cra")
+        .unwrap_or_else(|| panic!("cra hidden: {list}"));
+    assert_eq!(cra["preview"], true);
+    assert!(
+        !list.as_array().unwrap().iter().any(|f| f["name"] == "ssdf"),
+        "an unattached preview stays hidden: {list}"
+    );
+    env.ok(&["framework", "describe", "cra"]);
+    // Still scored.
+    let s = env.json(&["status", "shop"]);
+    assert!(s["counted"].as_u64().unwrap() > 0, "{s}");
+    // The product stays editable…
+    let requirement = s["cells"][0]["requirement"].as_str().unwrap().to_owned();
+    env.ok(&[
+        "applicability",
+        "set",
+        "--product",
+        "shop",
+        "--requirement",
+        &requirement,
+        "--not-applicable",
+        "--rationale",
+        "not ours",
+    ]);
+    env.ok(&["product", "version", "create", "shop", "1.1"]);
+    // …but attaching a preview framework anew is still refused.
+    let run = env.run(&["product", "attach", "shop", "--version", "1.1", "ssdf"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("framework 'ssdf' is in preview"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn product_commands_are_revisions_audited_as_what_they_are() {
+    let (env, _) = portal();
+    let run = env.run(&["product", "create", "portal", "--project", "batch"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("comply product add-project portal batch"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        env.ok(&["product", "add-project", "portal", "batch"])
+            .contains("Product/portal updated (revision 2)")
+    );
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "portal",
+        "2.0",
+        "--framework",
+        "fw",
+    ]);
+    assert!(
+        env.ok(&["product", "pin", "portal", "--version", "2.0", "api=1.8.0"])
+            .contains("revision 4")
+    );
+    let versions = env.json(&["product", "version", "list", "portal"]);
+    assert_eq!(versions[1]["name"], "2.0", "{versions}");
+    assert_eq!(versions[1]["projectVersions"]["api"], "1.8.0", "{versions}");
+    let table = env.ok(&["product", "version", "list", "portal"]);
+    assert!(table.contains("api=1.8.0"), "{table}");
+    env.ok(&["product", "pin", "portal", "--version", "2.0", "api="]);
+    let run = env.run(&["product", "pin", "portal", "--version", "2.0", "nope=1"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("product 'portal' has no project 'nope'"),
+        "{}",
+        run.stderr
+    );
+    env.ok(&[
+        "applicability",
+        "set",
+        "--product",
+        "portal",
+        "--requirement",
+        "no-vulns-high",
+        "--project",
+        "batch",
+        "--not-applicable",
+    ]);
+    env.ok(&["product", "version", "delete", "portal", "2.0"]);
+    let run = env.run(&["product", "version", "delete", "portal", "2.0"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no version '2.0' in product portal; it has: 1.0"),
+        "{}",
+        run.stderr
+    );
+    let doc = env.json(&["product", "describe", "portal"]);
+    assert_eq!(doc["revision"], 7, "{doc}");
+
+    let audit = env.json(&["audit", "list", "--target", "Product/portal"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "apply.created",
+        "product.project.added",
+        "product.version.created",
+        "product.pinned",
+        "applicability.set",
+        "product.version.deleted",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing in {actions:?}"
+        );
+    }
+    assert!(!actions.contains(&"apply.updated"), "{actions:?}");
+}
+
+#[test]
+fn errors_of_command_made_changes_speak_of_the_command() {
+    let (env, _) = portal();
+    // The requirement is not in the product: the document made for the user is invalid.
+    let run = env.run(&[
+        "applicability",
+        "set",
+        "--product",
+        "portal",
+        "--requirement",
+        "nonexistent",
+        "--not-applicable",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "comply applicability set --product portal --requirement nonexistent --not-applicable: "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("product portal:"), "{}", run.stderr);
+    let run = env.run(&["product", "attach", "portal", "--version", "1.0", "nosuch"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("comply product attach portal --version 1.0 nosuch: "),
+        "{}",
+        run.stderr
+    );
+}
