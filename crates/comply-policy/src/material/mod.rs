@@ -14,6 +14,7 @@ mod findings;
 mod junit;
 mod pitest;
 mod provenance;
+mod radamsa;
 mod scm;
 mod spdx;
 mod vex;
@@ -86,6 +87,19 @@ pub struct Normalized {
     /// Chainloop AI agent config and coding session facts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ai: Option<AiView>,
+    /// radamsa fuzzing run facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuzzing: Option<Fuzzing>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Fuzzing {
+    /// Records in the log.
+    pub records: u64,
+    /// Distinct generated outputs (`nth`).
+    pub iterations: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -280,6 +294,7 @@ pub fn load(name: &str, bytes: &[u8], kind: Option<&str>) -> Result<Material, Ma
         "JACOCO_XML" => coverage::project_jacoco(bytes).map_err(unreadable)?,
         "COBERTURA_XML" => coverage::project_cobertura(bytes).map_err(unreadable)?,
         "PITEST_XML" => pitest::project(bytes).map_err(unreadable)?,
+        "RADAMSA_REPORT" => radamsa::project(bytes).map_err(unreadable)?,
         "TRUFFLEHOG_JSON" => findings::parse_json_lines(bytes).map_err(unreadable)?,
         _ => serde_json::from_slice(bytes).map_err(|e| {
             let hint = if bytes.trim_ascii_start().starts_with(b"<") {
@@ -316,6 +331,7 @@ pub fn normalize(kind: &str, doc: &Value) -> Normalized {
         "JACOCO_XML" => coverage::normalize_jacoco(doc, &mut out),
         "COBERTURA_XML" => coverage::normalize_cobertura(doc, &mut out),
         "PITEST_XML" => pitest::normalize(doc, &mut out),
+        "RADAMSA_REPORT" => radamsa::normalize(doc, &mut out),
         "CHAINLOOP_AI_AGENT_CONFIG" | "CHAINLOOP_AI_CODING_SESSION" => {
             ai::normalize(kind, doc, &mut out)
         }
