@@ -44,6 +44,10 @@ pub const MATERIAL_TYPES: &[&str] = &[
     "TRUFFLEHOG_JSON",
     "COBERTURA_XML",
     "CHECKMARX_JSON",
+    // Not in the public protobuf enum (HEAD 40014e92) but used by Chainloop contracts
+    // in the field; accepted so those contracts apply.
+    "PITEST_XML",
+    "OVERSECURED_JSON",
 ];
 
 pub fn is_material_type(text: &str) -> bool {

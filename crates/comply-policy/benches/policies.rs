@@ -177,3 +177,45 @@ fn sbom_policy_10k_components_prepared(bencher: divan::Bencher, name: &str) {
             .unwrap()
     });
 }
+
+/// A Cobertura report of `classes` classes with 50 lines each, a quarter uncovered.
+fn cobertura(classes: usize) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" ?>\n<coverage line-rate=\"0.75\" branch-rate=\"0.5\" version=\"7.4\" timestamp=\"1700000000000\"><sources><source>src</source></sources><packages><package name=\"app\" line-rate=\"0.75\" branch-rate=\"0.5\" complexity=\"0\"><classes>",
+    );
+    for c in 0..classes {
+        xml.push_str(&format!(
+            "<class name=\"app.C{c}\" filename=\"app/c{c}.py\" line-rate=\"0.75\" branch-rate=\"0.5\" complexity=\"0\"><methods/><lines>"
+        ));
+        for n in 1..=50 {
+            let hits = if n % 4 == 0 { 0 } else { 3 };
+            xml.push_str(&format!("<line number=\"{n}\" hits=\"{hits}\"/>"));
+        }
+        xml.push_str("</lines></class>");
+    }
+    xml.push_str("</classes></package></packages></coverage>");
+    xml.into_bytes()
+}
+
+#[divan::bench(sample_count = 20)]
+fn code_coverage_cobertura_50k_lines(bencher: divan::Bencher) {
+    let bytes = cobertura(1_000);
+    let policy = builtin::policy("code-coverage").expect("policy code-coverage");
+    let with = BTreeMap::new();
+    bencher.bench(|| {
+        let material = material::load("coverage.xml", divan::black_box(&bytes), None).unwrap();
+        policy
+            .evaluate(
+                Evaluation {
+                    material: &material,
+                    with: &with,
+                    bindings: &BTreeMap::new(),
+                    now_ms: NOW_MS,
+                    data: &Value::Null,
+                },
+                &Limits::default(),
+            )
+            .unwrap()
+            .expect("a verdict")
+    });
+}

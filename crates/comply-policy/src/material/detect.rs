@@ -7,8 +7,13 @@ use serde_json::Value;
 pub fn detect(bytes: &[u8]) -> Option<&'static str> {
     let trimmed = bytes.trim_ascii_start();
     if trimmed.starts_with(b"<") {
-        let head = String::from_utf8_lossy(&trimmed[..trimmed.len().min(4096)]);
-        return (head.contains("<testsuite")).then_some("JUNIT_XML");
+        return match super::xml::root_name(trimmed)?.as_str() {
+            "testsuites" | "testsuite" => Some("JUNIT_XML"),
+            "report" => Some("JACOCO_XML"),
+            "coverage" => Some("COBERTURA_XML"),
+            "mutations" => Some("PITEST_XML"),
+            _ => None,
+        };
     }
     let doc: Value = match serde_json::from_slice(bytes) {
         Ok(doc) => doc,
@@ -63,6 +68,14 @@ fn kind_of(doc: &Value) -> &'static str {
     }
     if str_at("version") == "2.1.0" && doc.get("runs").is_some_and(Value::is_array) {
         return "SARIF";
+    }
+    let evidence_id = str_at("chainloop.material.evidence.id");
+    let schema = str_at("schema");
+    if evidence_id == "CHAINLOOP_AI_AGENT_CONFIG" || schema.contains("/aiagentconfig/") {
+        return "CHAINLOOP_AI_AGENT_CONFIG";
+    }
+    if evidence_id == "CHAINLOOP_AI_CODING_SESSION" || schema.contains("/aicodingsession/") {
+        return "CHAINLOOP_AI_CODING_SESSION";
     }
     let meta_id = doc
         .pointer("/meta/id")
@@ -157,10 +170,31 @@ mod tests {
                 "<?xml version=\"1.0\"?><testsuites><testsuite name=\"a\"/></testsuites>",
                 "JUNIT_XML",
             ),
+            (
+                "<?xml version=\"1.0\"?><!DOCTYPE report PUBLIC \"-//JACOCO//DTD Report 1.1//EN\" \"report.dtd\"><report name=\"x\"><counter type=\"INSTRUCTION\" missed=\"1\" covered=\"2\"/></report>",
+                "JACOCO_XML",
+            ),
+            (
+                "<?xml version=\"1.0\" ?>\n<!DOCTYPE coverage SYSTEM \"http://cobertura.sourceforge.net/xml/coverage-04.dtd\">\n<coverage line-rate=\"1\"/>",
+                "COBERTURA_XML",
+            ),
+            (
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mutations partial=\"false\"></mutations>",
+                "PITEST_XML",
+            ),
+            (
+                r#"{"chainloop.material.evidence.id": "CHAINLOOP_AI_AGENT_CONFIG", "schema": "https://schemas.chainloop.dev/aiagentconfig/0.1/ai-agent-config.schema.json", "data": {}}"#,
+                "CHAINLOOP_AI_AGENT_CONFIG",
+            ),
+            (
+                r#"{"schema": "https://schemas.chainloop.dev/aicodingsession/0.1/ai-coding-session.schema.json", "data": {}}"#,
+                "CHAINLOOP_AI_CODING_SESSION",
+            ),
         ];
         for (text, kind) in cases {
             assert_eq!(detect(text.as_bytes()), Some(kind), "{text}");
         }
         assert_eq!(detect(b"not json at all"), None);
+        assert_eq!(detect(b"<html><body/></html>"), None);
     }
 }

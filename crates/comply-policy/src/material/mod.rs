@@ -6,21 +6,27 @@
 //! the same facts (vulnerabilities from SARIF, CycloneDX, Grype or Trivy alike).
 //! The raw document is never altered. Schema of the view: `docs/materials.md`.
 
+mod ai;
+mod coverage;
 mod cyclonedx;
 mod detect;
 mod findings;
 mod junit;
+mod pitest;
 mod provenance;
+mod radamsa;
 mod scm;
 mod spdx;
 mod vex;
 mod vulns;
+mod xml;
 
 pub use detect::detect;
 
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -56,6 +62,7 @@ pub struct Material {
 pub struct Normalized {
     /// e.g. `cyclonedx`, `spdx`, `sarif`, `grype`, `trivy`, `openvex`, `csaf`, `junit`,
     /// `gitleaks`, `trufflehog`, `slsa-provenance`, `runner-context`, `pr-info`,
+    /// `jacoco`, `cobertura`, `pitest`, `ai-agent-config`, `ai-coding-session`,
     /// `container-image`, `evidence`.
     pub format: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +78,99 @@ pub struct Normalized {
     pub tests: Option<TestSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// JaCoCo and Cobertura coverage counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    /// PITest mutation testing results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutations: Option<MutationSummary>,
+    /// Chainloop AI agent config and coding session facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<AiView>,
+    /// radamsa fuzzing run facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuzzing: Option<Fuzzing>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Fuzzing {
+    /// Records in the log.
+    pub records: u64,
+    /// Distinct generated outputs (`nth`).
+    pub iterations: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Coverage {
+    /// By lowercase counter name: `instruction`, `branch`, `line`, `complexity`,
+    /// `method`, `class` (Cobertura: `line` and `branch`).
+    pub counters: BTreeMap<String, CoverageCounter>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CoverageCounter {
+    pub covered: u64,
+    pub missed: u64,
+    pub total: u64,
+    /// covered / total × 100; absent when nothing was measurable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct MutationSummary {
+    pub total: u64,
+    pub detected: u64,
+    pub killed: u64,
+    pub survived: u64,
+    pub no_coverage: u64,
+    pub timed_out: u64,
+    pub memory_error: u64,
+    pub run_error: u64,
+    pub non_viable: u64,
+    /// detected / total × 100 (PIT's mutation score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutation_score: Option<f64>,
+    /// detected / (total − no coverage) × 100 (PIT's test strength).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_strength: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AiView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    pub mcp_servers: Vec<AiServer>,
+    pub commands: Vec<AiCommand>,
+    pub texts: Vec<AiText>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AiServer {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub disabled: bool,
+    /// `mcp_servers` (configured) or `session` (invoked).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AiCommand {
+    pub command: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AiText {
+    pub source: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -191,6 +291,10 @@ pub fn load(name: &str, bytes: &[u8], kind: Option<&str>) -> Result<Material, Ma
             provenance::statement(&doc).unwrap_or(doc)
         }
         "JUNIT_XML" => junit::project(bytes).map_err(unreadable)?,
+        "JACOCO_XML" => coverage::project_jacoco(bytes).map_err(unreadable)?,
+        "COBERTURA_XML" => coverage::project_cobertura(bytes).map_err(unreadable)?,
+        "PITEST_XML" => pitest::project(bytes).map_err(unreadable)?,
+        "RADAMSA_REPORT" => radamsa::project(bytes).map_err(unreadable)?,
         "TRUFFLEHOG_JSON" => findings::parse_json_lines(bytes).map_err(unreadable)?,
         _ => serde_json::from_slice(bytes).map_err(|e| {
             let hint = if bytes.trim_ascii_start().starts_with(b"<") {
@@ -224,6 +328,13 @@ pub fn normalize(kind: &str, doc: &Value) -> Normalized {
         "GITLEAKS_JSON" => findings::gitleaks(doc, &mut out),
         "TRUFFLEHOG_JSON" => findings::trufflehog(doc, &mut out),
         "JUNIT_XML" => junit::normalize(doc, &mut out),
+        "JACOCO_XML" => coverage::normalize_jacoco(doc, &mut out),
+        "COBERTURA_XML" => coverage::normalize_cobertura(doc, &mut out),
+        "PITEST_XML" => pitest::normalize(doc, &mut out),
+        "RADAMSA_REPORT" => radamsa::normalize(doc, &mut out),
+        "CHAINLOOP_AI_AGENT_CONFIG" | "CHAINLOOP_AI_CODING_SESSION" => {
+            ai::normalize(kind, doc, &mut out)
+        }
         "SLSA_PROVENANCE" | "ATTESTATION" => provenance::normalize(doc, &mut out),
         "CHAINLOOP_RUNNER_CONTEXT" | "CHAINLOOP_PR_INFO" => scm::normalize(kind, doc, &mut out),
         "CONTAINER_IMAGE" => out.format = "container-image".into(),

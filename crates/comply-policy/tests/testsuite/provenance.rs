@@ -1414,10 +1414,19 @@ fn branch_protection_group_on_runner_context() {
         .iter()
         .map(|r| (r.policy.as_str(), &r.outcome.verdict))
         .collect();
-    assert_eq!(by_policy.len(), 2, "{results:?}");
+    assert_eq!(by_policy.len(), 4, "{results:?}");
     assert_pass(
         by_policy["branch-deletion-blocked"],
         "deletion blocked on main",
+    );
+    assert_fail(
+        by_policy["branch-linear-history-required"],
+        "no linear history rule",
+        "linear history is not required on branch 'main'",
+    );
+    assert_pass(
+        by_policy["repository-rules-change-restricted"],
+        "no ruleset with bypass actors",
     );
     assert_fail(
         by_policy["branch-force-push-blocked"],
@@ -1448,7 +1457,7 @@ fn branch_protection_group_on_runner_context() {
         .unwrap()
     };
     let results = run("master");
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 4);
     assert!(
         results.iter().all(|r| r.outcome.verdict.passed()),
         "{results:?}"
@@ -1498,6 +1507,8 @@ fn code_review_group_on_runner_context_and_pr_info() {
         [
             ("pr-review-required", "runner-context.json"),
             ("pr-code-owner-review-required", "runner-context.json"),
+            ("pr-conversation-resolution-required", "runner-context.json"),
+            ("pr-stale-reviews-dismissed", "runner-context.json"),
             ("pr-review-required", "pr-info.json"),
         ]
     );
@@ -1547,7 +1558,15 @@ fn slsa_checks_group_on_provenance_materials() {
         .iter()
         .map(|a| a.reference.as_str())
         .collect();
-    assert_eq!(attached, ["slsa-provenance", "source-commit"]);
+    assert_eq!(
+        attached,
+        [
+            "slsa-provenance",
+            "source-commit",
+            "runner-automated",
+            "runner-authenticated"
+        ]
+    );
     let Some(bytes) =
         fixture("slsa-provenance/slsa-verifier-gha_generic-v1.2.1-push-v14.intoto.jsonl")
     else {

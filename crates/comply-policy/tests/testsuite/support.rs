@@ -116,3 +116,64 @@ pub fn skip(reason: &str) {
         }
     }
 }
+
+/// Asserts a pass (not skipped, no violation).
+pub fn expect_pass(v: &Verdict, what: &str) {
+    assert!(
+        v.passed(),
+        "{what}: expected a pass, got skipped={} {:?} {:?}",
+        v.skipped,
+        v.skip_reasons,
+        messages(v)
+    );
+}
+
+/// Asserts a failure with a violation containing `needle`; returns the messages.
+pub fn expect_fail(v: &Verdict, what: &str, needle: &str) -> Vec<String> {
+    let m = messages(v);
+    assert!(
+        !v.skipped,
+        "{what}: expected a failure, got skipped {:?}",
+        v.skip_reasons
+    );
+    assert!(
+        m.iter().any(|x| x.contains(needle)),
+        "{what}: expected a violation containing {needle:?}, got {m:?}"
+    );
+    m
+}
+
+/// Asserts a skip whose reasons contain `needle`.
+pub fn expect_skip(v: &Verdict, what: &str, needle: &str) {
+    assert!(v.skipped, "{what}: expected skipped, got {:?}", messages(v));
+    assert!(v.violations.is_empty(), "{what}: {:?}", messages(v));
+    assert!(
+        v.skip_reasons.iter().any(|r| r.contains(needle)),
+        "{what}: expected a skip reason containing {needle:?}, got {:?}",
+        v.skip_reasons
+    );
+}
+
+/// An in-toto statement as Chainloop renders attestations, with the given predicate
+/// fields and materials `(type, name)`.
+pub fn chainloop_statement(predicate: Value, materials: &[(&str, &str)]) -> String {
+    let mut predicate = predicate;
+    predicate["buildType"] = "chainloop.dev/workflowrun/v0.1".into();
+    predicate["materials"] = materials
+        .iter()
+        .map(|(kind, name)| {
+            serde_json::json!({
+                "name": name,
+                "digest": {"sha256": "ab".repeat(32)},
+                "annotations": {"chainloop.material.type": kind, "chainloop.material.name": name}
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "git.head", "digest": {"sha1": "5869b91e80fea5ac3d4502c728b118e85d65d825"}}],
+        "predicateType": "chainloop.dev/attestation/v0.2",
+        "predicate": predicate,
+    })
+    .to_string()
+}
