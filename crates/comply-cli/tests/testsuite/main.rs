@@ -3,6 +3,7 @@
 mod builtins;
 mod compliance;
 mod coverage;
+mod crash;
 mod declarative;
 mod evidence;
 mod hardening;
