@@ -22,24 +22,6 @@ pub fn emit(output: Output, value: &Value, render: impl FnOnce(&Value) -> String
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn never_prints_control_characters() {
-        let hostile = "\u{1b}[31mred\u{0}\r";
-        let t = table(&["name"], vec![vec![hostile.to_owned()]]);
-        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
-        assert!(t.contains("\\u{1b}[31mred"), "{t}");
-        assert_eq!(
-            text(&Value::String(hostile.into())),
-            "\\u{1b}[31mred\\u{0}\\r"
-        );
-        assert_eq!(printable("plain"), "plain");
-    }
-}
-
 pub fn yaml(value: &Value) -> String {
     serde_saphyr::to_string(value).expect("JSON values serialize to YAML")
 }
@@ -99,5 +81,23 @@ pub fn text(v: &Value) -> String {
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => "no".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_control_characters() {
+        let hostile = "\u{1b}[31mred\u{0}\r";
+        let t = table(&["name"], vec![vec![hostile.to_owned()]]);
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        assert!(t.contains("\\u{1b}[31mred"), "{t}");
+        assert_eq!(
+            text(&Value::String(hostile.into())),
+            "\\u{1b}[31mred\\u{0}\\r"
+        );
+        assert_eq!(printable("plain"), "plain");
     }
 }

@@ -5,6 +5,7 @@ mod chain;
 mod envelope;
 mod fixtures;
 mod keys;
+mod properties;
 mod signing;
 mod statement;
 mod support;

@@ -4,6 +4,7 @@ mod builtins;
 mod completion;
 mod compliance;
 mod coverage;
+mod crash;
 mod declarative;
 mod evidence;
 mod hardening;

@@ -4,4 +4,5 @@ mod coverage;
 mod manifests;
 mod plan;
 mod policies;
+mod properties;
 mod status;

@@ -7,6 +7,7 @@ mod content;
 mod engine;
 mod findings;
 mod library;
+mod properties;
 mod provenance;
 mod sbom;
 mod support;

@@ -683,3 +683,54 @@ async fn openapi_lists_every_query_parameter() {
         16 * 1024 * 1024
     );
 }
+
+/// Property (issue #15): a signed push of a mutated statement is stored whole or
+/// refused with a 4xx, and a refused one leaves nothing behind. Budget by
+/// `COMPLY_PROPTEST_CASES` (default 24: each case is a real ingestion).
+#[test]
+fn mutated_signed_pushes_store_all_or_nothing() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let cases = std::env::var("COMPLY_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = rt.block_on(Server::sqlite());
+    let key = rt.block_on(trusted(&s));
+    let base = statement(json!({}), 2);
+    let mut runner = TestRunner::new(Config::with_cases(cases));
+    let edits = prop::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..6);
+    runner
+        .run(&edits, |edits| {
+            let mut bytes = base.clone();
+            for (at, byte, op) in edits {
+                let i = at % bytes.len().max(1);
+                match op {
+                    0 if !bytes.is_empty() => bytes[i] = byte,
+                    1 if !bytes.is_empty() => {
+                        bytes.remove(i);
+                    }
+                    _ => bytes.insert(i, byte),
+                }
+            }
+            rt.block_on(async {
+                let before = stored(&s).await;
+                let (status, _, answer) = push(&s, &key, &bytes).await;
+                let after = stored(&s).await;
+                prop_assert!(!status.is_server_error(), "{status}: {answer}");
+                if status.is_success() {
+                    prop_assert!(after <= before + 1);
+                } else {
+                    prop_assert!(status.is_client_error(), "{status}");
+                    prop_assert_eq!(after, before, "nothing stored on error: {}", answer);
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+}
