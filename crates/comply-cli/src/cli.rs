@@ -108,6 +108,9 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reference data policies read: the CISA KEV catalog (import, list)
+    #[command(subcommand)]
+    ReferenceData(ReferenceDataCommand),
 }
 
 #[derive(Args, Debug)]
@@ -823,4 +826,22 @@ pub struct HistoryArgs {
     /// RFC 3339
     #[arg(long)]
     pub to: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferenceDataCommand {
+    /// Import a catalog: `kev FILE` (CISA's known_exploited_vulnerabilities.json)
+    Import(ReferenceDataImportArgs),
+    /// The catalogs the org uses, with their dates (its own and the instance's)
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct ReferenceDataImportArgs {
+    /// The kind of reference data: kev
+    pub kind: String,
+    pub file: PathBuf,
+    /// For every org of the instance (bootstrap owner only), not only this org
+    #[arg(long)]
+    pub instance: bool,
 }

@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_series.sql"),
         postgres: include_str!("../migrations/postgres/0003_series.sql"),
     },
+    Migration {
+        version: 5,
+        description: "reference data (KEV catalog) per org and instance",
+        sqlite: include_str!("../migrations/sqlite/0005_reference_data.sql"),
+        postgres: include_str!("../migrations/postgres/0005_reference_data.sql"),
+    },
 ];
 
 /// Arbitrary, fixed: identifies comply's migration lock among other advisory locks.

@@ -7,6 +7,7 @@ mod evidence;
 mod org;
 mod policy;
 mod product;
+mod reference_data;
 mod resources;
 mod serve;
 
@@ -74,5 +75,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::ReferenceData(cmd) => {
+            reference_data::run(&mut Client::from_global(&global)?, global.output, cmd)
+        }
     }
 }

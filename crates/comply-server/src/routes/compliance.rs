@@ -214,13 +214,14 @@ fn cell_rows(
     cell: &CellStatus,
     explain: bool,
     only: Option<&str>,
+    kev: Option<&str>,
 ) -> Vec<Box<serde_json::value::RawValue>> {
     let mut frameworks: Vec<&str> = cell.frameworks.iter().map(String::as_str).collect();
     frameworks.sort_unstable();
     frameworks.dedup();
     frameworks.retain(|f| only.is_none_or(|o| o == *f));
     if explain {
-        return cell_views(cell, true)
+        return cell_views_noted(cell, true, kev)
             .into_iter()
             .filter(|v| only.is_none_or(|o| v["framework"] == o))
             .map(|v| serde_json::value::to_raw_value(&v).expect("rows serialize"))
@@ -261,8 +262,27 @@ fn cell_rows(
         .collect()
 }
 
+/// Policies whose evaluations read the KEV catalog: their cells' explanations name the
+/// catalog the org uses now (and say when it is stale).
+const KEV_POLICIES: &[&str] = &["cves-in-kev"];
+
 fn cell_views(cell: &CellStatus, explain: bool) -> Vec<Value> {
-    let explanation = explain.then(|| status::explain(cell, &fmt_time));
+    cell_views_noted(cell, explain, None)
+}
+
+fn cell_views_noted(cell: &CellStatus, explain: bool, kev: Option<&str>) -> Vec<Value> {
+    let explanation = explain.then(|| {
+        let mut lines = status::explain(cell, &fmt_time);
+        if let Some(kev) = kev
+            && cell
+                .components
+                .iter()
+                .any(|c| KEV_POLICIES.contains(&c.name.as_str()))
+        {
+            lines.push(format!("  reference data: {kev}"));
+        }
+        lines
+    });
     let mut frameworks = cell.frameworks.clone();
     frameworks.sort();
     frameworks.dedup();
@@ -343,10 +363,15 @@ pub async fn product_status(
     // Typed rows serialize straight to the response: thousands of cells are common, and
     // many are serialized on every core.
     let framework = q.framework.as_deref();
+    let kev = state.store.reference_data(ctx.org.id, "kev").await?;
+    let kev_line = kev
+        .as_ref()
+        .map(|r| super::reference_data::describe(r, now_ms()));
+    let kev = q.explain.then_some(kev_line.as_deref()).flatten();
     let serialize = |cells: &[&CellStatus]| -> Vec<Box<serde_json::value::RawValue>> {
         cells
             .iter()
-            .flat_map(|c| cell_rows(c, q.explain, framework))
+            .flat_map(|c| cell_rows(c, q.explain, framework, kev))
             .collect()
     };
     let rows = if selected.len() < PARALLEL_CELLS {
@@ -368,6 +393,7 @@ pub async fn product_status(
         passing: score.passing,
         counted: score.counted,
         frameworks,
+        reference_data: kev_line.into_iter().collect(),
         cells: rows,
     }))
 }
@@ -384,6 +410,8 @@ pub struct StatusAnswer {
     passing: usize,
     counted: usize,
     frameworks: Vec<Value>,
+    /// The reference data catalogs policies read, named and dated.
+    reference_data: Vec<String>,
     cells: Vec<Box<serde_json::value::RawValue>>,
 }
 
