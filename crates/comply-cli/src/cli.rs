@@ -676,6 +676,9 @@ pub struct StatusArgs {
     /// Exit 1 when the product version is not compliant
     #[arg(long)]
     pub fail_on_noncompliant: bool,
+    /// Show every column in full (the default table fits 120 columns)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -91,8 +91,12 @@ fn announce_first_start(token: &str, server: &str) {
     });
     let saved = match (written, config::path()) {
         (Ok(Some(path)), _) => format!("Saved to {} for the comply CLI.", path.display()),
-        (Ok(None), Some(path)) => format!("{} already exists and was left unchanged.", path.display()),
-        (Ok(None), None) => "No config directory is known (set XDG_CONFIG_HOME); pass --token.".into(),
+        (Ok(None), Some(path)) => {
+            format!("{} already exists and was left unchanged.", path.display())
+        }
+        (Ok(None), None) => {
+            "No config directory is known (set XDG_CONFIG_HOME); pass --token.".into()
+        }
         (Err(e), _) => format!("Could not write the CLI config file: {e}"),
     };
     let lines = [
@@ -114,7 +118,10 @@ fn framed(lines: &[String]) -> String {
     let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let mut out = format!("\n┌{}┐\n", "─".repeat(width + 2));
     for l in lines {
-        out.push_str(&format!("│ {l}{} │\n", " ".repeat(width - l.chars().count())));
+        out.push_str(&format!(
+            "│ {l}{} │\n",
+            " ".repeat(width - l.chars().count())
+        ));
     }
     out.push_str(&format!("└{}┘\n", "─".repeat(width + 2)));
     out

@@ -592,3 +592,64 @@ fn status_explanations_name_the_kev_catalog_and_its_staleness() {
         "{s}"
     );
 }
+
+#[test]
+fn the_status_table_fits_120_columns_grouped_by_framework_and_section() {
+    let env = Env::start();
+    env.ok(&["org", "settings", "--in-preview-frameworks", "on"]);
+    env.ok(&[
+        "product",
+        "create",
+        "portal",
+        "--project",
+        "customer-facing-api",
+        "--project",
+        "web",
+    ]);
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "portal",
+        "2.4",
+        "--framework",
+        "best-practices",
+        "--framework",
+        "cra",
+    ]);
+    let out = env.ok(&["status", "portal"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} wide: {line}",
+            line.chars().count()
+        );
+    }
+    // One group per framework, each with its subtotal, then its rows.
+    let bp = out
+        .find("best-practices: score")
+        .expect("best-practices group");
+    let cra = out.find("cra: score").expect("cra group");
+    assert!(bp < cra, "{out}");
+    assert!(out[bp..cra].contains("SECTION"), "{out}");
+    assert!(
+        !out[bp..cra].contains("cra-annex"),
+        "frameworks are not interleaved: {out}"
+    );
+    let s = env.json(&["status", "portal"]);
+    assert!(
+        s["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["section"].as_str().is_some_and(|x| !x.is_empty())),
+        "{s}"
+    );
+    assert!(s["frameworks"][0]["counted"].as_u64().is_some(), "{s}");
+    let wide = env.ok(&["status", "portal", "--wide"]);
+    assert!(
+        wide.lines().any(|l| l.chars().count() > 120) || !wide.contains('…'),
+        "{wide}"
+    );
+    assert!(out.contains("compliant: no"), "{out}");
+}

@@ -33,7 +33,10 @@ fn start(dir: &TempDir) -> (Server, String, String) {
         let line = line.unwrap();
         logged += 1;
         // Start-up says what it did in a few lines, not one per built-in resource.
-        assert!(logged < 15, "too many start-up log lines; the latest: {line}");
+        assert!(
+            logged < 15,
+            "too many start-up log lines; the latest: {line}"
+        );
         if let Some(rest) = line.split("comply is listening addr=").nth(1) {
             addr = Some(rest.trim().to_owned());
             break;
@@ -74,7 +77,10 @@ fn zero_config_first_start() {
     );
     // Framed, with the dashboard's address.
     assert!(stdout.contains("┌") && stdout.contains("┘"), "{stdout}");
-    assert!(stdout.contains(&format!("Dashboard: http://{addr}/")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Dashboard: http://{addr}/")),
+        "{stdout}"
+    );
     let token = stdout
         .lines()
         .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
