@@ -22,8 +22,8 @@ pub async fn load_builtins(store: &Store) -> Result<usize, String> {
         let count = |a: &str| report.iter().filter(|(_, _, x)| *x == a).count();
         tracing::info!(
             changed = report.len(),
-            created = count("created"),
-            updated = count("updated"),
+            created = count("builtin.created"),
+            updated = count("builtin.updated"),
             "built-in content synced ({} resources)",
             resources.len()
         );

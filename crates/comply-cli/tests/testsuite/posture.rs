@@ -653,3 +653,49 @@ fn the_status_table_fits_120_columns_grouped_by_framework_and_section() {
     );
     assert!(out.contains("compliant: no"), "{out}");
 }
+
+#[test]
+fn the_readme_tour_runs() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: openssl is not installed (the tour signs an image with it)");
+        return;
+    }
+    let env = Env::start();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tour.sh");
+    let out = env
+        .command()
+        .arg("--version")
+        .output()
+        .map(|_| ())
+        .and_then(|()| {
+            let mut cmd = std::process::Command::new("bash");
+            cmd.arg(&script)
+                .env("COMPLY", crate::support::BIN)
+                .env("COMPLY_SERVER", &env.server)
+                .env("COMPLY_TOKEN", &env.token)
+                .env("XDG_CONFIG_HOME", env.dir().join("config"))
+                .env("HOME", env.dir());
+            cmd.output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tour failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("tour: done"), "{stdout}");
+    // Spring4Shell is flagged by cves-in-kev, named with its package and fix.
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("cves-in-kev on scan: 1 violation"), "{all}");
+    assert!(
+        stdout.contains("CVE-2022-22965 in pkg:maven/org.springframework/spring-beans@5.3.17"),
+        "{stdout}"
+    );
+    assert!(all.contains("container-signed on image: passed"), "{all}");
+    assert!(
+        stdout.contains("score 67% (2 of 3 counted cells passing)"),
+        "{stdout}"
+    );
+}
