@@ -131,6 +131,9 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reference data policies read: the CISA KEV catalog (import, list)
+    #[command(subcommand)]
+    ReferenceData(ReferenceDataCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(CompletionArgs),
     /// Write man pages for comply and every subcommand into a directory
@@ -722,6 +725,9 @@ pub struct StatusArgs {
     /// Exit 1 when the product version is not compliant
     #[arg(long)]
     pub fail_on_noncompliant: bool,
+    /// Show every column in full (the default table fits 120 columns)
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -872,4 +878,22 @@ pub struct HistoryArgs {
     /// RFC 3339
     #[arg(long)]
     pub to: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferenceDataCommand {
+    /// Import a catalog: `kev FILE` (CISA's known_exploited_vulnerabilities.json)
+    Import(ReferenceDataImportArgs),
+    /// The catalogs the org uses, with their dates (its own and the instance's)
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct ReferenceDataImportArgs {
+    /// The kind of reference data: kev
+    pub kind: String,
+    pub file: PathBuf,
+    /// For every org of the instance (bootstrap owner only), not only this org
+    #[arg(long)]
+    pub instance: bool,
 }

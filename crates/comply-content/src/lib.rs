@@ -14,3 +14,10 @@ pub fn yaml_files() -> impl Iterator<Item = (&'static str, &'static str)> {
         .copied()
         .filter(|(path, _)| path.ends_with(".yaml") || path.ends_with(".yml"))
 }
+
+/// The CISA Known Exploited Vulnerabilities catalog as CISA publishes it (JSON,
+/// CC0-1.0), a snapshot taken at build time so that a fresh server has one; its source
+/// and date are in docs/reference-data.md. Servers import newer ones with
+/// `comply reference-data import kev FILE`.
+pub const KEV_SNAPSHOT: &str =
+    include_str!("../reference-data/known_exploited_vulnerabilities.json");

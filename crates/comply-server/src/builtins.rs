@@ -16,7 +16,18 @@ pub async fn load_builtins(store: &Store) -> Result<usize, String> {
         .await
         .map_err(|e| e.to_string())?;
     for (kind, name, action) in &report {
-        tracing::info!(%kind, %name, action, "built-in content changed");
+        tracing::debug!(%kind, %name, action, "built-in content changed");
     }
+    if !report.is_empty() {
+        let count = |a: &str| report.iter().filter(|(_, _, x)| *x == a).count();
+        tracing::info!(
+            changed = report.len(),
+            created = count("builtin.created"),
+            updated = count("builtin.updated"),
+            "built-in content synced ({} resources)",
+            resources.len()
+        );
+    }
+    crate::routes::reference_data::sync_snapshot(store, crate::state::now_ms()).await?;
     Ok(resources.len())
 }

@@ -17,6 +17,7 @@ mod keys;
 mod migrate;
 mod orgs;
 mod packed;
+mod reference_data;
 mod resources;
 pub mod testing;
 mod tokens;
@@ -31,6 +32,7 @@ pub use evidence::{
 };
 pub use keys::KeyRow;
 pub use orgs::OrgRow;
+pub use reference_data::ReferenceDataRow;
 pub use resources::{ApplyOutcome, StoredResource};
 pub use tokens::{NewToken, TokenRow};
 

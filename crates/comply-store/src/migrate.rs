@@ -46,6 +46,14 @@ const MIGRATIONS: &[Migration] = &[
         data: None,
     },
     Migration {
+        version: 5,
+        description: "reference data (KEV catalog) per org and instance",
+        sqlite: include_str!("../migrations/sqlite/0005_reference_data.sql"),
+        postgres: include_str!("../migrations/postgres/0005_reference_data.sql"),
+        data: None,
+    },
+    // Kept last in the list: it digests the documents the migrations before it leave.
+    Migration {
         version: 9,
         description: "resource digests over RFC 8785 canonical JSON",
         sqlite: "",

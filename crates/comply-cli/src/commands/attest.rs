@@ -494,7 +494,7 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
         groups: BTreeMap::new(),
     };
     let now = now_ms();
-    let data = json!({});
+    let (data, reference) = reference_data(&mut client)?;
     let limits = Limits::default();
     let no_bindings = BTreeMap::new();
     let mut evaluations = Vec::new();
@@ -704,6 +704,7 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
         }
     }
     predicate.policy_evaluations.extend(attestation_evaluations);
+    name_reference_data(&mut predicate.policy_evaluations, reference.as_deref());
 
     let statement = render_statement(&subjects, &predicate);
     let envelope = sign(comply_attest::IN_TOTO_PAYLOAD_TYPE, &statement, &key);
@@ -754,5 +755,44 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
             "the attestation was stored, but gated policies failed: {}",
             gated.join(", ")
         )))
+    }
+}
+
+/// Policies that read the CISA KEV catalog (`data.kev`).
+const KEV_POLICIES: &[&str] = &["cves-in-kev"];
+
+/// The reference data the org's server holds for policies (`data.kev`), and a line
+/// naming it. No catalog: `{}` (the KEV policy skips, saying so).
+fn reference_data(client: &mut Client) -> Result<(serde_json::Value, Option<String>)> {
+    let path = client.org_path("/reference-data/kev")?;
+    match client.get(&path) {
+        Ok(r) => {
+            let catalog: serde_json::Value =
+                serde_json::from_str(r["content"].as_str().unwrap_or("null")).map_err(|e| {
+                    CliError::failed(format!("the server's KEV catalog is not JSON: {e}"))
+                })?;
+            let line = format!(
+                "kev {} released {} ({} {})",
+                r["version"].as_str().unwrap_or("?"),
+                r["released_at"].as_str().unwrap_or("?"),
+                r["scope"].as_str().unwrap_or("?"),
+                r["source"].as_str().unwrap_or("?")
+            );
+            Ok((json!({"kev": catalog}), Some(line)))
+        }
+        Err(e) if e.message.contains("no kev reference data") => Ok((json!({}), None)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every evaluation of a policy that read the catalog says which one, dated when.
+fn name_reference_data(evaluations: &mut [PolicyEvaluation], reference: Option<&str>) {
+    let Some(reference) = reference else { return };
+    for e in evaluations
+        .iter_mut()
+        .filter(|e| KEV_POLICIES.contains(&e.name.as_str()))
+    {
+        e.annotations
+            .insert("comply.dev/reference-data".into(), reference.to_owned());
     }
 }

@@ -75,58 +75,9 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
     ))?;
     let answer = client.get(&path)?;
     let explain = args.explain;
+    let wide = args.wide;
     emit(output, &answer, |a| {
-        let mut out = table(
-            &[
-                "framework",
-                "requirement",
-                "subject",
-                "status",
-                "evidence",
-                "deadline",
-            ],
-            a["cells"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| {
-                    let subject = match c["project"].as_str() {
-                        Some(p) => format!("{p}@{}", c["project_version"].as_str().unwrap_or("-")),
-                        None => "(product)".into(),
-                    };
-                    let mut status = text(&c["status"]);
-                    if c["overridden"] == Value::Bool(true) {
-                        status.push_str(" (override)");
-                    }
-                    let evidence = c["components"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|x| x["decisive"] == Value::Bool(true))
-                        .map(|x| {
-                            format!(
-                                "{}: {}",
-                                text(&x["name"]),
-                                text(&x["status"]).to_lowercase()
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    vec![
-                        text(&c["framework"]),
-                        text(&c["requirement"]),
-                        subject,
-                        status,
-                        if evidence.is_empty() {
-                            "-".into()
-                        } else {
-                            evidence
-                        },
-                        text(&c["deadline"]),
-                    ]
-                })
-                .collect(),
-        );
+        let mut out = status_table(a, wide);
         if explain {
             for c in a["cells"].as_array().into_iter().flatten() {
                 let subject = c["project"].as_str().unwrap_or("(product)");
@@ -164,6 +115,143 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// Column limits that keep the default table within 120 characters (with the two-space
+/// gaps): section, requirement, subject, status, evidence, deadline.
+const NARROW: [usize; 6] = [20, 28, 14, 14, 14, 16];
+
+/// `text` cut to `max` characters, the cut marked with `…`.
+fn fit(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The status cells grouped by framework (in the version's order), each framework's
+/// rows sorted by section and requirement, with the framework's subtotal above them.
+fn status_table(a: &Value, wide: bool) -> String {
+    let cells: Vec<&Value> = a["cells"].as_array().into_iter().flatten().collect();
+    let mut frameworks: Vec<(String, Value)> = a["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (text(&f["framework"]), f.clone()))
+        .collect();
+    for c in &cells {
+        let f = text(&c["framework"]);
+        if !frameworks.iter().any(|(n, _)| *n == f) {
+            frameworks.push((f, Value::Null));
+        }
+    }
+    let mut out = String::new();
+    for (framework, summary) in frameworks {
+        let mut rows: Vec<&Value> = cells
+            .iter()
+            .copied()
+            .filter(|c| text(&c["framework"]) == framework)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by_key(|c| {
+            (
+                c["section"].as_str().unwrap_or("").to_owned(),
+                text(&c["requirement"]),
+                c["project"].as_str().unwrap_or("").to_owned(),
+            )
+        });
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let subtotal = if summary.is_null() {
+            String::new()
+        } else {
+            format!(
+                ": score {} ({} of {} counted passing)",
+                score_text(&summary["score"]),
+                text(&summary["passing"]),
+                text(&summary["counted"])
+            )
+        };
+        out.push_str(&format!("{framework}{subtotal}\n"));
+        let rows = rows
+            .into_iter()
+            .map(|c| {
+                let subject = match c["project"].as_str() {
+                    Some(p) => format!("{p}@{}", c["project_version"].as_str().unwrap_or("-")),
+                    None => "(product)".into(),
+                };
+                let mut status = text(&c["status"]);
+                if c["overridden"] == Value::Bool(true) {
+                    status.push_str(" (override)");
+                }
+                let evidence = c["components"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| x["decisive"] == Value::Bool(true))
+                    .map(|x| {
+                        format!(
+                            "{}: {}",
+                            text(&x["name"]),
+                            text(&x["status"]).to_lowercase()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let deadline = match c["deadline"].as_str() {
+                    // `2026-12-02T20:11:00.000Z` as `2026-12-02 20:11` unless wide.
+                    Some(d) if !wide && d.len() >= 16 => d[..16].replace('T', " "),
+                    Some(d) => d.to_owned(),
+                    None => "-".into(),
+                };
+                let row = [
+                    c["section"]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("-")
+                        .to_owned(),
+                    text(&c["requirement"]),
+                    subject,
+                    status,
+                    if evidence.is_empty() {
+                        "-".into()
+                    } else {
+                        evidence
+                    },
+                    deadline,
+                ];
+                if wide {
+                    row.to_vec()
+                } else {
+                    row.into_iter()
+                        .zip(NARROW)
+                        .map(|(t, max)| fit(t, max))
+                        .collect()
+                }
+            })
+            .collect();
+        for line in table(
+            &[
+                "section",
+                "requirement",
+                "subject",
+                "status",
+                "evidence",
+                "deadline",
+            ],
+            rows,
+        )
+        .lines()
+        {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
 }
 
 fn cell_json(c: &CellArgs) -> Value {

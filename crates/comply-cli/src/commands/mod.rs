@@ -8,6 +8,7 @@ mod evidence;
 mod org;
 mod policy;
 mod product;
+mod reference_data;
 mod resources;
 mod serve;
 
@@ -77,5 +78,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Completion(args) => completion::completion(args),
         Command::Manpage(args) => completion::manpages(args),
+        Command::ReferenceData(cmd) => {
+            reference_data::run(&mut Client::from_global(&global)?, global.output, cmd)
+        }
     }
 }

@@ -73,13 +73,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::failed(e.to_string()))?;
-    if let Some(issued) = comply_server::bootstrap(&store)
+    let first = comply_server::bootstrap(&store)
         .await
-        .map_err(|e| CliError::failed(format!("first-start setup failed: {e}")))?
-    {
+        .map_err(|e| CliError::failed(format!("first-start setup failed: {e}")))?;
+    tracing::info!(%addr, "comply is listening");
+    // After the start-up logs, framed, so the one-time token is not lost among them.
+    if let Some(issued) = first {
         announce_first_start(&issued.secret, &format!("http://{addr}"));
     }
-    tracing::info!(%addr, "comply is listening");
     comply_server::serve(listener, AppState::new(store), shutdown_signal())
         .await
         .map_err(|e| CliError::failed(format!("server error: {e}")))
@@ -101,26 +102,47 @@ async fn reset_admin_token(store: &Store) -> Result<()> {
 }
 
 fn announce_first_start(token: &str, server: &str) {
-    println!("First start: created organization 'default' and its owner token.");
-    println!("This token is shown only now; it can also create organizations:");
-    println!();
-    println!("    {token}");
-    println!();
     let written = config::write_if_absent(&Config {
         server: Some(server.to_owned()),
         token: Some(token.to_owned()),
         org: None,
     });
-    match (written, config::path()) {
-        (Ok(Some(path)), _) => println!("Saved to {} for the comply CLI.", path.display()),
+    let saved = match (written, config::path()) {
+        (Ok(Some(path)), _) => format!("Saved to {} for the comply CLI.", path.display()),
         (Ok(None), Some(path)) => {
-            println!("{} already exists and was left unchanged.", path.display())
+            format!("{} already exists and was left unchanged.", path.display())
         }
         (Ok(None), None) => {
-            println!("No config directory is known (set XDG_CONFIG_HOME); pass --token.")
+            "No config directory is known (set XDG_CONFIG_HOME); pass --token.".into()
         }
-        (Err(e), _) => println!("Could not write the CLI config file: {e}"),
+        (Err(e), _) => format!("Could not write the CLI config file: {e}"),
+    };
+    let lines = [
+        "First start: created organization 'default' and its owner token.".to_owned(),
+        "This token is shown only now; it can also create organizations:".to_owned(),
+        String::new(),
+        format!("    {token}"),
+        String::new(),
+        saved,
+        format!("Dashboard: {server}/"),
+    ];
+    print!("{}", framed(&lines));
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+/// `lines` in a box of `─` and `│`, padded to the longest.
+fn framed(lines: &[String]) -> String {
+    let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut out = format!("\n┌{}┐\n", "─".repeat(width + 2));
+    for l in lines {
+        out.push_str(&format!(
+            "│ {l}{} │\n",
+            " ".repeat(width - l.chars().count())
+        ));
     }
+    out.push_str(&format!("└{}┘\n", "─".repeat(width + 2)));
+    out
 }
 
 async fn shutdown_signal() {

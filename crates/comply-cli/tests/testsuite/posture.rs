@@ -472,3 +472,230 @@ fn errors_of_command_made_changes_speak_of_the_command() {
         run.stderr
     );
 }
+
+const KEV_CONTRACT: &str = r#"apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: scan
+spec:
+  materials:
+    - name: scan
+      type: EVIDENCE
+  policies:
+    materials:
+      - ref: cves-in-kev
+        selector: {name: scan}
+"#;
+
+/// `../shared/fixtures/vuln-reports/trivy-spring4shell-jre11.json`, when present.
+fn spring4shell() -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/vuln-reports/trivy-spring4shell-jre11.json");
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+#[test]
+fn kev_is_managed_reference_data_and_flags_spring4shell_in_the_attest_flow() {
+    let Some(report) = spring4shell() else { return };
+    let env = Env::start();
+    // A fresh server has the embedded snapshot, named and dated.
+    let list = env.json(&["reference-data", "list"]);
+    assert_eq!(list[0]["kind"], "kev", "{list}");
+    assert_eq!(list[0]["scope"], "instance");
+    assert_eq!(list[0]["source"], "embedded snapshot");
+    assert!(list[0]["entries"].as_u64().unwrap() > 1000, "{list}");
+    let table = env.ok(&["reference-data", "list"]);
+    assert!(table.contains("embedded snapshot"), "{table}");
+
+    env.ok(&["key", "generate", "--out", "ci"]);
+    env.ok(&["key", "add", "ci", "--public-key", "ci.pub"]);
+    env.write("contract.yaml", KEV_CONTRACT);
+    env.ok(&["apply", "-f", "contract.yaml"]);
+    std::fs::copy(&report, env.dir().join("trivy.json")).unwrap();
+    env.ok(&[
+        "attest",
+        "init",
+        "--contract",
+        "scan",
+        "--project",
+        "api",
+        "--version",
+        "1.0.0",
+    ]);
+    env.ok(&["attest", "add", "--name", "scan", "--value", "trivy.json"]);
+    let out = env.json(&["attest", "push", "--key", "ci.key"]);
+    let described = env.json(&["attestation", "describe", out["digest"].as_str().unwrap()]);
+    let e = &described["evaluations"][0];
+    assert_eq!(e["policy"], "cves-in-kev", "{described}");
+    assert_eq!(e["skipped"], false, "{described}");
+    let violations = e["violations"].to_string();
+    assert!(violations.contains("CVE-2022-22965"), "{violations}");
+
+    // An org's own import wins, and names itself in the list.
+    let catalog = serde_json::json!({
+        "title": "CISA Catalog of Known Exploited Vulnerabilities",
+        "catalogVersion": "2026.12.01",
+        "dateReleased": jiff::Timestamp::now().to_string(),
+        "count": 1,
+        "vulnerabilities": [{"cveID": "CVE-2022-22965", "vendorProject": "VMware",
+                             "product": "Spring Framework"}],
+    });
+    env.write("kev.json", &catalog.to_string());
+    let run = env.run(&["reference-data", "import", "kev", "kev.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("kev catalog 2026.12.01 (1 entries"),
+        "{}",
+        run.stdout
+    );
+    let list = env.json(&["reference-data", "list"]);
+    assert_eq!(list[0]["scope"], "org", "{list}");
+    assert_eq!(list[0]["stale"], false, "{list}");
+    let audit = env.ok(&["audit", "list"]);
+    assert!(audit.contains("reference_data.import"), "{audit}");
+    // Not a catalog: a usage error, nothing stored.
+    env.write("bad.json", "{\"vulnerabilities\": 3}");
+    assert_eq!(
+        env.run(&["reference-data", "import", "kev", "bad.json"])
+            .code,
+        2
+    );
+}
+
+#[test]
+fn status_explanations_name_the_kev_catalog_and_its_staleness() {
+    let env = Env::start();
+    env.write("resources.yaml", crate::support::REQUIREMENT);
+    env.write(
+        "fw.yaml",
+        "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata: {name: fw}\nspec:\n  requirements:\n    - ref: no-vulnerabilities-high\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata: {name: portal}\nspec:\n  projects: [api]\n  versions:\n    - name: \"1\"\n      frameworks: [fw]\n",
+    );
+    env.ok(&["apply", "-f", "resources.yaml", "-f", "fw.yaml"]);
+    let s = env.json(&["status", "portal", "--explain"]);
+    let text = s["cells"][0]["explanation"].to_string();
+    // The embedded snapshot is from 2025: older than seven days, and said so.
+    assert!(
+        text.contains("reference data: CISA KEV catalog 2025.08.25"),
+        "{text}"
+    );
+    assert!(text.contains("STALE: older than 7 days"), "{text}");
+    assert!(
+        s["reference_data"][0]
+            .as_str()
+            .unwrap()
+            .contains("embedded snapshot"),
+        "{s}"
+    );
+}
+
+#[test]
+fn the_status_table_fits_120_columns_grouped_by_framework_and_section() {
+    let env = Env::start();
+    env.ok(&["org", "settings", "--in-preview-frameworks", "on"]);
+    env.ok(&[
+        "product",
+        "create",
+        "portal",
+        "--project",
+        "customer-facing-api",
+        "--project",
+        "web",
+    ]);
+    env.ok(&[
+        "product",
+        "version",
+        "create",
+        "portal",
+        "2.4",
+        "--framework",
+        "best-practices",
+        "--framework",
+        "cra",
+    ]);
+    let out = env.ok(&["status", "portal"]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "{} wide: {line}",
+            line.chars().count()
+        );
+    }
+    // One group per framework, each with its subtotal, then its rows.
+    let bp = out
+        .find("best-practices: score")
+        .expect("best-practices group");
+    let cra = out.find("cra: score").expect("cra group");
+    assert!(bp < cra, "{out}");
+    assert!(out[bp..cra].contains("SECTION"), "{out}");
+    assert!(
+        !out[bp..cra].contains("cra-annex"),
+        "frameworks are not interleaved: {out}"
+    );
+    let s = env.json(&["status", "portal"]);
+    assert!(
+        s["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["section"].as_str().is_some_and(|x| !x.is_empty())),
+        "{s}"
+    );
+    assert!(s["frameworks"][0]["counted"].as_u64().is_some(), "{s}");
+    let wide = env.ok(&["status", "portal", "--wide"]);
+    assert!(
+        wide.lines().any(|l| l.chars().count() > 120) || !wide.contains('…'),
+        "{wide}"
+    );
+    assert!(out.contains("compliant: no"), "{out}");
+}
+
+#[test]
+fn the_readme_tour_runs() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: openssl is not installed (the tour signs an image with it)");
+        return;
+    }
+    let env = Env::start();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tour.sh");
+    let out = env
+        .command()
+        .arg("--version")
+        .output()
+        .map(|_| ())
+        .and_then(|()| {
+            let mut cmd = std::process::Command::new("bash");
+            cmd.arg(&script)
+                .env("COMPLY", crate::support::BIN)
+                .env("COMPLY_SERVER", &env.server)
+                .env("COMPLY_TOKEN", &env.token)
+                .env("XDG_CONFIG_HOME", env.dir().join("config"))
+                .env("HOME", env.dir());
+            cmd.output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tour failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("tour: done"), "{stdout}");
+    // Spring4Shell is flagged by cves-in-kev, named with its package and fix.
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("cves-in-kev on scan: 1 violation"), "{all}");
+    assert!(
+        stdout.contains("CVE-2022-22965 in pkg:maven/org.springframework/spring-beans@5.3.17"),
+        "{stdout}"
+    );
+    assert!(all.contains("container-signed on image: passed"), "{all}");
+    assert!(
+        stdout.contains("score 67% (2 of 3 counted cells passing)"),
+        "{stdout}"
+    );
+}

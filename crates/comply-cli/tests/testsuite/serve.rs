@@ -28,8 +28,15 @@ fn start(dir: &TempDir) -> (Server, String, String) {
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut addr = None;
+    let mut logged = 0;
     for line in stderr.lines() {
         let line = line.unwrap();
+        logged += 1;
+        // Start-up says what it did in a few lines, not one per built-in resource.
+        assert!(
+            logged < 15,
+            "too many start-up log lines; the latest: {line}"
+        );
         if let Some(rest) = line.split("comply is listening addr=").nth(1) {
             addr = Some(rest.trim().to_owned());
             break;
@@ -68,9 +75,15 @@ fn zero_config_first_start() {
         stdout.contains("created organization 'default'"),
         "{stdout}"
     );
+    // Framed, with the dashboard's address.
+    assert!(stdout.contains("┌") && stdout.contains("┘"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Dashboard: http://{addr}/")),
+        "{stdout}"
+    );
     let token = stdout
         .lines()
-        .map(str::trim)
+        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
         .find(|l| l.starts_with("comply_"))
         .expect("token printed")
         .to_owned();

@@ -15,6 +15,9 @@ use std::sync::Arc;
 pub struct OrgCatalog {
     pub(crate) products: BTreeMap<String, Product>,
     pub(crate) frameworks: HashMap<String, Vec<String>>,
+    /// Framework → requirement → the section path it is listed under (`A / B`; empty at
+    /// the framework's top level), for answers grouped by section.
+    pub(crate) sections: HashMap<String, HashMap<String, String>>,
     pub(crate) requirements: HashMap<String, (Requirement, bool)>,
     pub(crate) policies: HashMap<String, Vec<PolicyInput>>,
     /// Compiled Chainloop `autoMatch` modules of the policies that carry one.
@@ -84,6 +87,7 @@ impl OrgCatalog {
         let mut catalog = OrgCatalog {
             products: BTreeMap::new(),
             frameworks: HashMap::new(),
+            sections: HashMap::new(),
             requirements: HashMap::new(),
             policies: HashMap::new(),
             auto_match: HashMap::new(),
@@ -107,6 +111,11 @@ impl OrgCatalog {
                         catalog.products.entry(stored.name.clone()).or_insert(p);
                     }
                     Resource::Framework(f) => {
+                        if !catalog.sections.contains_key(&stored.name) {
+                            catalog
+                                .sections
+                                .insert(stored.name.clone(), section_paths(&f.spec));
+                        }
                         let refs = f.spec.all_refs().map(|r| r.reference.clone()).collect();
                         catalog
                             .frameworks
@@ -148,4 +157,33 @@ impl OrgCatalog {
             .get(name)
             .ok_or_else(|| ApiError::NotFound(format!("product '{name}' does not exist")))
     }
+}
+
+/// Requirement → the path of the section that lists it.
+fn section_paths(spec: &comply_core::resource::FrameworkSpec) -> HashMap<String, String> {
+    fn walk(
+        sections: &[comply_core::resource::Section],
+        prefix: &str,
+        out: &mut HashMap<String, String>,
+    ) {
+        for s in sections {
+            let path = if prefix.is_empty() {
+                s.name.clone()
+            } else {
+                format!("{prefix} / {}", s.name)
+            };
+            for r in &s.requirements {
+                out.entry(r.reference.clone())
+                    .or_insert_with(|| path.clone());
+            }
+            walk(&s.sections, &path, out);
+        }
+    }
+    let mut out: HashMap<String, String> = spec
+        .requirements
+        .iter()
+        .map(|r| (r.reference.clone(), String::new()))
+        .collect();
+    walk(&spec.sections, "", &mut out);
+    out
 }

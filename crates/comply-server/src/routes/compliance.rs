@@ -197,6 +197,7 @@ struct LeanComponent<'a> {
 #[derive(serde::Serialize)]
 struct LeanCell<'a> {
     framework: &'a str,
+    section: Option<&'a str>,
     requirement: &'a str,
     scope: Scope,
     project: Option<&'a str>,
@@ -210,17 +211,35 @@ struct LeanCell<'a> {
 }
 
 /// One row per framework the cell shows under (only `only` when given).
+/// What rows show besides the cell: the section each framework lists it under, and the
+/// reference data catalog policies read.
+#[derive(Default, Clone, Copy)]
+struct Notes<'a> {
+    kev: Option<&'a str>,
+    sections: Option<&'a HashMap<String, HashMap<String, String>>>,
+}
+
+impl Notes<'_> {
+    fn section(&self, framework: &str, requirement: &str) -> Option<&str> {
+        self.sections?
+            .get(framework)?
+            .get(requirement)
+            .map(String::as_str)
+    }
+}
+
 fn cell_rows(
     cell: &CellStatus,
     explain: bool,
     only: Option<&str>,
+    notes: Notes<'_>,
 ) -> Vec<Box<serde_json::value::RawValue>> {
     let mut frameworks: Vec<&str> = cell.frameworks.iter().map(String::as_str).collect();
     frameworks.sort_unstable();
     frameworks.dedup();
     frameworks.retain(|f| only.is_none_or(|o| o == *f));
     if explain {
-        return cell_views(cell, true)
+        return cell_views_noted(cell, true, notes)
             .into_iter()
             .filter(|v| only.is_none_or(|o| v["framework"] == o))
             .map(|v| serde_json::value::to_raw_value(&v).expect("rows serialize"))
@@ -245,6 +264,7 @@ fn cell_rows(
         .map(|framework| {
             serde_json::value::to_raw_value(&LeanCell {
                 framework,
+                section: notes.section(framework, &cell.requirement),
                 requirement: &cell.requirement,
                 scope: cell.scope,
                 project: cell.project.as_deref(),
@@ -261,8 +281,28 @@ fn cell_rows(
         .collect()
 }
 
+/// Policies whose evaluations read the KEV catalog: their cells' explanations name the
+/// catalog the org uses now (and say when it is stale).
+const KEV_POLICIES: &[&str] = &["cves-in-kev"];
+
 fn cell_views(cell: &CellStatus, explain: bool) -> Vec<Value> {
-    let explanation = explain.then(|| status::explain(cell, &fmt_time));
+    cell_views_noted(cell, explain, Notes::default())
+}
+
+fn cell_views_noted(cell: &CellStatus, explain: bool, notes: Notes<'_>) -> Vec<Value> {
+    let kev = notes.kev;
+    let explanation = explain.then(|| {
+        let mut lines = status::explain(cell, &fmt_time);
+        if let Some(kev) = kev
+            && cell
+                .components
+                .iter()
+                .any(|c| KEV_POLICIES.contains(&c.name.as_str()))
+        {
+            lines.push(format!("  reference data: {kev}"));
+        }
+        lines
+    });
     let mut frameworks = cell.frameworks.clone();
     frameworks.sort();
     frameworks.dedup();
@@ -271,6 +311,7 @@ fn cell_views(cell: &CellStatus, explain: bool) -> Vec<Value> {
         .map(|fw| {
             json!({
                 "framework": fw,
+                "section": notes.section(fw, &cell.requirement),
                 "requirement": cell.requirement,
                 "scope": cell.scope,
                 "project": cell.project,
@@ -343,10 +384,18 @@ pub async fn product_status(
     // Typed rows serialize straight to the response: thousands of cells are common, and
     // many are serialized on every core.
     let framework = q.framework.as_deref();
+    let kev = state.store.reference_data(ctx.org.id, "kev").await?;
+    let kev_line = kev
+        .as_ref()
+        .map(|r| super::reference_data::describe(r, now_ms()));
+    let notes = Notes {
+        kev: q.explain.then_some(kev_line.as_deref()).flatten(),
+        sections: Some(&catalog.sections),
+    };
     let serialize = |cells: &[&CellStatus]| -> Vec<Box<serde_json::value::RawValue>> {
         cells
             .iter()
-            .flat_map(|c| cell_rows(c, q.explain, framework))
+            .flat_map(|c| cell_rows(c, q.explain, framework, notes))
             .collect()
     };
     let rows = if selected.len() < PARALLEL_CELLS {
@@ -357,7 +406,11 @@ pub async fn product_status(
     let frameworks = version
         .frameworks
         .iter()
-        .map(|f| json!({"framework": f, "score": Score::of_framework(selected.iter().copied(), f).score}))
+        .map(|f| {
+            let s = Score::of_framework(selected.iter().copied(), f);
+            json!({"framework": f, "score": s.score, "passing": s.passing,
+                   "counted": s.counted, "compliant": s.compliant})
+        })
         .collect();
     Ok(Json(StatusAnswer {
         product: name,
@@ -368,6 +421,7 @@ pub async fn product_status(
         passing: score.passing,
         counted: score.counted,
         frameworks,
+        reference_data: kev_line.into_iter().collect(),
         cells: rows,
     }))
 }
@@ -384,6 +438,8 @@ pub struct StatusAnswer {
     passing: usize,
     counted: usize,
     frameworks: Vec<Value>,
+    /// The reference data catalogs policies read, named and dated.
+    reference_data: Vec<String>,
     cells: Vec<Box<serde_json::value::RawValue>>,
 }
 

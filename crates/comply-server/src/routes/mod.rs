@@ -9,6 +9,7 @@ pub use compliance::CachedRow;
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
+pub(crate) mod reference_data;
 mod references;
 mod resources;
 mod system;
@@ -167,6 +168,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Owner),
             "Stop trusting a key.",
             evidence::remove_key,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/reference-data",
+            Org(Role::Viewer),
+            "Reference data catalogs (CISA KEV) the org uses: its own and the instance's, with their dates.",
+            reference_data::list,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/reference-data/{kind}",
+            Org(Role::Viewer),
+            "The catalog of one kind the org uses (its own, else the instance's), with its content.",
+            reference_data::get,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/reference-data/{kind}",
+            Org(Role::Admin),
+            "Import a catalog (CISA's known_exploited_vulnerabilities.json) for the org, or with instance: true for the instance.",
+            Some(r#"{"source":"known_exploited_vulnerabilities.json","content":"{\"catalogVersion\":\"2025.08.25\",\"dateReleased\":\"2025-08-25T17:04:19Z\",\"vulnerabilities\":[]}"}"#),
+            reference_data::import,
         )
         .route_with_body(
             Post,

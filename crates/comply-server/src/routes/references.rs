@@ -35,7 +35,7 @@ pub fn dangling(
             r.framework
         ));
     };
-    if !listed.iter().any(|x| *x == r.requirement) {
+    if !listed.contains(&r.requirement) {
         let hint = comply_core::suggest::nearest(&r.requirement, listed.iter().map(String::as_str))
             .map(|n| format!(" (did you mean '{n}'?)"))
             .unwrap_or_default();
