@@ -140,6 +140,10 @@ pub struct ApplyArgs {
     /// Validate and show what would change, without changing anything
     #[arg(long)]
     pub dry_run: bool,
+    /// Name of a legacy `schemaVersion: v1` contract given as the single file
+    /// [default: the file's stem]
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +151,22 @@ pub struct LintFilesArgs {
     /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
+    /// Name of a legacy `schemaVersion: v1` contract given as the single file
+    /// [default: the file's stem]
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContractApplyArgs {
+    /// The contract's name (a legacy v1 contract has none of its own)
+    pub name: String,
+    /// The contract file (YAML or JSON; legacy v1 or v2)
+    #[arg(short = 'f', long = "filename")]
+    pub file: PathBuf,
+    /// Validate and show what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -321,6 +341,9 @@ pub enum ContractCommand {
     Describe(NameArg),
     /// Delete a contract
     Delete(NameArg),
+    /// Create or update one contract from a file under NAME (as `chainloop workflow
+    /// contract create/update --name` does; for legacy v1 contracts)
+    Apply(ContractApplyArgs),
 }
 
 #[derive(Subcommand, Debug)]

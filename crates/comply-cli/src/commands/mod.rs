@@ -7,6 +7,7 @@ mod evidence;
 mod org;
 mod policy;
 mod product;
+mod resolve;
 mod resources;
 mod serve;
 
