@@ -401,7 +401,7 @@ pub struct AttachArgs {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// A policy file (YAML, kind Policy) or the name of a built-in policy
-    #[arg(long)]
+    #[arg(short = 'p', long, default_value = "policy.yaml")]
     pub policy: String,
     /// The material to evaluate
     #[arg(long)]
@@ -418,13 +418,26 @@ pub struct EvalArgs {
     /// A policy argument, KEY=VALUE; repeatable
     #[arg(long = "input", value_name = "KEY=VALUE")]
     pub inputs: Vec<String>,
+    /// A material annotation, KEY=VALUE (comma-separated pairs too); repeatable
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_delimiter = ',')]
+    pub annotations: Vec<String>,
+    /// Project the evaluation is for (accepted as Chainloop's; recorded, not used by
+    /// comply's engine)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Project version the evaluation is for (as --project)
+    #[arg(long = "project-version")]
+    pub project_version: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// A policy file (YAML, kind Policy)
-    #[arg(long)]
+    /// A policy file (YAML, kind Policy) or a bare Rego module (.rego)
+    #[arg(short = 'p', long, default_value = "policy.yaml")]
     pub policy: PathBuf,
+    /// Accepted as Chainloop's `--format`; comply has no Rego formatter and says so
+    #[arg(long)]
+    pub format: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,7 +9,6 @@ use crate::error::{CliError, Result};
 use crate::output::{emit, text};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Legacy contracts named by the CLI, by file, for the output.
 fn legacy_names(documents: &[Document]) -> BTreeMap<String, String> {

@@ -371,3 +371,130 @@ fn https_references_are_fetched_by_the_cli() {
         run.stderr
     );
 }
+
+/// `comply policy eval|lint` as `chainloop policy develop eval|lint` is called.
+#[test]
+fn policy_develop_parity() {
+    let env = Env::start();
+    env.write(
+        "policy.yaml",
+        r#"apiVersion: chainloop.dev/v1
+kind: Policy
+metadata:
+  name: annotated
+  finding_type: VULNERABILITY
+spec:
+  policies:
+    - kind: EVIDENCE
+      embedded: |
+        package main
+
+        import rego.v1
+
+        result := {"skipped": false, "violations": violations}
+
+        violations contains v if {
+        	input.chainloop_metadata.annotations.team != "core"
+        	v := {"message": "wrong team", "external_id": "CVE-2024-1", "severity": "HIGH"}
+        }
+"#,
+    );
+    env.write("evidence.json", r#"{"a": 1}"#);
+    // `-p` defaults to policy.yaml; annotations reach the policy.
+    let out = env.ok(&[
+        "policy",
+        "eval",
+        "--material",
+        "evidence.json",
+        "--kind",
+        "EVIDENCE",
+        "--annotation",
+        "team=core,x=y",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"]["violations"], serde_json::json!([]), "{out}");
+    let out = env.ok(&[
+        "policy",
+        "eval",
+        "--material",
+        "evidence.json",
+        "--kind",
+        "EVIDENCE",
+        "--annotation",
+        "team=web",
+        "--project",
+        "p",
+        "--project-version",
+        "1.0",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"]["violations"], serde_json::json!(["wrong team"]));
+    assert_eq!(
+        v["result"]["findings"][0]["vulnerability"]["external_id"], "CVE-2024-1",
+        "{out}"
+    );
+
+    let run = env.run(&[
+        "policy",
+        "eval",
+        "--material",
+        "evidence.json",
+        "--kind",
+        "SBOM",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("invalid material kind 'SBOM'; valid kinds: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("SBOM_CYCLONEDX_JSON"), "{}", run.stderr);
+
+    env.write("broken.json", "{\n  \"a\": 1,\n  \"b\" 2\n}\n");
+    let run = env.run(&[
+        "policy",
+        "eval",
+        "-p",
+        "policy.yaml",
+        "--material",
+        "broken.json",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("broken.json:3:7: the material is not valid JSON"),
+        "{}",
+        run.stderr
+    );
+
+    // SARIF with a raw tab and newline inside a string, as some scanners write it.
+    env.write(
+        "scan.sarif",
+        "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, \"results\": [{\"ruleId\": \"r1\", \"level\": \"error\", \"message\": {\"text\": \"line\tone\nline two\"}}]}]}",
+    );
+    let out = env.ok(&[
+        "policy",
+        "eval",
+        "-p",
+        "sast-findings",
+        "--material",
+        "scan.sarif",
+        "--kind",
+        "SARIF",
+    ]);
+    assert!(out.contains("\"violations\""), "{out}");
+
+    // lint: a bare Rego module, and --format accepted.
+    env.write(
+        "m.rego",
+        "package main\n\nimport rego.v1\n\nviolations contains \"x\" if false\n",
+    );
+    let out = env.ok(&["policy", "lint", "-p", "m.rego"]);
+    assert!(out.contains("Rego module is valid"), "{out}");
+    env.write("bad.rego", "package main\n\nviolations contains \n");
+    assert_eq!(env.run(&["policy", "lint", "-p", "bad.rego"]).code, 2);
+    let run = env.run(&["policy", "lint", "--format"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no Rego formatter"), "{}", run.stderr);
+}
