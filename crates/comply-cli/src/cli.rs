@@ -503,6 +503,12 @@ pub struct AttestationListArgs {
     pub project: Option<String>,
     #[arg(long)]
     pub version: Option<String>,
+    /// At most this many, newest first (at most 10,000)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Continue after this attestation (the digest the previous page ended with)
+    #[arg(long)]
+    pub after: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -170,12 +170,29 @@ pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand)
             print_push(output, &answer)
         }
         AttestationCommand::List(a) => {
+            // One more than shown says whether there are more.
+            let ask = (a.limit + 1).to_string();
             let suffix = query(&[
                 ("project", a.project.as_deref()),
                 ("version", a.version.as_deref()),
+                ("limit", Some(&ask)),
+                ("after", a.after.as_deref()),
             ]);
             let path = client.org_path(&format!("/attestations{suffix}"))?;
-            let list = client.get(&path)?;
+            let mut list = client.get(&path)?;
+            let mut next = None;
+            if let Some(rows) = list.as_array_mut()
+                && rows.len() > a.limit as usize
+            {
+                rows.truncate(a.limit as usize);
+                next = rows.last().map(|r| text(&r["digest"]));
+            }
+            if let Some(next) = &next {
+                eprintln!(
+                    "there are more attestations: comply attestation list --limit {} --after {next}",
+                    a.limit
+                );
+            }
             emit(output, &list, |list| {
                 table(
                     &[

@@ -130,6 +130,36 @@ fn attest_flow_signs_evaluates_and_stores() {
         env.json(&["attestation", "list"]).as_array().unwrap().len(),
         1
     );
+
+    // A second attestation: the list pages and says when there are more.
+    let run = attest(&env, &key, &[("jackson-core", "2.17.1")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = env.run(&["attestation", "list", "--limit", "1", "-o", "json"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let page: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let last = page[0]["digest"].as_str().unwrap().to_owned();
+    assert!(
+        first.stderr.contains(&format!(
+            "there are more attestations: comply attestation list --limit 1 --after {last}"
+        )),
+        "{}",
+        first.stderr
+    );
+    let second = env.run(&[
+        "attestation",
+        "list",
+        "--limit",
+        "1",
+        "--after",
+        &last,
+        "-o",
+        "json",
+    ]);
+    let page: serde_json::Value = serde_json::from_str(&second.stdout).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_ne!(page[0]["digest"], last.as_str());
+    assert_eq!(second.stderr, "", "the last page says nothing more");
 }
 
 #[test]
