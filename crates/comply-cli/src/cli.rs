@@ -453,15 +453,20 @@ pub enum KeyCommand {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("material").required(true).args(["public_key", "ca_cert"])))]
+#[command(group(clap::ArgGroup::new("material").required(true).args(["public_key", "ca_cert", "cert"])))]
 pub struct KeyAddArgs {
     pub name: String,
     /// A PEM public key file (cosign.pub works)
     #[arg(long)]
     pub public_key: Option<PathBuf>,
-    /// A PEM CA certificate: every leaf it issued is trusted, checked at signing time
+    /// A PEM CA certificate, or a bundle of several (a CA chain): every leaf they issued
+    /// is trusted, checked at signing time. A bundle's certificates are added as NAME,
+    /// NAME-2, NAME-3, …
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+    /// A PEM leaf certificate whose public key is trusted (no openssl needed)
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,22 +53,58 @@ pub fn key(client: Option<&mut Client>, output: Output, cmd: KeyCommand) -> Resu
     match cmd {
         KeyCommand::Generate(_) => unreachable!("handled above"),
         KeyCommand::Add(a) => {
-            let file = a
-                .public_key
-                .as_ref()
-                .or(a.ca_cert.as_ref())
-                .expect("clap requires one");
-            let pem = read(file)?;
+            let pems: Vec<(String, String)> = if let Some(file) = &a.cert {
+                vec![(a.name.clone(), super::trust::leaf_public_key(file)?)]
+            } else if let Some(file) = &a.ca_cert {
+                super::trust::certificates(file)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, pem)| {
+                        let name = if i == 0 {
+                            a.name.clone()
+                        } else {
+                            format!("{}-{}", a.name, i + 1)
+                        };
+                        (name, pem)
+                    })
+                    .collect()
+            } else {
+                let file = a.public_key.as_ref().expect("clap requires one");
+                vec![(a.name.clone(), read(file)?)]
+            };
             let path = client.org_path("/keys")?;
-            let answer = client.post(&path, &json!({"name": a.name, "pem": pem}))?;
+            let mut added = Vec::new();
+            for (name, pem) in &pems {
+                match client.post(&path, &json!({"name": name, "pem": pem})) {
+                    Ok(answer) => added.push(answer),
+                    Err(e) => {
+                        // A bundle is trusted whole or not at all.
+                        for k in &added {
+                            let _ = client.delete(&format!("{path}/{}", text(&k["name"])));
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            let answer = if added.len() == 1 {
+                added.remove(0)
+            } else {
+                Value::Array(added)
+            };
             emit(output, &answer, |k| {
-                format!(
-                    "Key/{} added ({}, {}, {})\n",
-                    text(&k["name"]),
-                    text(&k["kind"]).replace('_', " "),
-                    text(&k["algorithm"]),
-                    text(&k["fingerprint"])
-                )
+                let one = |k: &Value| {
+                    format!(
+                        "Key/{} added ({}, {}, {})\n",
+                        text(&k["name"]),
+                        text(&k["kind"]).replace('_', " "),
+                        text(&k["algorithm"]),
+                        text(&k["fingerprint"])
+                    )
+                };
+                match k.as_array() {
+                    Some(keys) => keys.iter().map(one).collect(),
+                    None => one(k),
+                }
             })
         }
         KeyCommand::List => {

@@ -10,6 +10,7 @@ mod product;
 mod resolve;
 mod resources;
 mod serve;
+mod trust;
 
 use crate::cli::{Cli, Command};
 use crate::client::Client;

@@ -290,6 +290,50 @@ fn fixture(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// Trust from certificates without openssl: a leaf's public key; a CA bundle, whole or
+/// not at all.
+#[test]
+fn keys_from_certificates() {
+    let (Some(leaf), Some(ca)) = (fixture("renderer-cert.pem"), fixture("verifier-ca.pem")) else {
+        return;
+    };
+    let env = Env::start();
+    let added = env.json(&["key", "add", "leaf", "--cert", leaf.to_str().unwrap()]);
+    assert_eq!(added["kind"], "public_key", "{added}");
+    // A bundle whose second certificate is a leaf: refused, and the CA before it too.
+    let bundle = format!(
+        "{}{}",
+        std::fs::read_to_string(&ca).unwrap(),
+        std::fs::read_to_string(&leaf).unwrap()
+    );
+    env.write("bundle.pem", &bundle);
+    let run = env.run(&["key", "add", "chain", "--ca-cert", "bundle.pem"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("not a CA certificate"),
+        "{}",
+        run.stderr
+    );
+    let names: Vec<String> = env
+        .json(&["key", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["leaf"], "nothing of the bundle stays");
+    let added = env.json(&["key", "add", "chain", "--ca-cert", ca.to_str().unwrap()]);
+    assert_eq!(added["kind"], "ca_certificate", "{added}");
+    env.write("not-a-cert.pem", "hello\n");
+    let run = env.run(&["key", "add", "x", "--cert", "not-a-cert.pem"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a PEM certificate"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Real Chainloop envelopes (../shared/fixtures): a cosign key-signed DSSE envelope and
 /// a Sigstore bundle whose leaf chains to a CA.
 #[test]
