@@ -239,6 +239,35 @@ fn chainloop_directory_applies_and_reapplies_unchanged() {
     // The contract is kept as written.
     assert_eq!(contract["document"]["raw"], BUILD_CONTRACT);
 
+    // Attestations start from the applied contracts: a legacy one, one with file refs.
+    for contract in ["legacy-build", "build"] {
+        let out = env.ok(&[
+            "attest",
+            "init",
+            "--contract",
+            contract,
+            "--project",
+            "api",
+            "--version",
+            "1.0",
+            "--state",
+            "state.json",
+        ]);
+        assert!(out.contains(&format!("contract {contract}")), "{out}");
+    }
+    env.write("tests.xml", "<testsuites><testsuite name=\"unit\" tests=\"1\" failures=\"0\"><testcase name=\"t\"/></testsuite></testsuites>\n");
+    let added = env.run(&[
+        "attest",
+        "add",
+        "--name",
+        "tests",
+        "--value",
+        "tests.xml",
+        "--state",
+        "state.json",
+    ]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+
     // A changed Rego file is a new revision of its policy.
     env.write(
         ".chainloop/policies/test-results.rego",
