@@ -128,6 +128,62 @@ fn contract_source(global: &Global, contract: &str) -> Result<(String, String, F
     Ok((contract.to_owned(), stored.raw, sources))
 }
 
+const COMPLIANCE_GATE: &str = "check-compliance-requirement";
+
+/// Whether the contract, directly or through a group, attaches
+/// `check-compliance-requirement`, which reads the server's compliance status.
+fn uses_compliance_gate(
+    contract: &Contract,
+    catalog: &mut Catalog,
+    client: &mut Client,
+) -> Result<bool> {
+    let named = |reference: &str| {
+        comply_core::reference::PolicyRef::parse(reference).is_ok_and(|r| r.name == COMPLIANCE_GATE)
+    };
+    if contract.attachments().any(|a| named(&a.reference)) {
+        return Ok(true);
+    }
+    for g in &contract.spec.policy_groups {
+        if catalog
+            .group(client, &g.reference)?
+            .attachments()
+            .any(|a| named(&a.reference))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `data.compliance`: the server's status of the attesting project version now, as
+/// one list of cells (requirement, framework, status, product). A project or version
+/// the server has not seen yet has no cells, so every named requirement is unmet.
+fn compliance_data(client: &mut Client, project: &str, version: &str) -> Result<Value> {
+    let mut cells = Vec::new();
+    let org = client.org_path("")?;
+    let projects = client.get(&format!("{org}/projects"))?;
+    let known = projects.as_array().into_iter().flatten().any(|p| {
+        p["name"] == project
+            && p["versions"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|v| v == version))
+    });
+    if known {
+        let suffix = crate::client::query(&[("version", Some(version))]);
+        let status = client.get(&format!("{org}/projects/{project}/status{suffix}"))?;
+        for p in status["products"].as_array().into_iter().flatten() {
+            for c in p["cells"].as_array().into_iter().flatten() {
+                cells.push(json!({
+                    "requirement": c["requirement"], "framework": c["framework"],
+                    "status": c["status"], "passing": c["passing"],
+                    "product": p["product"], "product_version": p["product_version"],
+                }));
+            }
+        }
+    }
+    Ok(json!({"project": project, "version": version, "cells": cells}))
+}
+
 pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
     match cmd {
         AttestCommand::Init(a) => {
@@ -518,7 +574,10 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
         groups: BTreeMap::new(),
     };
     let now = now_ms();
-    let data = json!({});
+    let mut data = json!({});
+    if uses_compliance_gate(&contract, &mut catalog, &mut client)? {
+        data["compliance"] = compliance_data(&mut client, &state.project, &state.version)?;
+    }
     let limits = Limits::default();
     let no_bindings = BTreeMap::new();
     let mut evaluations = Vec::new();
@@ -767,6 +826,9 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
                 e.material_name.as_deref().unwrap_or("the attestation"),
                 if e.gate { " (gate)" } else { "" }
             );
+            for v in e.violations.iter().filter(|v| !v.suppressed) {
+                eprintln!("    - {}", v.message);
+            }
         }
     }
     print_push(global.output, &answer)?;
