@@ -483,8 +483,26 @@ fn attachment(
                 );
                 return None;
             }
+            // Chainloop embeds the Policy message: `apiVersion` and `kind` may be left out.
+            let mut node = n.clone();
+            if let crate::yaml::Value::Map(entries) = &mut node.value {
+                for (key, value) in [("apiVersion", super::API_VERSION), ("kind", "Policy")] {
+                    if !entries.iter().any(|(k, _)| k.name == key) {
+                        let mut filler = n.clone();
+                        filler.value = crate::yaml::Value::Str(value.to_owned());
+                        filler.raw = None;
+                        entries.push((
+                            crate::yaml::Key {
+                                name: key.to_owned(),
+                                pos: n.pos,
+                            },
+                            filler,
+                        ));
+                    }
+                }
+            }
             let before = d.diagnostics.len();
-            let parsed = decode_document(d, n, ctx, None);
+            let parsed = decode_document(d, &node, ctx, None);
             if d.diagnostics.len() != before {
                 return None;
             }

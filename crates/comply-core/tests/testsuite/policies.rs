@@ -152,6 +152,14 @@ fn groups_embed_whole_policies() {
     let (again, diags) = parse_file("again.yaml", &yaml, "acme");
     assert!(diags.is_empty(), "{diags:?}\n{yaml}");
     assert_eq!(again[0].resource, docs[1].resource);
+    // Chainloop embeds the Policy message itself: apiVersion and kind may be absent.
+    let bare = text.replace(
+        "          apiVersion: chainloop.dev/v1\n          kind: Policy\n",
+        "",
+    );
+    let (docs, diags) = parse_file("g.yaml", &bare, "acme");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(docs[0].resource.name(), "inline");
 }
 
 #[test]
