@@ -192,6 +192,10 @@ pub struct ApplyArgs {
     /// Validate and show what would change, without changing anything
     #[arg(long)]
     pub dry_run: bool,
+    /// Name of a legacy `schemaVersion: v1` contract given as the single file
+    /// [default: the file's stem]
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -199,6 +203,22 @@ pub struct LintFilesArgs {
     /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
+    /// Name of a legacy `schemaVersion: v1` contract given as the single file
+    /// [default: the file's stem]
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContractApplyArgs {
+    /// The contract's name (a legacy v1 contract has none of its own)
+    pub name: String,
+    /// The contract file (YAML or JSON; legacy v1 or v2)
+    #[arg(short = 'f', long = "filename")]
+    pub file: PathBuf,
+    /// Validate and show what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -377,6 +397,9 @@ pub enum ContractCommand {
     Describe(NameArg),
     /// Delete a contract
     Delete(NameArg),
+    /// Create or update one contract from a file under NAME (as `chainloop workflow
+    /// contract create/update --name` does; for legacy v1 contracts)
+    Apply(ContractApplyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -466,7 +489,7 @@ pub struct AttachArgs {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// A policy file (YAML, kind Policy) or the name of a built-in policy
-    #[arg(long)]
+    #[arg(short = 'p', long, default_value = "policy.yaml")]
     pub policy: String,
     /// The material to evaluate
     #[arg(long)]
@@ -483,13 +506,26 @@ pub struct EvalArgs {
     /// A policy argument, KEY=VALUE; repeatable
     #[arg(long = "input", value_name = "KEY=VALUE")]
     pub inputs: Vec<String>,
+    /// A material annotation, KEY=VALUE (comma-separated pairs too); repeatable
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_delimiter = ',')]
+    pub annotations: Vec<String>,
+    /// Project the evaluation is for (accepted as Chainloop's; recorded, not used by
+    /// comply's engine)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Project version the evaluation is for (as --project)
+    #[arg(long = "project-version")]
+    pub project_version: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct LintArgs {
-    /// A policy file (YAML, kind Policy)
-    #[arg(long)]
+    /// A policy file (YAML, kind Policy) or a bare Rego module (.rego)
+    #[arg(short = 'p', long, default_value = "policy.yaml")]
     pub policy: PathBuf,
+    /// Accepted as Chainloop's `--format`; comply has no Rego formatter and says so
+    #[arg(long)]
+    pub format: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -505,15 +541,20 @@ pub enum KeyCommand {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("material").required(true).args(["public_key", "ca_cert"])))]
+#[command(group(clap::ArgGroup::new("material").required(true).args(["public_key", "ca_cert", "cert"])))]
 pub struct KeyAddArgs {
     pub name: String,
     /// A PEM public key file (cosign.pub works)
     #[arg(long)]
     pub public_key: Option<PathBuf>,
-    /// A PEM CA certificate: every leaf it issued is trusted, checked at signing time
+    /// A PEM CA certificate, or a bundle of several (a CA chain): every leaf they issued
+    /// is trusted, checked at signing time. A bundle's certificates are added as NAME,
+    /// NAME-2, NAME-3, …
     #[arg(long)]
     pub ca_cert: Option<PathBuf>,
+    /// A PEM leaf certificate whose public key is trusted (no openssl needed)
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -555,6 +596,12 @@ pub struct AttestationListArgs {
     pub project: Option<String>,
     #[arg(long)]
     pub version: Option<String>,
+    /// At most this many, newest first (at most 10,000)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Continue after this attestation (the digest the previous page ended with)
+    #[arg(long)]
+    pub after: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -98,6 +98,7 @@ fn catalog() -> BTreeMap<String, Vec<PolicyInput>> {
 
 fn attachment(reference: &str, with: BTreeMap<String, String>) -> Attachment {
     Attachment {
+        source: None,
         reference: reference.into(),
         selector: None,
         disabled: false,
@@ -162,6 +163,7 @@ fn contracts(rng: &mut Rng) -> Vec<Contract> {
             }
             let policy_groups = if c % 4 == 0 {
                 vec![GroupAttachment {
+                    source: None,
                     reference: "supply-chain".into(),
                     with: if rng.below(2) == 0 {
                         BTreeMap::from([("severity".to_owned(), "CRITICAL".to_owned())])

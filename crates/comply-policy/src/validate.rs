@@ -8,7 +8,7 @@ use crate::PolicyError;
 use crate::script::Script;
 use comply_core::Diagnostic;
 use comply_core::apply::Known;
-use comply_core::resource::{ParsedDocument, Resource, parse_file};
+use comply_core::resource::{FileContext, ParsedDocument, Resource, parse_file_with};
 
 /// Parses `(file name, text)` pairs and compiles their Rego. Returns every document
 /// that parsed and every problem found, in file order.
@@ -16,10 +16,20 @@ pub fn parse_and_compile<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str)>,
     org: &str,
 ) -> (Vec<ParsedDocument>, Vec<Diagnostic>) {
+    let none = FileContext::default();
+    parse_and_compile_with(files.into_iter().map(|(f, t)| (f, t, &none)), org)
+}
+
+/// [`parse_and_compile`] with what the CLI resolved for each file (decision 0023).
+/// A script read from a file reports compile errors at its own lines.
+pub fn parse_and_compile_with<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str, &'a FileContext)>,
+    org: &str,
+) -> (Vec<ParsedDocument>, Vec<Diagnostic>) {
     let mut parsed = Vec::new();
     let mut diagnostics = Vec::new();
-    for (file, text) in files {
-        let (docs, diags) = parse_file(file, text, org);
+    for (file, text, sources) in files {
+        let (docs, diags) = parse_file_with(file, text, org, sources);
         parsed.extend(docs);
         diagnostics.extend(diags);
     }
@@ -28,21 +38,33 @@ pub fn parse_and_compile<'a>(
             if let Err(err) = Script::compile(doc.resource.name(), &script.source) {
                 // A block scalar's position is its first content line; map the Rego
                 // position into the file.
-                let (line, column, message) = match &err {
-                    PolicyError::Compile {
-                        message,
-                        line: Some(l),
-                        column: Some(c),
-                        ..
-                    } => (
+                let (line, column, message) = match (&err, &script.origin) {
+                    (
+                        PolicyError::Compile {
+                            message,
+                            line: Some(l),
+                            column: Some(c),
+                            ..
+                        },
+                        Some(_),
+                    ) => (u64::from(*l), u64::from(*c), message.clone()),
+                    (
+                        PolicyError::Compile {
+                            message,
+                            line: Some(l),
+                            column: Some(c),
+                            ..
+                        },
+                        None,
+                    ) => (
                         script.pos.line + u64::from(*l) - 1,
                         script.pos.column + u64::from(*c) - 1,
                         message.clone(),
                     ),
-                    other => (script.pos.line, script.pos.column, other.to_string()),
+                    (other, _) => (script.pos.line, script.pos.column, other.to_string()),
                 };
                 diagnostics.push(Diagnostic::new(
-                    &doc.file,
+                    script.origin.as_deref().unwrap_or(&doc.file),
                     line,
                     column,
                     format!("{}: Rego does not compile: {message}", script.path),

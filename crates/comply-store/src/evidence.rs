@@ -448,27 +448,54 @@ impl Store {
         Ok(outcome(attestation_id, true))
     }
 
+    /// Newest first. `after` is the digest of the last attestation of the previous
+    /// page: the page continues after it in the same order (`Ok(None)` when the org has
+    /// no attestation with that digest).
     pub async fn list_attestations(
         &self,
         org_id: i64,
         project: Option<&str>,
         version: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<AttestationRow>, StoreError> {
+        after: Option<&str>,
+    ) -> Result<Option<Vec<AttestationRow>>, StoreError> {
+        let cursor = match after {
+            Some(digest) => {
+                let row = sqlx::query(
+                    "SELECT finished_at, id FROM attestations WHERE org_id = $1 AND digest = $2",
+                )
+                .bind(org_id)
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => Some((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)),
+                    None => return Ok(None),
+                }
+            }
+            None => None,
+        };
+        let (after_time, after_id) = cursor.unwrap_or((i64::MAX, i64::MAX));
         let rows = sqlx::query(
             "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified \
              FROM attestations a JOIN project_versions v ON v.id = a.project_version_id \
              JOIN projects p ON p.id = v.project_id LEFT JOIN workflows w ON w.id = a.workflow_id \
              WHERE a.org_id = $1 AND ($2 = '' OR p.name = $2) AND ($3 = '' OR v.version = $3) \
+             AND (a.finished_at < $5 OR (a.finished_at = $5 AND a.id < $6)) \
              ORDER BY a.finished_at DESC, a.id DESC LIMIT $4",
         )
         .bind(org_id)
         .bind(project.unwrap_or(""))
         .bind(version.unwrap_or(""))
         .bind(limit)
+        .bind(after_time)
+        .bind(after_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(attestation_row).collect()
+        rows.iter()
+            .map(attestation_row)
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     pub async fn get_attestation(

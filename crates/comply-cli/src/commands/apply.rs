@@ -1,66 +1,42 @@
 //! `comply apply`: reads files and directories and sends them as one invocation; the
-//! server validates everything and applies all of it or nothing.
+//! server validates everything and applies all of it or nothing. Files and URLs the
+//! documents reference are read here (`resolve`), never by the server.
 
-use crate::cli::{ApplyArgs, LintFilesArgs, Output};
+use super::resolve::{self, Document};
+use crate::cli::{ApplyArgs, ContractApplyArgs, LintFilesArgs, Output};
 use crate::client::Client;
 use crate::error::{CliError, Result};
 use crate::output::{emit, text};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            let is_yaml = matches!(
-                entry.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            );
-            if entry.is_dir() || is_yaml {
-                collect(&entry, out)?;
-            }
-        }
-    } else {
-        out.push(path.to_owned());
-    }
-    Ok(())
-}
-
-/// `(file name, content)` of every YAML file under the given paths, in a stable order.
-pub fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
-    let mut files = Vec::new();
-    for path in paths {
-        collect(path, &mut files)?;
-    }
-    if files.is_empty() {
-        return Err(CliError::usage("no *.yaml or *.yml files found"));
-    }
-    files
+/// Legacy contracts named by the CLI, by file, for the output.
+fn legacy_names(documents: &[Document]) -> BTreeMap<String, String> {
+    documents
         .iter()
-        .map(|file| {
-            std::fs::read_to_string(file)
-                .map(|content| (file.display().to_string(), content))
-                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))
-        })
+        .filter_map(|d| Some((d.legacy_name.clone()?, d.file.clone())))
         .collect()
 }
 
-pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
-    let documents: Vec<Value> = read_all(&args.files)?
+fn send(
+    client: &mut Client,
+    output: Output,
+    documents: Vec<Document>,
+    dry_run: bool,
+) -> Result<()> {
+    let legacy = legacy_names(&documents);
+    let body: Vec<Value> = documents
         .into_iter()
-        .map(|(file, content)| json!({"file": file, "content": content}))
+        .map(|d| {
+            let mut doc = json!({"file": d.file, "content": d.content});
+            if !d.sources.is_empty() {
+                doc["sources"] = serde_json::to_value(&d.sources).expect("sources serialize");
+            }
+            doc
+        })
         .collect();
     let path = client.org_path("/apply")?;
-    let answer = client.post(
-        &path,
-        &json!({"documents": documents, "dry_run": args.dry_run}),
-    )?;
+    let answer = client.post(&path, &json!({"documents": body, "dry_run": dry_run}))?;
     // Warnings (a reference that names nothing) never fail an apply; stderr keeps
     // `-o json` clean.
     for w in answer["warnings"].as_array().into_iter().flatten() {
@@ -72,9 +48,18 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
             text(&w["message"])
         );
     }
-    let results = answer["results"].clone();
+    let mut results = answer["results"].clone();
+    for r in results.as_array_mut().into_iter().flatten() {
+        if r["kind"] == "Contract"
+            && let Some(file) = r["name"].as_str().and_then(|n| legacy.get(n))
+        {
+            r["note"] = json!(format!(
+                "legacy v1 contract from {file}, applied under this name"
+            ));
+        }
+    }
     emit(output, &results, |results| {
-        let suffix = if args.dry_run { " (dry run)" } else { "" };
+        let suffix = if dry_run { " (dry run)" } else { "" };
         let mut out = String::new();
         for r in results.as_array().into_iter().flatten() {
             let shadow = if r["shadows_builtin"] == Value::Bool(true) {
@@ -82,8 +67,12 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
             } else {
                 ""
             };
+            let note = r["note"]
+                .as_str()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "{}/{} {} (revision {}{shadow}){suffix}\n",
+                "{}/{} {} (revision {}{shadow}){suffix}{note}\n",
                 text(&r["kind"]),
                 text(&r["name"]),
                 text(&r["action"]),
@@ -94,17 +83,49 @@ pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
     })
 }
 
+pub fn run(client: &mut Client, output: Output, args: ApplyArgs) -> Result<()> {
+    let documents = resolve::read_all(&args.files, args.name.as_deref())?;
+    send(client, output, documents, args.dry_run)
+}
+
+/// `comply contract apply NAME -f FILE`: one contract under a name, as Chainloop's
+/// `workflow contract create/update --name` takes it.
+pub fn contract_apply(client: &mut Client, output: Output, args: ContractApplyArgs) -> Result<()> {
+    let documents = resolve::read_all(std::slice::from_ref(&args.file), Some(&args.name))?;
+    let first = &documents[0];
+    if first.legacy_name.is_none() {
+        let (parsed, _) =
+            comply_core::resource::parse_file_with(&first.file, &first.content, "", &first.sources);
+        let contracts: Vec<&str> = parsed
+            .iter()
+            .filter(|d| d.resource.kind() == comply_core::Kind::Contract)
+            .map(|d| d.resource.name())
+            .collect();
+        if let [only] = contracts.as_slice()
+            && *only != args.name
+        {
+            return Err(CliError::usage(format!(
+                "{} names the contract '{only}' (metadata.name), not '{}'",
+                first.file, args.name
+            )));
+        }
+    }
+    send(client, output, documents, args.dry_run)
+}
+
 /// `comply lint`: the validation `apply` performs, offline, against the built-in
 /// content this binary embeds. Nothing is sent anywhere.
 pub fn lint(output: Output, args: LintFilesArgs) -> Result<()> {
-    let files = read_all(&args.files)?;
+    let files = resolve::read_all(&args.files, args.name.as_deref())?;
     let builtins = comply_policy::validate::builtin_resources().map_err(|problems| {
         CliError::failed("this binary's built-in content is invalid")
             .with_details(problems.iter().map(ToString::to_string).collect())
     })?;
     let known = comply_policy::validate::builtin_known(&builtins);
-    let (parsed, mut problems) = comply_policy::validate::parse_and_compile(
-        files.iter().map(|(f, c)| (f.as_str(), c.as_str())),
+    let (parsed, mut problems) = comply_policy::validate::parse_and_compile_with(
+        files
+            .iter()
+            .map(|d| (d.file.as_str(), d.content.as_str(), &d.sources)),
         "lint",
     );
     let mut results = Vec::new();

@@ -20,7 +20,9 @@ use comply_attest::{
     PolicyEvaluation, PolicyReference, ResourceDescriptor, SigningKey, Violation, render_statement,
     sign,
 };
-use comply_core::resource::{Attachment, Contract, PolicyGroup, Resource, parse_file};
+use comply_core::resource::{
+    Attachment, Contract, FileContext, PolicyGroup, Resource, parse_file_with,
+};
 use comply_policy::material::{self, Material};
 use comply_policy::{CompiledPolicy, Evaluation, Limits, Outcome, builtin};
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,10 @@ struct State {
     release: bool,
     initialized_at_ms: i64,
     materials: Vec<CollectedMaterial>,
+    /// What decoding the contract's text needs: the names its file and URL references
+    /// resolved to, the name of a legacy v1 contract (decision 0023).
+    #[serde(default)]
+    sources: FileContext,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,8 +85,8 @@ fn save_state(path: &Path, state: &State) -> Result<()> {
         .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))
 }
 
-fn parse_contract(file: &str, text: &str) -> Result<Contract> {
-    let (docs, problems) = parse_file(file, text, "");
+fn parse_contract(file: &str, text: &str, sources: &FileContext) -> Result<Contract> {
+    let (docs, problems) = parse_file_with(file, text, "", sources);
     if !problems.is_empty() {
         return Err(CliError::usage(format!("{file}: the contract is invalid"))
             .with_details(problems.iter().map(ToString::to_string).collect()));
@@ -93,22 +99,95 @@ fn parse_contract(file: &str, text: &str) -> Result<Contract> {
         .ok_or_else(|| CliError::usage(format!("{file} holds no Contract document")))
 }
 
+/// The contract an attestation starts from: a local file (its file and URL references
+/// read as `comply apply` reads them), else the org's contract of that name, decoded
+/// with what it was applied with. Returns its name, text and decoding context.
+fn contract_source(global: &Global, contract: &str) -> Result<(String, String, FileContext)> {
+    if Path::new(contract).is_file() {
+        let text = std::fs::read_to_string(contract)
+            .map_err(|e| CliError::usage(format!("cannot read {contract}: {e}")))?;
+        let doc = super::resolve::Resolver::default().document(
+            contract,
+            text,
+            Some(Path::new(contract)),
+            super::resolve::LegacyName::Stem,
+        )?;
+        let parsed = parse_contract(contract, &doc.content, &doc.sources)?;
+        return Ok((parsed.metadata.name.clone(), doc.content, doc.sources));
+    }
+    let mut client = Client::from_global(global)?;
+    let path = client.org_path(&format!("/contracts/{contract}"))?;
+    let r = client.get(&path)?;
+    let Resource::Contract(stored) =
+        Resource::from_document(&r["document"]).map_err(CliError::failed)?
+    else {
+        return Err(CliError::failed(format!("{contract} is not a contract")));
+    };
+    let sources = stored.context();
+    parse_contract(contract, &stored.raw, &sources)?;
+    Ok((contract.to_owned(), stored.raw, sources))
+}
+
+const COMPLIANCE_GATE: &str = "check-compliance-requirement";
+
+/// Whether the contract, directly or through a group, attaches
+/// `check-compliance-requirement`, which reads the server's compliance status.
+fn uses_compliance_gate(
+    contract: &Contract,
+    catalog: &mut Catalog,
+    client: &mut Client,
+) -> Result<bool> {
+    let named = |reference: &str| {
+        comply_core::reference::PolicyRef::parse(reference).is_ok_and(|r| r.name == COMPLIANCE_GATE)
+    };
+    if contract.attachments().any(|a| named(&a.reference)) {
+        return Ok(true);
+    }
+    for g in &contract.spec.policy_groups {
+        if catalog
+            .group(client, &g.reference)?
+            .attachments()
+            .any(|a| named(&a.reference))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `data.compliance`: the server's status of the attesting project version now, as
+/// one list of cells (requirement, framework, status, product). A project or version
+/// the server has not seen yet has no cells, so every named requirement is unmet.
+fn compliance_data(client: &mut Client, project: &str, version: &str) -> Result<Value> {
+    let mut cells = Vec::new();
+    let org = client.org_path("")?;
+    let projects = client.get(&format!("{org}/projects"))?;
+    let known = projects.as_array().into_iter().flatten().any(|p| {
+        p["name"] == project
+            && p["versions"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|v| v == version))
+    });
+    if known {
+        let suffix = crate::client::query(&[("version", Some(version))]);
+        let status = client.get(&format!("{org}/projects/{project}/status{suffix}"))?;
+        for p in status["products"].as_array().into_iter().flatten() {
+            for c in p["cells"].as_array().into_iter().flatten() {
+                cells.push(json!({
+                    "requirement": c["requirement"], "framework": c["framework"],
+                    "status": c["status"], "passing": c["passing"],
+                    "product": p["product"], "product_version": p["product_version"],
+                }));
+            }
+        }
+    }
+    Ok(json!({"project": project, "version": version, "cells": cells}))
+}
+
 pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
     match cmd {
         AttestCommand::Init(a) => {
-            let (name, contract_text) = if Path::new(&a.contract).is_file() {
-                let text = std::fs::read_to_string(&a.contract)
-                    .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.contract)))?;
-                let contract = parse_contract(&a.contract, &text)?;
-                (contract.metadata.name.clone(), text)
-            } else {
-                let mut client = Client::from_global(global)?;
-                let path = client.org_path(&format!("/contracts/{}", a.contract))?;
-                let r = client.get(&path)?;
-                let raw = r["document"]["raw"].as_str().unwrap_or_default().to_owned();
-                parse_contract(&a.contract, &raw)?;
-                (a.contract.clone(), raw)
-            };
+            let (name, contract_text, sources) = contract_source(global, &a.contract)?;
             let state = State {
                 workflow: a.workflow.unwrap_or_else(|| name.clone()),
                 contract_name: name,
@@ -118,6 +197,7 @@ pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
                 release: a.release,
                 initialized_at_ms: now_ms(),
                 materials: Vec::new(),
+                sources,
             };
             save_state(&a.state, &state)?;
             let answer = json!({"contract": state.contract_name, "project": state.project,
@@ -136,7 +216,7 @@ pub fn run(global: &Global, cmd: AttestCommand) -> Result<()> {
         }
         AttestCommand::Add(a) => {
             let mut state = load_state(&a.state)?;
-            let contract = parse_contract("contract", &state.contract)?;
+            let contract = parse_contract("contract", &state.contract, &state.sources)?;
             let declared = contract.spec.materials.iter().find(|m| m.name == a.name);
             let kind = a
                 .kind
@@ -455,7 +535,7 @@ fn selected<'m>(
 
 fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Path>) -> Result<()> {
     let state = load_state(state_path)?;
-    let contract = parse_contract("contract", &state.contract)?;
+    let contract = parse_contract("contract", &state.contract, &state.sources)?;
     let key_pem = std::fs::read_to_string(key)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", key.display())))?;
     let key = SigningKey::from_pem(&key_pem)
@@ -494,7 +574,10 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
         groups: BTreeMap::new(),
     };
     let now = now_ms();
-    let (data, reference) = reference_data(&mut client)?;
+    let (mut data, reference) = reference_data(&mut client)?;
+    if uses_compliance_gate(&contract, &mut catalog, &mut client)? {
+        data["compliance"] = compliance_data(&mut client, &state.project, &state.version)?;
+    }
     let limits = Limits::default();
     let no_bindings = BTreeMap::new();
     let mut evaluations = Vec::new();
@@ -744,6 +827,9 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
                 e.material_name.as_deref().unwrap_or("the attestation"),
                 if e.gate { " (gate)" } else { "" }
             );
+            for v in e.violations.iter().filter(|v| !v.suppressed) {
+                eprintln!("    - {}", v.message);
+            }
         }
     }
     print_push(global.output, &answer)?;

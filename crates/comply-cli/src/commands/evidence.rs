@@ -53,22 +53,58 @@ pub fn key(client: Option<&mut Client>, output: Output, cmd: KeyCommand) -> Resu
     match cmd {
         KeyCommand::Generate(_) => unreachable!("handled above"),
         KeyCommand::Add(a) => {
-            let file = a
-                .public_key
-                .as_ref()
-                .or(a.ca_cert.as_ref())
-                .expect("clap requires one");
-            let pem = read(file)?;
+            let pems: Vec<(String, String)> = if let Some(file) = &a.cert {
+                vec![(a.name.clone(), super::trust::leaf_public_key(file)?)]
+            } else if let Some(file) = &a.ca_cert {
+                super::trust::certificates(file)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, pem)| {
+                        let name = if i == 0 {
+                            a.name.clone()
+                        } else {
+                            format!("{}-{}", a.name, i + 1)
+                        };
+                        (name, pem)
+                    })
+                    .collect()
+            } else {
+                let file = a.public_key.as_ref().expect("clap requires one");
+                vec![(a.name.clone(), read(file)?)]
+            };
             let path = client.org_path("/keys")?;
-            let answer = client.post(&path, &json!({"name": a.name, "pem": pem}))?;
+            let mut added = Vec::new();
+            for (name, pem) in &pems {
+                match client.post(&path, &json!({"name": name, "pem": pem})) {
+                    Ok(answer) => added.push(answer),
+                    Err(e) => {
+                        // A bundle is trusted whole or not at all.
+                        for k in &added {
+                            let _ = client.delete(&format!("{path}/{}", text(&k["name"])));
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            let answer = if added.len() == 1 {
+                added.remove(0)
+            } else {
+                Value::Array(added)
+            };
             emit(output, &answer, |k| {
-                format!(
-                    "Key/{} added ({}, {}, {})\n",
-                    text(&k["name"]),
-                    text(&k["kind"]).replace('_', " "),
-                    text(&k["algorithm"]),
-                    text(&k["fingerprint"])
-                )
+                let one = |k: &Value| {
+                    format!(
+                        "Key/{} added ({}, {}, {})\n",
+                        text(&k["name"]),
+                        text(&k["kind"]).replace('_', " "),
+                        text(&k["algorithm"]),
+                        text(&k["fingerprint"])
+                    )
+                };
+                match k.as_array() {
+                    Some(keys) => keys.iter().map(one).collect(),
+                    None => one(k),
+                }
             })
         }
         KeyCommand::List => {
@@ -170,12 +206,29 @@ pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand)
             print_push(output, &answer)
         }
         AttestationCommand::List(a) => {
+            // One more than shown says whether there are more.
+            let ask = (a.limit + 1).to_string();
             let suffix = query(&[
                 ("project", a.project.as_deref()),
                 ("version", a.version.as_deref()),
+                ("limit", Some(&ask)),
+                ("after", a.after.as_deref()),
             ]);
             let path = client.org_path(&format!("/attestations{suffix}"))?;
-            let list = client.get(&path)?;
+            let mut list = client.get(&path)?;
+            let mut next = None;
+            if let Some(rows) = list.as_array_mut()
+                && rows.len() > a.limit as usize
+            {
+                rows.truncate(a.limit as usize);
+                next = rows.last().map(|r| text(&r["digest"]));
+            }
+            if let Some(next) = &next {
+                eprintln!(
+                    "there are more attestations: comply attestation list --limit {} --after {next}",
+                    a.limit
+                );
+            }
             emit(output, &list, |list| {
                 table(
                     &[

@@ -9,8 +9,10 @@ mod org;
 mod policy;
 mod product;
 mod reference_data;
+mod resolve;
 mod resources;
 mod serve;
+mod trust;
 
 use crate::cli::{Cli, Command};
 use crate::client::Client;

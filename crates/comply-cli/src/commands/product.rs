@@ -19,6 +19,7 @@ pub fn contract(client: &mut Client, output: Output, cmd: ContractCommand) -> Re
         ContractCommand::List => resources::list(client, output, kind),
         ContractCommand::Describe(a) => resources::describe(client, output, kind, &a.name),
         ContractCommand::Delete(a) => resources::delete(client, output, kind, &a.name),
+        ContractCommand::Apply(a) => super::apply::contract_apply(client, output, a),
     }
 }
 

@@ -130,6 +130,36 @@ fn attest_flow_signs_evaluates_and_stores() {
         env.json(&["attestation", "list"]).as_array().unwrap().len(),
         1
     );
+
+    // A second attestation: the list pages and says when there are more.
+    let run = attest(&env, &key, &[("jackson-core", "2.17.1")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = env.run(&["attestation", "list", "--limit", "1", "-o", "json"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let page: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let last = page[0]["digest"].as_str().unwrap().to_owned();
+    assert!(
+        first.stderr.contains(&format!(
+            "there are more attestations: comply attestation list --limit 1 --after {last}"
+        )),
+        "{}",
+        first.stderr
+    );
+    let second = env.run(&[
+        "attestation",
+        "list",
+        "--limit",
+        "1",
+        "--after",
+        &last,
+        "-o",
+        "json",
+    ]);
+    let page: serde_json::Value = serde_json::from_str(&second.stdout).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_ne!(page[0]["digest"], last.as_str());
+    assert_eq!(second.stderr, "", "the last page says nothing more");
 }
 
 #[test]
@@ -137,7 +167,7 @@ fn a_gated_violation_fails_push_but_keeps_the_evidence() {
     let env = Env::start();
     let key = trusted_key(&env);
     let run = attest(&env, &key, &[("log4j-core", "2.14.1")]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
             .contains("gated policies failed: sbom-banned-components on sbom"),
@@ -258,6 +288,50 @@ fn fixture(name: &str) -> Option<PathBuf> {
         crate::support::skip(&format!("{} is absent", path.display()));
         None
     }
+}
+
+/// Trust from certificates without openssl: a leaf's public key; a CA bundle, whole or
+/// not at all.
+#[test]
+fn keys_from_certificates() {
+    let (Some(leaf), Some(ca)) = (fixture("renderer-cert.pem"), fixture("verifier-ca.pem")) else {
+        return;
+    };
+    let env = Env::start();
+    let added = env.json(&["key", "add", "leaf", "--cert", leaf.to_str().unwrap()]);
+    assert_eq!(added["kind"], "public_key", "{added}");
+    // A bundle whose second certificate is a leaf: refused, and the CA before it too.
+    let bundle = format!(
+        "{}{}",
+        std::fs::read_to_string(&ca).unwrap(),
+        std::fs::read_to_string(&leaf).unwrap()
+    );
+    env.write("bundle.pem", &bundle);
+    let run = env.run(&["key", "add", "chain", "--ca-cert", "bundle.pem"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("not a CA certificate"),
+        "{}",
+        run.stderr
+    );
+    let names: Vec<String> = env
+        .json(&["key", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["leaf"], "nothing of the bundle stays");
+    let added = env.json(&["key", "add", "chain", "--ca-cert", ca.to_str().unwrap()]);
+    assert_eq!(added["kind"], "ca_certificate", "{added}");
+    env.write("not-a-cert.pem", "hello\n");
+    let run = env.run(&["key", "add", "x", "--cert", "not-a-cert.pem"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a PEM certificate"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Real Chainloop envelopes (../shared/fixtures): a cosign key-signed DSSE envelope and
@@ -391,4 +465,113 @@ fn image_signatures_are_verified_when_collected() {
     ])
     .unwrap_err();
     assert!(err.contains("does not verify"), "{err}");
+}
+
+const GATE_RESOURCES: &str = r#"apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: log4j-free
+spec:
+  policies:
+    - ref: sbom-banned-components
+      with: {components: "log4j-core"}
+---
+apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: pen-tested
+spec:
+  manual_proofs:
+    - name: pen-test-report
+---
+apiVersion: chainloop.dev/v1
+kind: Framework
+metadata:
+  name: fw
+spec:
+  requirements:
+    - ref: log4j-free
+    - ref: pen-tested
+---
+apiVersion: chainloop.dev/v1
+kind: Product
+metadata:
+  name: portal
+spec:
+  projects: [api]
+  versions:
+    - name: "1.0"
+      frameworks: [fw]
+      projectVersions: {api: 1.0.0}
+"#;
+
+fn gate_contract(requirements: &str) -> String {
+    format!(
+        "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: release\nspec:\n  policies:\n    attestation:\n      - ref: check-compliance-requirement\n        with:\n          requirement_name: {requirements}\n        gate: true\n"
+    )
+}
+
+/// `check-compliance-requirement` asks comply's own status of the project version.
+#[test]
+fn compliance_requirement_gate_reads_the_servers_status() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    env.write("gate.yaml", GATE_RESOURCES);
+    env.ok(&["apply", "-f", "gate.yaml"]);
+    let push_release = |requirements: &str| {
+        env.write("release.yaml", &gate_contract(requirements));
+        env.ok(&["apply", "-f", "release.yaml"]);
+        env.ok(&[
+            "attest",
+            "init",
+            "--contract",
+            "release",
+            "--project",
+            "api",
+            "--version",
+            "1.0.0",
+        ]);
+        env.run(&["attest", "push", "--key", key.to_str().unwrap()])
+    };
+    // Nothing is known of api 1.0.0 yet: the requirement is unmet.
+    let run = push_release("log4j-free");
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("requirement log4j-free is"),
+        "{}",
+        run.stderr
+    );
+    // Evidence that meets it.
+    let run = attest(&env, &key, &[("jackson-core", "2.17.0")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let status = env.json(&["project", "status", "api", "--version", "1.0.0"]);
+    let run = push_release("log4j-free");
+    assert_eq!(run.code, 0, "{}\n{}\n{status}", run.stdout, run.stderr);
+    // A requirement waiting for a manual proof fails the gate and says why.
+    let run = push_release("log4j-free, pen-tested");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "requirement pen-tested is NO_DATA for api 1.0.0 in product portal 1.0 (framework fw)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Under an exception it is left out.
+    env.ok(&[
+        "exception",
+        "create",
+        "--product",
+        "portal",
+        "--version",
+        "1.0",
+        "--requirement",
+        "pen-tested",
+        "--project",
+        "api",
+        "--reason",
+        "scheduled for Q3",
+    ]);
+    let run = push_release("log4j-free, pen-tested");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }

@@ -1,6 +1,7 @@
 //! The `comply` binary, run as users run it, against a real server.
 
 mod builtins;
+mod chainloop;
 mod completion;
 mod compliance;
 mod coverage;

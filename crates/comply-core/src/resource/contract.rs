@@ -85,9 +85,31 @@ pub struct GroupAttachment {
     pub requirements: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<bool>,
+    /// The reference as written when it named a file or URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Contract {
+    /// What decoding this contract's text again needs: the names its file and URL
+    /// references resolved to, and its name when it is a legacy v1 document.
+    pub fn context(&self) -> super::FileContext {
+        let mut ctx = super::FileContext::default();
+        let sources = self
+            .attachments()
+            .filter_map(|a| Some((a.source.clone()?, a.reference.clone())))
+            .chain(
+                self.spec
+                    .policy_groups
+                    .iter()
+                    .filter_map(|g| Some((g.source.clone()?, g.reference.clone()))),
+            );
+        ctx.refs.extend(sources);
+        // Only a legacy document reads it; a v2 document carries its own.
+        ctx.name = Some(self.metadata.name.clone());
+        ctx
+    }
+
     /// Every direct policy attachment, material ones first.
     pub fn attachments(&self) -> impl Iterator<Item = &Attachment> {
         self.spec

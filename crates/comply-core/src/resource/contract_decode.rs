@@ -5,15 +5,30 @@ use super::Kind;
 use super::contract::{
     ContractMaterial, ContractPolicies, ContractSpec, GroupAttachment, NameValue,
 };
-use super::document::{LocatedRef, decode_with, located_args, optional_text};
-use super::policy_decode::{attachments, either, material_type, one_of, requirement_refs};
+use super::document::{Context, LocatedRef, decode_with, located_args, optional_text};
+use super::policy_decode::{
+    attachments, either, located_reference, material_type, one_of, requirement_refs,
+};
 use super::product::{Applicability, ProductSpec, ProductVersion};
+use super::sources::is_location;
 use crate::name;
 use crate::reference::PolicyRef;
 use crate::yaml::{Decoder, Node, Pos, Value};
 use std::collections::{BTreeMap, HashMap};
 
 const CONTRACT_SPEC_FIELDS: &[&str] = &[
+    "materials",
+    "envAllowList",
+    "env_allow_list",
+    "runner",
+    "annotations",
+    "policies",
+    "policyGroups",
+    "policy_groups",
+];
+/// The legacy v1 form: the same fields at the document's root.
+const LEGACY_CONTRACT_FIELDS: &[&str] = &[
+    "schemaVersion",
     "materials",
     "envAllowList",
     "env_allow_list",
@@ -47,7 +62,7 @@ const RUNNERS: &[&str] = &[
 ];
 const NAME_VALUE_FIELDS: &[&str] = &["name", "value"];
 const CONTRACT_POLICIES_FIELDS: &[&str] = &["materials", "attestation"];
-const GROUP_ATTACHMENT_FIELDS: &[&str] = &["ref", "with", "skip", "requirements", "gate"];
+const GROUP_ATTACHMENT_FIELDS: &[&str] = &["ref", "with", "skip", "requirements", "gate", "source"];
 const PRODUCT_SPEC_FIELDS: &[&str] = &["projects", "versions", "applicability"];
 const VERSION_FIELDS: &[&str] = &["name", "frameworks", "projectVersions", "project_versions"];
 const APPLICABILITY_FIELDS: &[&str] = &["requirement", "project", "applicable", "rationale"];
@@ -103,9 +118,19 @@ pub(super) fn contract_spec(
     d: &mut Decoder<'_>,
     node: &Node,
     refs: &mut Vec<LocatedRef>,
+    ctx: &mut Context<'_>,
+    legacy: bool,
 ) -> Option<ContractSpec> {
     let before = d.diagnostics.len();
-    let spec = d.object(node, "spec", CONTRACT_SPEC_FIELDS)?;
+    let spec = if legacy {
+        let root = d.object(node, "", LEGACY_CONTRACT_FIELDS)?;
+        if let Some(n) = root.get("schemaVersion") {
+            one_of(d, n, "schemaVersion", &["v1"])?;
+        }
+        root
+    } else {
+        d.object(node, "spec", CONTRACT_SPEC_FIELDS)?
+    };
     let mut out = ContractSpec::default();
     let mut material_names: HashMap<String, Pos> = HashMap::new();
     if let Some(list) = spec
@@ -185,11 +210,11 @@ pub(super) fn contract_spec(
     {
         let materials = p
             .get("materials")
-            .map(|n| attachments(d, n, "spec.policies.materials", refs))
+            .map(|n| attachments(d, n, "spec.policies.materials", refs, ctx))
             .unwrap_or_default();
         let attestation = p
             .get("attestation")
-            .map(|n| attachments(d, n, "spec.policies.attestation", refs))
+            .map(|n| attachments(d, n, "spec.policies.attestation", refs, ctx))
             .unwrap_or_default();
         out.policies = ContractPolicies {
             materials,
@@ -216,7 +241,7 @@ pub(super) fn contract_spec(
     {
         for (i, item) in list.iter().enumerate() {
             let path = format!("spec.policyGroups[{i}]");
-            if let Some(g) = group_attachment(d, item, &path, refs) {
+            if let Some(g) = group_attachment(d, item, &path, refs, ctx) {
                 out.policy_groups.push(g);
             }
         }
@@ -229,10 +254,18 @@ fn group_attachment(
     node: &Node,
     path: &str,
     refs: &mut Vec<LocatedRef>,
+    ctx: &mut Context<'_>,
 ) -> Option<GroupAttachment> {
     let o = d.object(node, path, GROUP_ATTACHMENT_FIELDS)?;
     let ref_node = d.required(&o, path, "ref")?;
-    let reference = d.text(ref_node, &format!("{path}.ref"))?.trim().to_owned();
+    let written = d.text(ref_node, &format!("{path}.ref"))?.trim().to_owned();
+    let (reference, source) = if is_location(&written) {
+        let name = located_reference(d, ctx, &written, ref_node.pos, "policy group")?;
+        (name, Some(written))
+    } else {
+        let recorded = optional_text(d, &o, &format!("{path}.source"), "source");
+        (written, recorded)
+    };
     let group = match PolicyRef::parse(&reference) {
         Ok(r) => r.name,
         Err(problem) => {
@@ -270,6 +303,7 @@ fn group_attachment(
         skip,
         requirements,
         gate,
+        source,
     })
 }
 

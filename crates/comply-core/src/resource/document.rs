@@ -1,5 +1,6 @@
 //! Decoding manifests: YAML text to validated, normalized resources.
 
+use super::sources::FileContext;
 use super::{
     API_VERSION, Framework, FrameworkSpec, Kind, ManualProof, Metadata, Policy, PolicyAttachment,
     PolicyGroup, PolicyGroupSpec, PolicySpec, Requirement, RequirementRef, RequirementSpec,
@@ -34,6 +35,17 @@ pub struct LocatedScript {
     pub path: String,
     pub pos: Pos,
     pub source: String,
+    /// The file the Rego was read from when it was not embedded (`path:`/`ref:`):
+    /// compile errors then point into that file, line for line.
+    pub origin: Option<String>,
+}
+
+/// What decoding one file needs beyond its text: what the CLI resolved for it, and
+/// the policies found embedded in its attachments, which become documents of their own.
+pub(super) struct Context<'c> {
+    pub sources: &'c FileContext,
+    pub org: &'c str,
+    pub embedded: Vec<ParsedDocument>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +118,17 @@ const REF_FIELDS: &[&str] = &["ref"];
 /// applied to: a document naming another one in `metadata.organization` is an error.
 /// Returns what decoded cleanly and every problem found.
 pub fn parse_file(file: &str, text: &str, org: &str) -> (Vec<ParsedDocument>, Vec<Diagnostic>) {
+    parse_file_with(file, text, org, &FileContext::default())
+}
+
+/// [`parse_file`] with what the CLI resolved for the file: scripts and policies it read
+/// from files or URLs, and the name of a legacy v1 contract.
+pub fn parse_file_with(
+    file: &str,
+    text: &str,
+    org: &str,
+    sources: &FileContext,
+) -> (Vec<ParsedDocument>, Vec<Diagnostic>) {
     let nodes = match yaml::parse_documents(file, text) {
         Ok(nodes) => nodes,
         Err(diagnostic) => return (Vec::new(), vec![diagnostic]),
@@ -114,38 +137,60 @@ pub fn parse_file(file: &str, text: &str, org: &str) -> (Vec<ParsedDocument>, Ve
     let mut decoder = Decoder::new(file);
     let raws = split_raw(text);
     let raws = (raws.len() == nodes.len()).then_some(raws);
+    if sources.name.is_some() && nodes.len() > 1 {
+        decoder.error(
+            Pos { line: 1, column: 1 },
+            "a name was given for a single legacy contract, but the file holds several documents",
+        );
+        return (Vec::new(), decoder.diagnostics);
+    }
     for (i, node) in nodes.iter().enumerate() {
         let before = decoder.diagnostics.len();
         let raw = raws.as_ref().map(|r| r[i]);
-        let parsed = decode_document(&mut decoder, node, org, raw);
+        let mut ctx = Context {
+            sources,
+            org,
+            embedded: Vec::new(),
+        };
+        let parsed = decode_document(&mut decoder, node, &mut ctx, raw);
         if decoder.diagnostics.len() == before {
+            documents.append(&mut ctx.embedded);
             documents.extend(parsed);
         }
     }
     (documents, decoder.diagnostics)
 }
 
-fn decode_document(
+pub(super) fn decode_document(
     d: &mut Decoder<'_>,
     node: &Node,
-    org: &str,
+    ctx: &mut Context<'_>,
     raw: Option<&str>,
 ) -> Option<ParsedDocument> {
+    let org = ctx.org;
     if let Value::Map(entries) = &node.value
         && let Some((key, _)) = entries.iter().find(|(k, _)| k.name == "schemaVersion")
     {
-        d.error(
-            key.pos,
-            "a legacy `schemaVersion: v1` contract has no name to apply it under; use the v2 form: \
-             `apiVersion: chainloop.dev/v1`, `kind: Contract`, `metadata.name`, and the v1 fields under `spec`",
-        );
-        return None;
+        return decode_legacy_contract(d, node, key.pos, ctx, raw);
     }
     let root = d.object(node, "", ROOT_FIELDS)?;
     let api_version = d.required(&root, "", "apiVersion");
     let kind_node = d.required(&root, "", "kind");
     let metadata_node = d.required(&root, "", "metadata");
-    let spec_node = d.required(&root, "", "spec");
+    // An empty `spec:` is a contract that asks for nothing, as in Chainloop.
+    let empty_contract_spec = root
+        .entries()
+        .iter()
+        .any(|(k, v)| k.name == "spec" && v.value == Value::Null)
+        && root.get("kind").and_then(|n| match &n.value {
+            Value::Str(s) => Some(s == "Contract"),
+            _ => None,
+        }) == Some(true);
+    let spec_node = if empty_contract_spec {
+        None
+    } else {
+        d.required(&root, "", "spec")
+    };
 
     let kind = kind_node.and_then(|n| {
         let text = d.text(n, "kind")?;
@@ -181,13 +226,16 @@ fn decode_document(
             decode_framework_spec(d, n, &mut refs).map(Spec::Framework)
         }
         (Some(Kind::Policy), Some(n)) => {
-            policy_decode::policy_spec(d, n, &mut scripts).map(Spec::Policy)
+            policy_decode::policy_spec(d, n, &mut scripts, ctx).map(Spec::Policy)
         }
         (Some(Kind::PolicyGroup), Some(n)) => {
-            policy_decode::group_spec(d, n, &mut refs).map(Spec::PolicyGroup)
+            policy_decode::group_spec(d, n, &mut refs, ctx).map(Spec::PolicyGroup)
+        }
+        (Some(Kind::Contract), None) if empty_contract_spec => {
+            Some(Spec::Contract(ContractSpec::default()))
         }
         (Some(Kind::Contract), Some(n)) => {
-            contract_decode::contract_spec(d, n, &mut refs).map(Spec::Contract)
+            contract_decode::contract_spec(d, n, &mut refs, ctx, false).map(Spec::Contract)
         }
         (Some(Kind::Product), Some(n)) => {
             contract_decode::product_spec(d, n, &mut refs).map(Spec::Product)
@@ -242,6 +290,48 @@ fn split_raw(text: &str) -> Vec<&str> {
     }
     push(&text[start..], &mut out);
     out
+}
+
+/// A legacy `schemaVersion: v1` contract: the v2 spec fields at the root, no metadata;
+/// its name is the one the CLI was given (decision 0023).
+fn decode_legacy_contract(
+    d: &mut Decoder<'_>,
+    node: &Node,
+    pos: Pos,
+    ctx: &mut Context<'_>,
+    raw: Option<&str>,
+) -> Option<ParsedDocument> {
+    let Some(name) = ctx.sources.name.clone() else {
+        d.error(
+            pos,
+            "a legacy `schemaVersion: v1` contract has no name: give it one with `comply apply -f FILE --name NAME` \
+             or `comply contract apply NAME -f FILE` (comply apply otherwise names it after the file)",
+        );
+        return None;
+    };
+    if let Some(problem) = name::dns1123_problem(&name) {
+        d.error(pos, format!("invalid contract name '{name}': {problem}"));
+        return None;
+    }
+    let mut refs = Vec::new();
+    let spec = contract_decode::contract_spec(d, node, &mut refs, ctx, true)?;
+    Some(ParsedDocument {
+        file: d.file.to_owned(),
+        pos,
+        resource: Resource::Contract(Contract {
+            metadata: Metadata {
+                name,
+                display_name: None,
+                description: None,
+                annotations: BTreeMap::new(),
+                finding_type: None,
+            },
+            spec,
+            raw: raw.unwrap_or_default().to_owned(),
+        }),
+        refs,
+        scripts: Vec::new(),
+    })
 }
 
 enum Spec {

@@ -9,11 +9,14 @@ mod policy;
 mod policy_decode;
 mod product;
 mod requirement;
+mod sources;
 
 pub use contract::{
     Contract, ContractMaterial, ContractPolicies, ContractSpec, GroupAttachment, NameValue,
 };
-pub use document::{LocatedArg, LocatedRef, LocatedScript, ParsedDocument, parse_file};
+pub use document::{
+    LocatedArg, LocatedRef, LocatedScript, ParsedDocument, parse_file, parse_file_with,
+};
 pub use framework::{Framework, FrameworkSpec, RequirementRef, Section};
 pub use metadata::Metadata;
 pub use policy::{
@@ -22,6 +25,7 @@ pub use policy::{
 };
 pub use product::{Applicability, Product, ProductSpec, ProductVersion};
 pub use requirement::{ManualProof, PolicyAttachment, Requirement, RequirementSpec, Scope};
+pub use sources::{FileContext, ResolvedScript, is_location};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -27,11 +27,16 @@ pub struct PolicyScript {
     pub embedded: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attestation_phases: Vec<String>,
+    /// Where the CLI read the Rego when the document gave a `path`/`ref` (decision 0023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoMatch {
     pub embedded: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A declared input. `type` and `kind` are comply's additions (Chainloop inputs are
@@ -149,6 +154,10 @@ pub struct Attachment {
     pub requirements: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<bool>,
+    /// The reference as written when it named a file or URL (`ref` is then the name of
+    /// the policy read from it), or `embedded` for a policy written inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,11 +3,14 @@
 //! and it stores the snake_case form.
 
 use super::Kind;
-use super::document::{LocatedRef, LocatedScript, decode_with, located_args, optional_text};
+use super::document::{
+    Context, LocatedRef, LocatedScript, decode_document, decode_with, located_args, optional_text,
+};
 use super::policy::{
     Attachment, AutoMatch, GroupMaterial, GroupPolicies, InputType, IntKind, PolicyGroupSpec,
     PolicyInput, PolicyScript, PolicySpec, Selector,
 };
+use super::sources::is_location;
 use crate::material::is_material_type;
 use crate::reference::{PolicyRef, RequirementRef};
 use crate::suggest;
@@ -24,6 +27,7 @@ const POLICY_SPEC_FIELDS: &[&str] = &[
     "path",
 ];
 const SCRIPT_FIELDS: &[&str] = &[
+    "source",
     "kind",
     "embedded",
     "ref",
@@ -32,7 +36,7 @@ const SCRIPT_FIELDS: &[&str] = &[
     "attestationPhases",
 ];
 const INPUT_FIELDS: &[&str] = &["name", "description", "required", "default", "type", "kind"];
-const AUTO_MATCH_FIELDS: &[&str] = &["embedded", "ref", "path"];
+const AUTO_MATCH_FIELDS: &[&str] = &["embedded", "ref", "path", "source"];
 const GROUP_SPEC_FIELDS: &[&str] = &["inputs", "policies"];
 const GROUP_POLICIES_FIELDS: &[&str] = &["materials", "attestation"];
 const GROUP_MATERIAL_FIELDS: &[&str] = &[
@@ -44,6 +48,7 @@ const GROUP_MATERIAL_FIELDS: &[&str] = &[
     "policies",
 ];
 const ATTACHMENT_FIELDS: &[&str] = &[
+    "source",
     "ref",
     "embedded",
     "selector",
@@ -93,37 +98,71 @@ pub(super) fn material_type(d: &mut Decoder<'_>, node: &Node, path: &str) -> Opt
     None
 }
 
-/// A script's Rego, which must be embedded: the server cannot follow a file path or URL.
-fn embedded_source(
+/// A script's Rego: embedded, or given by `path`/`ref` and then supplied by the CLI,
+/// which read it beside the document (the server never reads files or URLs).
+/// Returns the Rego and, when it was not embedded, where it came from.
+fn script_source(
     d: &mut Decoder<'_>,
     o: &Object<'_>,
     path: &str,
     scripts: &mut Vec<LocatedScript>,
-) -> Option<String> {
-    if let Some(n) = o.get("ref").or_else(|| o.get("path")) {
-        d.error(
-            n.pos,
-            format!("{path}: scripts must be embedded (`embedded: |`); comply stores policies self-contained and does not fetch files or URLs"),
-        );
-        return None;
+    ctx: &Context<'_>,
+) -> Option<(String, Option<String>)> {
+    let by_location = o.get("ref").or_else(|| o.get("path"));
+    match (o.get("embedded"), by_location) {
+        (Some(n), Some(_)) => {
+            d.error(
+                n.pos,
+                format!("{path}: give the script either `embedded` or `ref`/`path`, not both"),
+            );
+            None
+        }
+        (Some(n), None) => {
+            let source = d.text(n, &format!("{path}.embedded"))?;
+            scripts.push(LocatedScript {
+                path: format!("{path}.embedded"),
+                pos: n.pos,
+                source: source.clone(),
+                origin: None,
+            });
+            // A document comply wrote back (`describe -o schema`) keeps its origin.
+            let recorded = optional_text(d, o, &format!("{path}.source"), "source");
+            Some((source, recorded))
+        }
+        (None, Some(n)) => {
+            let written = d.text(n, &format!("{path}.ref"))?.trim().to_owned();
+            let Some(resolved) = ctx.sources.scripts.get(&written) else {
+                d.error(
+                    n.pos,
+                    format!("{path}: the script '{written}' was not supplied with the document; \
+                             comply's CLI reads such files and URLs (comply apply -f, comply lint -f) \
+                             and the server never reads them"),
+                );
+                return None;
+            };
+            scripts.push(LocatedScript {
+                path: format!("{path}.ref"),
+                pos: n.pos,
+                source: resolved.content.clone(),
+                origin: Some(resolved.origin.clone()),
+            });
+            Some((resolved.content.clone(), Some(resolved.origin.clone())))
+        }
+        (None, None) => {
+            d.error(
+                o.pos,
+                format!("missing required field '{path}.embedded' (or '{path}.path')"),
+            );
+            None
+        }
     }
-    let Some(n) = o.get("embedded") else {
-        d.error(o.pos, format!("missing required field '{path}.embedded'"));
-        return None;
-    };
-    let source = d.text(n, &format!("{path}.embedded"))?;
-    scripts.push(LocatedScript {
-        path: format!("{path}.embedded"),
-        pos: n.pos,
-        source: source.clone(),
-    });
-    Some(source)
 }
 
 pub(super) fn policy_spec(
     d: &mut Decoder<'_>,
     node: &Node,
     scripts: &mut Vec<LocatedScript>,
+    ctx: &mut Context<'_>,
 ) -> Option<PolicySpec> {
     let before = d.diagnostics.len();
     let spec = d.object(node, "spec", POLICY_SPEC_FIELDS)?;
@@ -163,27 +202,39 @@ pub(super) fn policy_spec(
                     .unwrap_or_default(),
                 None => Vec::new(),
             };
-            if let Some(embedded) = embedded_source(d, &o, &path, scripts) {
+            if let Some((embedded, source)) = script_source(d, &o, &path, scripts, ctx) {
                 policies.push(PolicyScript {
                     kind,
                     embedded,
                     attestation_phases: phases,
+                    source,
                 });
             }
         }
     }
-    // The legacy form: one script for one material type.
-    if let Some(n) = spec.get("type") {
+    // The legacy form: one script, for one material type or (without `type`) any.
+    let legacy_source = spec.get("embedded").or_else(|| spec.get("path"));
+    if let Some(n) = spec.get("type").or(legacy_source) {
         if spec.get("policies").is_some() {
-            d.error(n.pos, "spec.type is the legacy form; use either spec.type with spec.embedded, or spec.policies");
-        } else if let Some(kind) = material_type(d, n, "spec.type")
-            && let Some(embedded) = embedded_source(d, &spec, "spec", scripts)
-        {
-            policies.push(PolicyScript {
-                kind: Some(kind),
-                embedded,
-                attestation_phases: Vec::new(),
-            });
+            d.error(
+                n.pos,
+                "spec.type/spec.embedded is the legacy form; use either it or spec.policies",
+            );
+        } else {
+            let kind = match spec.get("type") {
+                Some(t) => material_type(d, t, "spec.type").map(Some),
+                None => Some(None),
+            };
+            if let Some(kind) = kind
+                && let Some((embedded, source)) = script_source(d, &spec, "spec", scripts, ctx)
+            {
+                policies.push(PolicyScript {
+                    kind,
+                    embedded,
+                    attestation_phases: Vec::new(),
+                    source,
+                });
+            }
         }
     }
     let inputs = match spec.get("inputs") {
@@ -193,7 +244,8 @@ pub(super) fn policy_spec(
     let auto_match = match either(&spec, "autoMatch", "auto_match") {
         Some(n) => {
             let o = d.object(n, "spec.autoMatch", AUTO_MATCH_FIELDS)?;
-            embedded_source(d, &o, "spec.autoMatch", scripts).map(|embedded| AutoMatch { embedded })
+            script_source(d, &o, "spec.autoMatch", scripts, ctx)
+                .map(|(embedded, source)| AutoMatch { embedded, source })
         }
         None => None,
     };
@@ -286,6 +338,7 @@ pub(super) fn group_spec(
     d: &mut Decoder<'_>,
     node: &Node,
     refs: &mut Vec<LocatedRef>,
+    ctx: &mut Context<'_>,
 ) -> Option<PolicyGroupSpec> {
     let before = d.diagnostics.len();
     let spec = d.object(node, "spec", GROUP_SPEC_FIELDS)?;
@@ -320,7 +373,7 @@ pub(super) fn group_spec(
                 let match_mode = either(&o, "match_mode", "matchMode")
                     .and_then(|n| one_of(d, n, &format!("{path}.match_mode"), MATCH_MODES));
                 let attachments = match o.get("policies") {
-                    Some(n) => attachments(d, n, &format!("{path}.policies"), refs),
+                    Some(n) => attachments(d, n, &format!("{path}.policies"), refs, ctx),
                     None => Vec::new(),
                 };
                 policies.materials.push(GroupMaterial {
@@ -333,7 +386,7 @@ pub(super) fn group_spec(
             }
         }
         if let Some(n) = p.get("attestation") {
-            policies.attestation = attachments(d, n, "spec.policies.attestation", refs);
+            policies.attestation = attachments(d, n, "spec.policies.attestation", refs, ctx);
         }
     }
     if d.diagnostics.len() != before {
@@ -370,14 +423,38 @@ pub(super) fn attachments(
     node: &Node,
     path: &str,
     refs: &mut Vec<LocatedRef>,
+    ctx: &mut Context<'_>,
 ) -> Vec<Attachment> {
     let Some(list) = d.list(node, path) else {
         return Vec::new();
     };
     list.iter()
         .enumerate()
-        .filter_map(|(i, item)| attachment(d, item, &format!("{path}[{i}]"), refs))
+        .filter_map(|(i, item)| attachment(d, item, &format!("{path}[{i}]"), refs, ctx))
         .collect()
+}
+
+/// A reference that names a file or URL: the name of the document the CLI read from
+/// it and sent along. `what` is "policy" or "policy group".
+pub(super) fn located_reference(
+    d: &mut Decoder<'_>,
+    ctx: &Context<'_>,
+    written: &str,
+    pos: crate::yaml::Pos,
+    what: &str,
+) -> Option<String> {
+    match ctx.sources.refs.get(written) {
+        Some(name) => Some(name.clone()),
+        None => {
+            d.error(
+                pos,
+                format!("the {what} '{written}' was not supplied with the document; comply's CLI \
+                         reads files and URLs (comply apply -f, comply lint -f) and sends the {what} \
+                         along, and the server never reads them"),
+            );
+            None
+        }
+    }
 }
 
 fn attachment(
@@ -385,21 +462,75 @@ fn attachment(
     node: &Node,
     path: &str,
     refs: &mut Vec<LocatedRef>,
+    ctx: &mut Context<'_>,
 ) -> Option<Attachment> {
     let o = d.object(node, path, ATTACHMENT_FIELDS)?;
-    if let Some(n) = o.get("embedded") {
-        d.error(
-            n.pos,
-            format!("{path}.embedded: apply the policy as its own document and attach it by `ref`"),
-        );
-        return None;
-    }
-    let ref_node = d.required(&o, path, "ref")?;
-    let reference = d.text(ref_node, &format!("{path}.ref"))?.trim().to_owned();
+    let (ref_pos, reference, source) = match (o.get("embedded"), o.get("ref")) {
+        (Some(n), Some(_)) => {
+            d.error(
+                n.pos,
+                format!("{path}: give either `ref` or `embedded`, not both"),
+            );
+            return None;
+        }
+        // A policy written inline: it becomes a Policy of its own, applied under its
+        // name with the document that holds it, and attached by that name.
+        (Some(n), None) => {
+            if !matches!(n.value, crate::yaml::Value::Map(_)) {
+                d.error(
+                    n.pos,
+                    format!("{path}.embedded must be a whole Policy document (apiVersion, kind, metadata, spec)"),
+                );
+                return None;
+            }
+            // Chainloop embeds the Policy message: `apiVersion` and `kind` may be left out.
+            let mut node = n.clone();
+            if let crate::yaml::Value::Map(entries) = &mut node.value {
+                for (key, value) in [("apiVersion", super::API_VERSION), ("kind", "Policy")] {
+                    if !entries.iter().any(|(k, _)| k.name == key) {
+                        let mut filler = n.clone();
+                        filler.value = crate::yaml::Value::Str(value.to_owned());
+                        filler.raw = None;
+                        entries.push((
+                            crate::yaml::Key {
+                                name: key.to_owned(),
+                                pos: n.pos,
+                            },
+                            filler,
+                        ));
+                    }
+                }
+            }
+            let before = d.diagnostics.len();
+            let parsed = decode_document(d, &node, ctx, None);
+            if d.diagnostics.len() != before {
+                return None;
+            }
+            let parsed = parsed?;
+            if parsed.resource.kind() != Kind::Policy {
+                d.error(n.pos, format!("{path}.embedded must be a Policy document"));
+                return None;
+            }
+            let name = parsed.resource.name().to_owned();
+            ctx.embedded.push(parsed);
+            (n.pos, name, Some("embedded".to_owned()))
+        }
+        _ => {
+            let ref_node = d.required(&o, path, "ref")?;
+            let written = d.text(ref_node, &format!("{path}.ref"))?.trim().to_owned();
+            if is_location(&written) {
+                let name = located_reference(d, ctx, &written, ref_node.pos, "policy")?;
+                (ref_node.pos, name, Some(written))
+            } else {
+                let recorded = optional_text(d, &o, &format!("{path}.source"), "source");
+                (ref_node.pos, written, recorded)
+            }
+        }
+    };
     let policy_name = match PolicyRef::parse(&reference) {
         Ok(r) => r.name,
         Err(problem) => {
-            d.error(ref_node.pos, format!("invalid policy reference: {problem}"));
+            d.error(ref_pos, format!("invalid policy reference: {problem}"));
             return None;
         }
     };
@@ -433,7 +564,7 @@ fn attachment(
     refs.push(LocatedRef {
         kind: Kind::Policy,
         name: policy_name,
-        pos: ref_node.pos,
+        pos: ref_pos,
         args: located_args(o.get("with"), &with),
     });
     Some(Attachment {
@@ -443,5 +574,6 @@ fn attachment(
         with,
         requirements,
         gate,
+        source,
     })
 }

@@ -206,6 +206,76 @@ fn contracts_and_products_decode_with_their_rules() {
         "{problems:?}"
     );
 
+    // Named by the CLI, the same text decodes (decision 0023) and keeps its bytes.
+    let ctx = comply_core::resource::FileContext {
+        name: Some("legacy-build".into()),
+        ..Default::default()
+    };
+    let (docs, problems) =
+        comply_core::resource::parse_file_with("legacy.yaml", legacy, "acme", &ctx);
+    assert!(problems.is_empty(), "{problems:?}");
+    let Resource::Contract(c) = &docs[0].resource else {
+        panic!()
+    };
+    assert_eq!(c.metadata.name, "legacy-build");
+    assert_eq!(c.spec.materials[0].name, "sbom");
+    assert_eq!(c.raw, legacy);
+    let bad = comply_core::resource::FileContext {
+        name: Some("Bad_Name".into()),
+        ..Default::default()
+    };
+    let (_, problems) = comply_core::resource::parse_file_with("legacy.yaml", legacy, "acme", &bad);
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("invalid contract name 'Bad_Name'")
+    );
+    let (_, problems) = parse_file("v0.yaml", "schemaVersion: v0\nmaterials: []\n", "acme");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+
+    // File references resolve to the names the CLI supplied, and say where they came from.
+    let with_file = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata: {name: c}\nspec:\n  policies:\n    attestation:\n      - ref: file://p.yaml\n  policyGroups:\n    - ref: https://example.com/g.yaml\n";
+    let mut ctx = comply_core::resource::FileContext::default();
+    ctx.refs.insert("file://p.yaml".into(), "p".into());
+    ctx.refs
+        .insert("https://example.com/g.yaml".into(), "g".into());
+    let (docs, problems) =
+        comply_core::resource::parse_file_with("c.yaml", with_file, "acme", &ctx);
+    assert!(problems.is_empty(), "{problems:?}");
+    let Resource::Contract(c) = &docs[0].resource else {
+        panic!()
+    };
+    assert_eq!(c.spec.policies.attestation[0].reference, "p");
+    assert_eq!(
+        c.spec.policies.attestation[0].source.as_deref(),
+        Some("file://p.yaml")
+    );
+    assert_eq!(c.spec.policy_groups[0].reference, "g");
+    assert_eq!(
+        c.context().refs,
+        ctx.refs,
+        "the stored contract decodes again"
+    );
+    let refs: Vec<&str> = docs[0].refs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(refs, ["p", "g"]);
+    // Without them, the server says who reads files.
+    let (_, problems) = parse_file("c.yaml", with_file, "acme");
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("c.yaml:7:14: the policy 'file://p.yaml' was not supplied"),
+        "{problems:?}"
+    );
+
+    // The empty contract of Chainloop's examples.
+    let (docs, problems) = parse_file(
+        "e.yaml",
+        "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata: {name: e}\nspec:\n",
+        "acme",
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(docs[0].resource.name(), "e");
+
     // The exact text is kept: another spelling of the same contract is a new revision.
     let a = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata: {name: build}\nspec:\n  materials: [{name: sbom, type: SBOM_CYCLONEDX_JSON}]\n";
     let b = a.replace("metadata: {name: build}", "metadata:\n  name: build");

@@ -93,6 +93,76 @@ fn legacy_policy_form() {
 }
 
 #[test]
+fn legacy_policy_without_type_applies_to_any_kind() {
+    let legacy = "apiVersion: workflowcontract.chainloop.dev/v1\nkind: Policy\nmetadata:\n  name: old\nspec:\n  embedded: |\n    package main\n    violations[msg] { false; msg := \"\" }\n";
+    let (docs, diags) = parse_file("legacy.yaml", legacy, "acme");
+    assert!(diags.is_empty(), "{diags:?}");
+    let Resource::Policy(p) = &docs[0].resource else {
+        panic!("a policy")
+    };
+    assert_eq!(p.spec.policies.len(), 1);
+    assert_eq!(p.spec.policies[0].kind, None);
+}
+
+#[test]
+fn scripts_by_path_take_what_the_cli_read() {
+    let text = "apiVersion: chainloop.dev/v1\nkind: Policy\nmetadata:\n  name: p\nspec:\n  policies:\n    - kind: SARIF\n      path: p.rego\n";
+    let mut ctx = comply_core::resource::FileContext::default();
+    ctx.scripts.insert(
+        "p.rego".into(),
+        comply_core::resource::ResolvedScript {
+            content: "package main\n".into(),
+            origin: "dir/p.rego".into(),
+        },
+    );
+    let (docs, diags) = comply_core::resource::parse_file_with("dir/p.yaml", text, "acme", &ctx);
+    assert!(diags.is_empty(), "{diags:?}");
+    let Resource::Policy(p) = &docs[0].resource else {
+        panic!("a policy")
+    };
+    assert_eq!(p.spec.policies[0].embedded, "package main\n");
+    assert_eq!(p.spec.policies[0].source.as_deref(), Some("dir/p.rego"));
+    assert_eq!(docs[0].scripts[0].origin.as_deref(), Some("dir/p.rego"));
+    // Written back, it applies again as the same document.
+    let yaml = docs[0].resource.to_yaml();
+    let (again, diags) = parse_file("again.yaml", &yaml, "acme");
+    assert!(diags.is_empty(), "{diags:?}\n{yaml}");
+    assert_eq!(again[0].resource.digest(), docs[0].resource.digest());
+}
+
+#[test]
+fn groups_embed_whole_policies() {
+    let text = "apiVersion: chainloop.dev/v1\nkind: PolicyGroup\nmetadata: {name: g}\nspec:\n  policies:\n    attestation:\n      - embedded:\n          apiVersion: chainloop.dev/v1\n          kind: Policy\n          metadata: {name: inline}\n          spec:\n            policies:\n              - kind: ATTESTATION\n                embedded: \"package main\\n\"\n";
+    let (docs, diags) = parse_file("g.yaml", text, "acme");
+    assert!(diags.is_empty(), "{diags:?}");
+    let kinds: Vec<_> = docs
+        .iter()
+        .map(|d| (d.resource.kind(), d.resource.name()))
+        .collect();
+    assert_eq!(kinds, [(Kind::Policy, "inline"), (Kind::PolicyGroup, "g")]);
+    let Resource::PolicyGroup(g) = &docs[1].resource else {
+        panic!("a group")
+    };
+    assert_eq!(g.spec.policies.attestation[0].reference, "inline");
+    assert_eq!(
+        g.spec.policies.attestation[0].source.as_deref(),
+        Some("embedded")
+    );
+    let yaml = docs[1].resource.to_yaml();
+    let (again, diags) = parse_file("again.yaml", &yaml, "acme");
+    assert!(diags.is_empty(), "{diags:?}\n{yaml}");
+    assert_eq!(again[0].resource, docs[1].resource);
+    // Chainloop embeds the Policy message itself: apiVersion and kind may be absent.
+    let bare = text.replace(
+        "          apiVersion: chainloop.dev/v1\n          kind: Policy\n",
+        "",
+    );
+    let (docs, diags) = parse_file("g.yaml", &bare, "acme");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(docs[0].resource.name(), "inline");
+}
+
+#[test]
 fn group_decodes_with_references() {
     let (docs, diags) = parse_file("g.yaml", GROUP, "acme");
     assert!(diags.is_empty(), "{diags:?}");

@@ -330,7 +330,11 @@ pub async fn push_token_org(
 pub struct AttestationQuery {
     project: Option<String>,
     version: Option<String>,
+    /// At most this many (default 1,000, at most 10,000); ask for one more than you
+    /// show to know whether there are more.
     limit: Option<i64>,
+    /// The digest of the last attestation of the previous page.
+    after: Option<String>,
 }
 
 fn attestation_view(a: &comply_store::AttestationRow) -> Value {
@@ -353,9 +357,16 @@ pub async fn list_attestations(
             ctx.org.id,
             q.project.as_deref(),
             q.version.as_deref(),
-            q.limit.unwrap_or(1000).clamp(1, 10_000),
+            q.limit.unwrap_or(1000).clamp(1, 10_001),
+            q.after.as_deref(),
         )
-        .await?;
+        .await?
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "after: no attestation {} in this organization",
+                q.after.as_deref().unwrap_or_default()
+            ))
+        })?;
     Ok(Json(rows.iter().map(attestation_view).collect()))
 }
 

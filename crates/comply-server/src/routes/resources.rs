@@ -68,6 +68,10 @@ fn of_command(change: &ChangeIn, diagnostics: Vec<comply_core::Diagnostic>) -> A
 pub struct DocumentIn {
     file: String,
     content: String,
+    /// What the CLI read for this file from files or URLs (decision 0023); the server
+    /// never reads or fetches them itself.
+    #[serde(default)]
+    sources: comply_core::resource::FileContext,
 }
 
 pub async fn apply(
@@ -92,11 +96,11 @@ pub async fn apply(
             ));
         }
     }
-    let (parsed, diagnostics) = comply_policy::validate::parse_and_compile(
+    let (parsed, diagnostics) = comply_policy::validate::parse_and_compile_with(
         request
             .documents
             .iter()
-            .map(|d| (d.file.as_str(), d.content.as_str())),
+            .map(|d| (d.file.as_str(), d.content.as_str(), &d.sources)),
         &ctx.org.name,
     );
     let mut diagnostics = diagnostics;

@@ -127,9 +127,10 @@ async fn stored(server: &Server) -> usize {
     let org = server.store.org_by_name("default").await.unwrap().unwrap();
     server
         .store
-        .list_attestations(org.id, None, None, 100_000)
+        .list_attestations(org.id, None, None, 100_000, None)
         .await
         .unwrap()
+        .expect("the org exists")
         .len()
 }
 

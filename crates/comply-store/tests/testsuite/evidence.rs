@@ -75,11 +75,31 @@ async fn ingest_creates_project_version_workflow_once() {
         assert_eq!(api.workflows[0].contract.as_deref(), Some("build-contract"));
 
         let list = store
-            .list_attestations(acme.id, Some("api"), None, 100)
+            .list_attestations(acme.id, Some("api"), None, 100, None)
             .await
+            .unwrap()
             .unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].digest, "sha256:bb");
+        // Pages continue after the last digest shown, in the same order.
+        let page = store
+            .list_attestations(acme.id, Some("api"), None, 1, Some("sha256:bb"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].digest, list[1].digest);
+        let rest = store
+            .list_attestations(acme.id, Some("api"), None, 1, Some(&list[1].digest))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(rest.is_empty());
+        let unknown = store
+            .list_attestations(acme.id, None, None, 1, Some("sha256:nope"))
+            .await
+            .unwrap();
+        assert!(unknown.is_none());
         let (row, _, evaluations) = store
             .get_attestation(acme.id, "sha256:aa")
             .await
@@ -144,8 +164,9 @@ async fn concurrent_ingestion_loses_nothing() {
             t.await.unwrap();
         }
         let all = store
-            .list_attestations(acme.id, None, None, 1_000)
+            .list_attestations(acme.id, None, None, 1_000, None)
             .await
+            .unwrap()
             .unwrap();
         assert_eq!(all.len(), 200);
         let projects = store.list_projects(acme.id).await.unwrap();
