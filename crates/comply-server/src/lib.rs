@@ -9,12 +9,14 @@ pub mod auth;
 mod builtins;
 mod error;
 mod openapi;
+pub mod pack;
 pub(crate) mod routes;
 mod state;
 
 pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;
 pub use error::ApiError;
+pub use routes::{PackAnswer, PackFile, ReportKey};
 pub use state::AppState;
 
 use axum::Router;

@@ -46,6 +46,13 @@ const MIGRATIONS: &[Migration] = &[
         data: None,
     },
     Migration {
+        version: 8,
+        description: "instance signing keys",
+        sqlite: include_str!("../migrations/sqlite/0008_reports_and_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0008_reports_and_outbox.sql"),
+        data: None,
+    },
+    Migration {
         version: 9,
         description: "resource digests over RFC 8785 canonical JSON",
         sqlite: "",

@@ -9,6 +9,8 @@ pub use compliance::CachedRow;
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
+mod report;
+pub use report::{PackAnswer, PackFile, ReportKey};
 mod resources;
 mod system;
 mod tokens;
@@ -334,6 +336,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Admin),
             "Clear an active override.",
             compliance::clear_override,
+        );
+    api = api
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/products/{name}/report",
+            Org(Role::Viewer),
+            "An evidence pack of a product version at a time: posture, envelopes, proofs, decisions, audit chain, signed manifest (query: version, framework, at).",
+            report::evidence_pack,
+        )
+        .route(
+            Get,
+            "/api/v1/report-key",
+            Authenticated,
+            "The public key that signs this instance's evidence-pack manifests.",
+            report::report_key,
         );
     for kind in Kind::ALL {
         let list_path = format!("/api/v1/orgs/{{org}}/{}", kind.plural());

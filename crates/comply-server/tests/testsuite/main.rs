@@ -3,6 +3,7 @@
 
 mod api;
 mod ingestion;
+mod report;
 mod security;
 mod support;
 mod two_servers;
