@@ -8,6 +8,7 @@ mod evidence;
 mod org;
 mod policy;
 mod product;
+mod report;
 mod resources;
 mod serve;
 
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
             evidence::workflow(&mut Client::from_global(&global)?, global.output, cmd)
         }
         Command::Attest(cmd) => attest::run(&global, cmd),
+        Command::Report(args) => report::run(&global, args),
         Command::Status(args) => {
             compliance::status(&mut Client::from_global(&global)?, global.output, args)
         }

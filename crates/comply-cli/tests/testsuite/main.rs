@@ -7,6 +7,7 @@ mod coverage;
 mod declarative;
 mod evidence;
 mod policy;
+mod report;
 mod serve;
 mod support;
 mod tenancy;
