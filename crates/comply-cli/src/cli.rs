@@ -108,6 +108,9 @@ pub enum Command {
     Attest(AttestCommand),
     /// Evidence packs for auditors: write one (`report PRODUCT`), check one (`report verify PACK`)
     Report(ReportArgs),
+    /// What changes soon without anyone acting: grace periods ending, evidence and
+    /// proofs expiring, exceptions and overrides expiring
+    Deadlines(DeadlinesArgs),
     /// Compliance status of a product version, or of every product (no product given)
     Status(StatusArgs),
     /// Daily score of a product version between two dates
@@ -877,4 +880,17 @@ pub struct ReportVerifyArgs {
     /// from `GET /api/v1/report-key`
     #[arg(long)]
     pub signer: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeadlinesArgs {
+    /// How far ahead to look: 90m, 48h, 7d, 2w
+    #[arg(long, default_value = "7d")]
+    pub within: String,
+    /// Only this product
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Look ahead from this time (RFC 3339; default: now)
+    #[arg(long)]
+    pub at: Option<String>,
 }

@@ -4,6 +4,7 @@ mod audit;
 mod completion;
 mod compliance;
 mod coverage;
+mod deadlines;
 mod evidence;
 mod org;
 mod policy;
@@ -56,6 +57,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Attest(cmd) => attest::run(&global, cmd),
         Command::Report(args) => report::run(&global, args),
+        Command::Deadlines(args) => {
+            deadlines::run(&mut Client::from_global(&global)?, global.output, args)
+        }
         Command::Status(args) => {
             compliance::status(&mut Client::from_global(&global)?, global.output, args)
         }

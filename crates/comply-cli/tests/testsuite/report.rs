@@ -105,3 +105,24 @@ fn a_local_key_signs_the_manifest() {
         wrong.stderr
     );
 }
+
+#[test]
+fn deadlines_show_evidence_going_stale() {
+    let env = setup();
+    // The scan is an hour old and daily: it goes stale in about 23 hours.
+    let none = env.ok(&["deadlines", "--within", "12h"]);
+    assert!(none.contains("Nothing changes by itself"), "{none}");
+    let day = env.json(&["deadlines", "--within", "1d", "--product", "portal"]);
+    let rows = day["deadlines"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{day}");
+    assert_eq!(rows[0]["kind"], "evidence_expires");
+    assert_eq!(rows[0]["requirement"], "no-vulns-high");
+    assert_eq!(rows[0]["subject"], "vulnerabilities");
+    let table = env.ok(&["deadlines", "--within", "1d"]);
+    assert!(
+        table.contains("evidence expires") && table.contains("portal 1.0"),
+        "{table}"
+    );
+    let bad = env.run(&["deadlines", "--within", "soon"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}

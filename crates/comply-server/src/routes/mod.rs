@@ -7,6 +7,7 @@ mod computation;
 pub use catalog::OrgCatalog;
 pub use compliance::CachedRow;
 mod coverage;
+mod deadlines;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
 mod report;
@@ -344,6 +345,13 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Viewer),
             "An evidence pack of a product version at a time: posture, envelopes, proofs, decisions, audit chain, signed manifest (query: version, framework, at).",
             report::evidence_pack,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/deadlines",
+            Org(Role::Viewer),
+            "What changes soon without anyone acting: grace periods ending, evidence and proofs expiring, exceptions and overrides expiring (query: within, product, at).",
+            deadlines::list,
         )
         .route(
             Get,

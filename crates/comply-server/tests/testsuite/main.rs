@@ -2,6 +2,7 @@
 //! (SQLite always, PostgreSQL when `COMPLY_TEST_DATABASE_URL` is set).
 
 mod api;
+mod deadlines;
 mod ingestion;
 mod report;
 mod security;

@@ -33,15 +33,15 @@ fn statement(project: &str, finished_ms: i64, failing: bool) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn ok(server: &Server, method: Method, path: &str, body: Option<Value>) -> Value {
+pub async fn ok(server: &Server, method: Method, path: &str, body: Option<Value>) -> Value {
     let (status, answer) = server.call(method, path, Some(&server.admin), body).await;
     assert!(status.is_success(), "{path}: {status} {answer}");
     answer
 }
 
-/// A product version with signed evidence (one project failing), a file proof and an
-/// exception; returns its pack's files.
-async fn pack_of_portal(server: &Server) -> Files {
+/// A product version with signed evidence a minute old (one project failing, in its
+/// 6 h grace), a file proof and an exception.
+pub async fn setup_portal(server: &Server) {
     let key = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
     ok(
         server,
@@ -90,6 +90,12 @@ async fn pack_of_portal(server: &Server) -> Files {
         "reason": "tests run elsewhere", "expires": null})),
     )
     .await;
+}
+
+/// The pack of the product version `setup_portal` makes.
+async fn pack_of_portal(server: &Server) -> Files {
+    setup_portal(server).await;
+    let b64 = base64::engine::general_purpose::STANDARD;
     let answer = ok(
         server,
         Method::GET,
@@ -269,9 +275,11 @@ async fn verify_catches_every_tampered_part() {
     edit_json(&mut f, &envelope, |e| {
         let b64 = base64::engine::general_purpose::STANDARD;
         let payload = b64.decode(e["payload"].as_str().unwrap()).unwrap();
+        // Another artifact digest: what a forger claims was built.
         let text = String::from_utf8(payload)
             .unwrap()
-            .replace("CVE-1 is HIGH", "CVE-1 is LOW ");
+            .replacen("abab", "cdcd", 1);
+        assert!(text.contains("cdcd"));
         e["payload"] = json!(b64.encode(text));
     });
     reseal(&mut f, &attacker);
