@@ -859,6 +859,9 @@ pub struct ReportArgs {
     /// Where to write the pack: a new directory, or a file ending in .zip
     #[arg(long, required = true)]
     pub out: Option<PathBuf>,
+    /// `pack`: the evidence pack; `oscal`: only its OSCAL Assessment Results (JSON file)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Pack)]
+    pub format: ReportFormat,
     /// Sign the manifest with this private key (PEM, e.g. from `comply key generate`)
     /// instead of the server's instance key
     #[arg(long)]
@@ -893,4 +896,10 @@ pub struct DeadlinesArgs {
     /// Look ahead from this time (RFC 3339; default: now)
     #[arg(long)]
     pub at: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Pack,
+    Oscal,
 }

@@ -1,7 +1,7 @@
 //! `comply report …`: evidence packs written to a directory or a zip, and checked from
 //! their files alone (decision 0030).
 
-use crate::cli::{Global, Output, ReportArgs, ReportCommand, ReportVerifyArgs};
+use crate::cli::{Global, Output, ReportArgs, ReportCommand, ReportFormat, ReportVerifyArgs};
 use crate::client::{Client, query};
 use crate::error::{CliError, Result};
 use crate::output::emit;
@@ -59,6 +59,26 @@ fn write(client: &mut Client, output: Output, args: ReportArgs) -> Result<()> {
     }
     if let Some(key) = &key {
         pack::sign(&mut files, key);
+    }
+    if args.format == ReportFormat::Oscal {
+        let document = files
+            .get(pack::OSCAL)
+            .ok_or_else(|| CliError::failed("the server's pack holds no OSCAL document"))?;
+        let tmp = staging(&out);
+        std::fs::write(&tmp, document)
+            .and_then(|()| std::fs::rename(&tmp, &out))
+            .map_err(|e| io_error(&out, e))?;
+        let summary = json!({"out": out.display().to_string(), "format": "oscal",
+                             "product": answer.product, "version": answer.version, "at": answer.at});
+        return emit(output, &summary, |s| {
+            format!(
+                "Wrote OSCAL Assessment Results of {} {} at {} to {}\n",
+                s["product"].as_str().unwrap_or_default(),
+                s["version"].as_str().unwrap_or_default(),
+                s["at"].as_str().unwrap_or_default(),
+                s["out"].as_str().unwrap_or_default()
+            )
+        });
     }
     let zip = out
         .extension()

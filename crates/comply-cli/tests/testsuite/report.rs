@@ -126,3 +126,15 @@ fn deadlines_show_evidence_going_stale() {
     let bad = env.run(&["deadlines", "--within", "soon"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+#[test]
+fn oscal_format_writes_the_assessment_results() {
+    let env = setup();
+    let out = env.ok(&["report", "portal", "--format", "oscal", "--out", "ar.json"]);
+    assert!(out.contains("Wrote OSCAL Assessment Results"), "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir().join("ar.json")).unwrap()).unwrap();
+    let finding = &doc["assessment-results"]["results"][0]["findings"][0];
+    assert_eq!(finding["target"]["target-id"], "no-vulns-high", "{doc}");
+    assert_eq!(finding["target"]["status"]["state"], "satisfied", "{doc}");
+}

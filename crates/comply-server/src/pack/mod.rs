@@ -6,6 +6,7 @@
 
 pub mod facts;
 mod html;
+pub mod oscal;
 mod verify;
 
 pub use facts::PackFacts;
@@ -36,6 +37,8 @@ pub const AUDIT: &str = "audit.json";
 pub const KEYS: &str = "keys.json";
 pub const ENVELOPES: &str = "envelopes/index.json";
 pub const REPORT: &str = "report.html";
+/// The posture as OSCAL Assessment Results (JSON).
+pub const OSCAL: &str = "assessment-results.json";
 
 /// The files of a pack by path (`/`-separated, relative), as bytes.
 pub type Files = BTreeMap<String, Vec<u8>>;
@@ -211,6 +214,8 @@ pub struct PackContents<'a> {
     pub envelopes: Vec<(EnvelopeEntry, Vec<u8>)>,
     /// Proof files by `sha256:` digest.
     pub proof_files: BTreeMap<String, Vec<u8>>,
+    /// Requirement name → catalogue control id (`comply.dev/source-id`), for OSCAL.
+    pub control_ids: BTreeMap<String, String>,
 }
 
 fn json(value: &impl Serialize) -> Vec<u8> {
@@ -230,6 +235,16 @@ pub fn build(contents: PackContents<'_>, key: &SigningKey) -> Files {
     for (digest, bytes) in &contents.proof_files {
         files.insert(proof_path(digest), bytes.clone());
     }
+    files.insert(
+        OSCAL.into(),
+        json(&oscal::assessment_results(
+            &contents.manifest,
+            contents.posture,
+            contents.facts,
+            &index,
+            &contents.control_ids,
+        )),
+    );
     files.insert(POSTURE.into(), json(contents.posture));
     files.insert(FACTS.into(), json(contents.facts));
     files.insert(DECISIONS.into(), json(contents.decisions));

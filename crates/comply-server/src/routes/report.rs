@@ -260,6 +260,18 @@ pub async fn evidence_pack(
         files: Vec::new(),
     };
     let audit = pack::AuditExtract { events };
+    let control_ids = pack_facts
+        .requirements
+        .iter()
+        .filter_map(|r| {
+            let (requirement, _) = catalog.requirements.get(&r.name)?;
+            let id = requirement
+                .metadata
+                .annotations
+                .get("comply.dev/source-id")?;
+            Some((r.name.clone(), id.clone()))
+        })
+        .collect();
     let key = signing_key(&state).await?;
     let files = pack::build(
         pack::PackContents {
@@ -271,6 +283,7 @@ pub async fn evidence_pack(
             keys: &keys,
             envelopes,
             proof_files,
+            control_ids,
         },
         &key,
     );

@@ -348,3 +348,122 @@ async fn verify_catches_every_tampered_part() {
     f.insert("extra.txt".into(), b"hi".to_vec());
     assert!(problems(&f).contains("extra.txt: not listed in the manifest"));
 }
+
+fn oscal_schema() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(include_str!(
+        "../data/oscal/oscal_assessment-results_schema.json"
+    ))
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("NIST's schema compiles")
+}
+
+fn assert_valid_oscal(files: &Files) -> Value {
+    let document: Value = serde_json::from_slice(&files[pack::OSCAL]).unwrap();
+    let errors: Vec<String> = oscal_schema()
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "OSCAL schema violations:\n{}",
+        errors.join("\n")
+    );
+    document
+}
+
+#[tokio::test]
+async fn the_pack_carries_oscal_assessment_results_valid_against_nists_schema() {
+    let server = Server::sqlite().await;
+    let files = pack_of_portal(&server).await;
+    let doc = assert_valid_oscal(&files);
+    let result = &doc["assessment-results"]["results"][0];
+    let finding = |r: &str| {
+        result["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["target"]["target-id"] == r)
+            .unwrap()
+            .clone()
+    };
+    // scanned: web is in GRACE, which counts as passing.
+    assert_eq!(finding("scanned")["target"]["status"]["state"], "satisfied");
+    assert_eq!(
+        finding("reviewed")["target"]["status"]["state"],
+        "satisfied"
+    );
+    // Observations point at files of the pack.
+    let hrefs: Vec<&str> = result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["relevant-evidence"].as_array().into_iter().flatten())
+        .map(|e| e["href"].as_str().unwrap())
+        .collect();
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h.starts_with("envelopes/") && files.contains_key(*h)),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h.starts_with("proofs/") && files.contains_key(*h)),
+        "{hrefs:?}"
+    );
+    // And a schema violation is caught (the test would notice a broken document).
+    let mut broken = doc.clone();
+    broken["assessment-results"]["results"][0]["findings"][0]["target"]["status"]["state"] =
+        json!("fine");
+    assert!(!oscal_schema().is_valid(&broken));
+}
+
+#[tokio::test]
+async fn ssdf_findings_carry_nists_control_ids() {
+    let server = Server::sqlite().await;
+    ok(
+        &server,
+        Method::PATCH,
+        "/api/v1/orgs/default/settings",
+        Some(json!({"in_preview_frameworks": true})),
+    )
+    .await;
+    let product = "apiVersion: chainloop.dev/v1\nkind: Product\nmetadata: {name: tool}\nspec:\n  projects: [cli]\n  versions: [{name: \"1\", frameworks: [ssdf]}]\n";
+    let (status, body) = server
+        .apply("default", &server.admin, "p.yaml", product)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer = ok(
+        &server,
+        Method::GET,
+        "/api/v1/orgs/default/products/tool/report?framework=ssdf",
+        None,
+    )
+    .await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let files: Files = answer["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                b64.decode(f["content"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    assert!(pack::verify(&files, None).ok());
+    let doc = assert_valid_oscal(&files);
+    let targets: Vec<&str> = doc["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["target"]["target-id"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets.len(), 42, "{targets:?}");
+    assert!(
+        targets.contains(&"PW.1.1") && targets.contains(&"PO.1.1"),
+        "{targets:?}"
+    );
+}
