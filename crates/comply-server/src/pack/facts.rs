@@ -404,9 +404,7 @@ impl AutoMatchHook for RecordingHook<'_> {
         let answer = self.inner.matches_parameters(policy, arguments, expected);
         // Policies without a module answer `None` every time; only module answers are
         // evidence worth carrying.
-        if answer.is_none() {
-            return None;
-        }
+        answer?;
         self.record(
             AutoMatchQuestion::MatchesParameters {
                 policy: policy.to_owned(),
@@ -424,9 +422,7 @@ impl AutoMatchHook for RecordingHook<'_> {
         expected: &BTreeMap<String, String>,
     ) -> Option<bool> {
         let answer = self.inner.matches_evaluation(policy, violations, expected);
-        if answer.is_none() {
-            return None;
-        }
+        answer?;
         self.record(
             AutoMatchQuestion::MatchesEvaluation {
                 policy: policy.to_owned(),
