@@ -48,8 +48,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 8,
         description: "instance signing keys",
-        sqlite: include_str!("../migrations/sqlite/0008_reports_and_outbox.sql"),
-        postgres: include_str!("../migrations/postgres/0008_reports_and_outbox.sql"),
+        sqlite: include_str!("../migrations/sqlite/0008_instance_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0008_instance_keys.sql"),
         data: None,
     },
     Migration {
