@@ -106,6 +106,11 @@ pub enum Command {
     /// Craft an attestation locally: init, add materials, push (evaluates policies, signs)
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// Evidence packs for auditors: write one (`report PRODUCT`), check one (`report verify PACK`)
+    Report(ReportArgs),
+    /// What changes soon without anyone acting: grace periods ending, evidence and
+    /// proofs expiring, exceptions and overrides expiring
+    Deadlines(DeadlinesArgs),
     /// Compliance status of a product version, or of every product (no product given)
     Status(StatusArgs),
     /// Daily score of a product version between two dates
@@ -943,4 +948,69 @@ pub struct ReferenceDataImportArgs {
     /// For every org of the instance (bootstrap owner only), not only this org
     #[arg(long)]
     pub instance: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: Option<ReportCommand>,
+    /// The product
+    #[arg(required = true)]
+    pub product: Option<String>,
+    /// The product version (default: its latest)
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Limit the posture to one attached framework
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// The posture at this time (RFC 3339; default: now)
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Where to write the pack: a new directory, or a file ending in .zip
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
+    /// `pack`: the evidence pack; `oscal`: only its OSCAL Assessment Results (JSON file)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Pack)]
+    pub format: ReportFormat,
+    /// Sign the manifest with this private key (PEM, e.g. from `comply key generate`)
+    /// instead of the server's instance key
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Check a pack from its files alone: the manifest's signature and digests, every
+    /// envelope's signature, proofs, the audit chain, and the posture recomputed
+    Verify(ReportVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportVerifyArgs {
+    /// The pack: a directory or a .zip file
+    pub pack: PathBuf,
+    /// Require the manifest to be signed by this public key (PEM), e.g. the server's
+    /// from `GET /api/v1/report-key`
+    #[arg(long)]
+    pub signer: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeadlinesArgs {
+    /// How far ahead to look: 90m, 48h, 7d, 2w
+    #[arg(long, default_value = "7d")]
+    pub within: String,
+    /// Only this product
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Look ahead from this time (RFC 3339; default: now)
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Pack,
+    Oscal,
 }

@@ -11,6 +11,7 @@ mod builtins;
 mod error;
 mod middleware;
 mod openapi;
+pub mod pack;
 pub(crate) mod routes;
 mod state;
 
@@ -18,6 +19,7 @@ pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;
 pub use error::ApiError;
 pub use middleware::Expensive;
+pub use routes::{PackAnswer, PackFile, ReportKey};
 pub use state::AppState;
 
 use axum::Router;

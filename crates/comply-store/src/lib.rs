@@ -19,6 +19,7 @@ mod orgs;
 mod packed;
 mod reference_data;
 mod resources;
+mod signing;
 pub mod testing;
 mod tokens;
 mod window;
@@ -34,6 +35,7 @@ pub use keys::KeyRow;
 pub use orgs::OrgRow;
 pub use reference_data::ReferenceDataRow;
 pub use resources::{ApplyOutcome, StoredResource};
+pub use signing::InstanceKeyRow;
 pub use tokens::{NewToken, TokenRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -52,6 +52,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0005_reference_data.sql"),
         data: None,
     },
+    Migration {
+        version: 8,
+        description: "instance signing keys",
+        sqlite: include_str!("../migrations/sqlite/0008_instance_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0008_instance_keys.sql"),
+        data: None,
+    },
     // Kept last in the list: it digests the documents the migrations before it leave.
     Migration {
         version: 9,

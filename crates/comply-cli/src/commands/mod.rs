@@ -4,11 +4,13 @@ mod audit;
 mod completion;
 mod compliance;
 mod coverage;
+mod deadlines;
 mod evidence;
 mod org;
 mod policy;
 mod product;
 mod reference_data;
+mod report;
 mod resolve;
 mod resources;
 mod serve;
@@ -57,6 +59,10 @@ pub fn run(cli: Cli) -> Result<()> {
             evidence::workflow(&mut Client::from_global(&global)?, global.output, cmd)
         }
         Command::Attest(cmd) => attest::run(&global, cmd),
+        Command::Report(args) => report::run(&global, args),
+        Command::Deadlines(args) => {
+            deadlines::run(&mut Client::from_global(&global)?, global.output, args)
+        }
         Command::Status(args) => {
             compliance::status(&mut Client::from_global(&global)?, global.output, args)
         }

@@ -11,6 +11,7 @@ mod evidence;
 mod hardening;
 mod policy;
 mod posture;
+mod report;
 mod serve;
 mod support;
 mod tenancy;

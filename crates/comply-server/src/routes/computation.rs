@@ -39,7 +39,7 @@ const HOUR_MS: i64 = 3600 * 1000;
 /// margin: how far back a status reads every evaluation, to find when a failing run
 /// began (decision 0016). Everything else a status needs is each series' newest
 /// evaluation, which is always read.
-fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64> {
+pub(crate) fn evidence_windows(requirements: &[&RequirementFacts]) -> BTreeMap<String, i64> {
     let mut windows: BTreeMap<String, i64> = BTreeMap::new();
     for p in requirements.iter().flat_map(|r| r.policies.iter()) {
         let Some(sla) = p.sla else { continue };
@@ -96,7 +96,7 @@ pub(crate) async fn stored_project_versions(
 
 /// A product's project: name, the version the product version resolves it to, and that
 /// version's id when it exists.
-type ResolvedProject = (String, Option<String>, Option<i64>);
+pub(crate) type ResolvedProject = (String, Option<String>, Option<i64>);
 
 /// Cells below which one thread computes a status: spawning costs more than it saves.
 pub(crate) const PARALLEL_CELLS: usize = 1000;
@@ -167,7 +167,7 @@ pub async fn compute_many(
 }
 
 /// The requirements of each product version, from the frameworks it attaches.
-fn requirement_facts(
+pub(crate) fn requirement_facts(
     catalog: &OrgCatalog,
     targets: &[(&Product, &ProductVersion)],
 ) -> Vec<Vec<RequirementFacts>> {
@@ -199,7 +199,7 @@ fn requirement_facts(
 }
 
 /// Each product's projects at the version its product version pins, else their latest.
-fn resolve_projects(
+pub(crate) fn resolve_projects(
     targets: &[(&Product, &ProductVersion)],
     stored: &StoredVersions,
 ) -> Vec<Vec<ResolvedProject>> {
@@ -228,14 +228,14 @@ fn resolve_projects(
 }
 
 /// The evidence of the project versions a computation reads, each indexed once.
-struct EvidenceByVersion {
+pub(crate) struct EvidenceByVersion {
     evidence: HashMap<i64, Evidence>,
     /// How many product versions still read each: the last takes it, others a copy.
     uses: HashMap<i64, usize>,
 }
 
 impl EvidenceByVersion {
-    async fn read(
+    pub(crate) async fn read(
         state: &AppState,
         ctx: &OrgCtx,
         resolved: &[Vec<ResolvedProject>],
@@ -282,7 +282,7 @@ impl EvidenceByVersion {
     }
 
     /// The evidence of project version `id` for one more product version.
-    fn take(&mut self, id: i64) -> Evidence {
+    pub(crate) fn take(&mut self, id: i64) -> Evidence {
         let Some(left) = self.uses.get_mut(&id) else {
             return Evidence::default();
         };
@@ -297,7 +297,7 @@ impl EvidenceByVersion {
 }
 
 /// A product version's proofs, decisions and applicability, from the org's.
-fn manual_facts(
+pub(crate) fn manual_facts(
     product: &Product,
     version: &ProductVersion,
     proofs: &[comply_store::ProofRow],

@@ -7,10 +7,13 @@ mod computation;
 pub use catalog::OrgCatalog;
 pub use compliance::CachedRow;
 mod coverage;
+mod deadlines;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
 pub(crate) mod reference_data;
 mod references;
+mod report;
+pub use report::{PackAnswer, PackFile, ReportKey};
 mod resources;
 mod system;
 mod tokens;
@@ -377,6 +380,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Admin),
             "Clear an active override.",
             compliance::clear_override,
+        );
+    api = api
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/products/{name}/report",
+            Org(Role::Viewer),
+            "An evidence pack of a product version at a time: posture, envelopes, proofs, decisions, audit chain, signed manifest (query: version, framework, at).",
+            report::evidence_pack,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/deadlines",
+            Org(Role::Viewer),
+            "What changes soon without anyone acting: grace periods ending, evidence and proofs expiring, exceptions and overrides expiring (query: within, product, at).",
+            deadlines::list,
+        )
+        .route(
+            Get,
+            "/api/v1/report-key",
+            Authenticated,
+            "The public key that signs this instance's evidence-pack manifests.",
+            report::report_key,
         );
     for kind in Kind::ALL {
         let list_path = format!("/api/v1/orgs/{{org}}/{}", kind.plural());

@@ -3,8 +3,10 @@
 
 mod api;
 mod connections;
+mod deadlines;
 mod hardening;
 mod ingestion;
+mod report;
 mod security;
 mod support;
 mod two_servers;
