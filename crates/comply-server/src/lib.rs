@@ -11,6 +11,7 @@ mod error;
 mod openapi;
 pub(crate) mod routes;
 mod state;
+pub mod web;
 
 pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;

@@ -18,6 +18,7 @@ mod migrate;
 mod orgs;
 mod packed;
 mod resources;
+mod sessions;
 pub mod testing;
 mod tokens;
 mod window;
@@ -32,6 +33,7 @@ pub use evidence::{
 pub use keys::KeyRow;
 pub use orgs::OrgRow;
 pub use resources::{ApplyOutcome, StoredResource};
+pub use sessions::SessionRow;
 pub use tokens::{NewToken, TokenRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

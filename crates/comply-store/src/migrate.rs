@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_series.sql"),
         postgres: include_str!("../migrations/postgres/0003_series.sql"),
     },
+    Migration {
+        version: 4,
+        description: "dashboard sessions",
+        sqlite: include_str!("../migrations/sqlite/0004_web_sessions.sql"),
+        postgres: include_str!("../migrations/postgres/0004_web_sessions.sql"),
+    },
 ];
 
 /// Arbitrary, fixed: identifies comply's migration lock among other advisory locks.

@@ -1,16 +1,16 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 mod audit;
-mod catalog;
-mod compliance;
+pub(crate) mod catalog;
+pub(crate) mod compliance;
 mod computation;
 pub use catalog::OrgCatalog;
 pub use compliance::CachedRow;
 mod coverage;
 pub use coverage::OrgView as CoverageView;
 mod evidence;
-mod resources;
-mod system;
+pub(crate) mod resources;
+pub(crate) mod system;
 mod tokens;
 
 use crate::api::{Access, Api, Method};
@@ -391,6 +391,7 @@ pub fn api() -> Api {
 
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api_with(Some(state.clone())).into_parts();
+    let routes = routes.merge(crate::web::router(state.clone()));
     let request_id = HeaderName::from_static("x-request-id");
     routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

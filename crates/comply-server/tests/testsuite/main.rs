@@ -2,6 +2,7 @@
 //! (SQLite always, PostgreSQL when `COMPLY_TEST_DATABASE_URL` is set).
 
 mod api;
+mod dashboard;
 mod ingestion;
 mod security;
 mod support;
