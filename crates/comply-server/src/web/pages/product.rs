@@ -467,7 +467,7 @@ async fn render(
                 ul.plain {
                     @for f in &view.frameworks {
                         li {
-                            span.tag { (f.framework) } " " (score_text(f.score))
+                            span.tag { (f.framework) } " " span.num { (score_text(f.score)) }
                             @if admin {
                                 form.inline method="post" action={ "/products/" (name) "/frameworks" } {
                                     (csrf_field(web))
