@@ -343,6 +343,8 @@ async fn scenario() {
     let failed = r#"td.s-failed a[href*="r=no-vulns-high"][href*="p=api"]"#;
     assert_eq!(p.count(failed).await, 1, "the api cell is FAILED");
     let score_before = p.text(".kpi").await;
+    p.wait_text("figure.chart figcaption", "Score, last 30 days")
+        .await;
     p.check("product-version").await;
     p.click(failed).await;
     p.wait_text("#detail h2", "no-vulns-high").await;
@@ -434,6 +436,17 @@ async fn scenario() {
     // The overview, now with something to show.
     p.go("/").await;
     p.wait_text("table.grid th a", "portal").await;
+    for _ in 0..50 {
+        if p.count(".spark svg").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        p.count(".spark svg").await,
+        1,
+        "the overview's sparkline loads"
+    );
     p.check("overview").await;
 
     // A viewer: no write control on the page, and a forged post is refused.

@@ -5,7 +5,7 @@ use crate::routes::compliance;
 use crate::state::AppState;
 use crate::web::call::{input, output};
 use crate::web::layout::{Nav, page};
-use crate::web::pages::product::{STATUS_ORDER, product_href, score_text};
+use crate::web::pages::product::{STATUS_ORDER, product_href, score_text, trend_slot};
 use crate::web::{Pages, Web, WebError};
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -191,7 +191,7 @@ async fn overview(
             table.grid {
                 thead { tr {
                     th scope="col" { "Product" } th scope="col" { "Version" } th scope="col" { "Frameworks" }
-                    th scope="col" { "Score" } th scope="col" { "Compliant" } th scope="col" { "Cells per status" }
+                    th scope="col" { "Score" } th scope="col" { "Trend, 14 days" } th scope="col" { "Compliant" } th scope="col" { "Cells per status" }
                 } }
                 tbody {
                     @for r in &rows {
@@ -200,6 +200,7 @@ async fn overview(
                             td { (r.version) }
                             td { @for f in &r.frameworks { span.tag { (f) } " " } }
                             td.num { (score_text(r.score)) span.muted { " (" (r.passing) "/" (r.counted) ")" } }
+                            td { (trend_slot(&r.product, &r.version, at.as_deref(), "spark")) }
                             td { @if r.compliant { span.chip.s-passed { "yes" } } @else { span.chip.s-failed { "no" } } }
                             td { (count_bar(&r.counts)) }
                         }

@@ -44,6 +44,13 @@ pub fn register(p: Pages) -> Pages {
         product_page,
     )
     .page(
+        Get,
+        "/products/{name}/trend",
+        Some(Role::Viewer),
+        "Score over time of a product version (a chart, or a sparkline for the overview).",
+        trend,
+    )
+    .page(
         Post,
         "/products/{name}/frameworks",
         admin,
@@ -231,8 +238,9 @@ async fn history(
     name: &str,
     version: &str,
     at_ms: i64,
+    days: i64,
 ) -> Result<Vec<Point>, WebError> {
-    let from = at_ms - 29 * 24 * 3600 * 1000;
+    let from = at_ms - (days - 1) * 24 * 3600 * 1000;
     let answer: HistoryView = output(
         compliance::history(
             State(state.clone()),
@@ -245,6 +253,111 @@ async fn history(
         .await?,
     )?;
     Ok(answer.points)
+}
+
+/// Where the score history goes: computing it costs one status per day, so it loads
+/// after the page (htmx), and without JavaScript it is one link away.
+pub fn trend_slot(name: &str, version: &str, at: Option<&str>, style: &str) -> Markup {
+    let mut pairs = vec![("version", version), ("style", style)];
+    if let Some(a) = at {
+        pairs.push(("at", a));
+    }
+    let href = format!(
+        "/products/{}/trend?{}",
+        enc(&[("", name)])[1..].to_owned(),
+        enc(&pairs)
+    );
+    html! {
+        div.trend-slot hx-get=(href) hx-trigger=(if style == "spark" { "revealed" } else { "load" }) hx-swap="outerHTML" hx-target="this" {
+            a href=(href) { @if style == "spark" { "trend" } @else { "Score over time" } }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TrendQuery {
+    version: Option<String>,
+    at: Option<String>,
+    #[serde(default)]
+    style: String,
+}
+
+async fn trend(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<TrendQuery>,
+) -> Result<Response, WebError> {
+    let at = q.at.as_deref().filter(|a| !a.trim().is_empty());
+    let at_ms = match at {
+        Some(a) => parse_time(a, "at")?,
+        None => now_ms(),
+    };
+    let spark = q.style == "spark";
+    let version = match &q.version {
+        Some(v) => v.clone(),
+        None => {
+            status(&state, &web, &name, &PageQuery::default(), None)
+                .await?
+                .version
+        }
+    };
+    let points = history(
+        &state,
+        &web,
+        &name,
+        &version,
+        at_ms,
+        if spark { 14 } else { 30 },
+    )
+    .await?;
+    let chart = if spark {
+        sparkline(&points)
+    } else {
+        score_chart(&points)
+    };
+    if headers.contains_key("hx-request") {
+        return Ok(Html(chart).into_response());
+    }
+    Ok(page(
+        &web,
+        Nav::Overview,
+        &format!("{name} {version}: score over time"),
+        html! {
+            p.crumbs { a href="/" { "Overview" } " › " a href=(product_href(&name, &version, at)) { (name) " " (version) } }
+            h1 { "Score over time" }
+            (score_chart(&points))
+            table.grid {
+                thead { tr { th scope="col" { "Day" } th scope="col" { "Score" } } }
+                tbody { @for p in &points { tr { td { (p.at[..10]) } td.num { (score_text(p.score)) } } } }
+            }
+        },
+    )
+    .into_response())
+}
+
+/// The overview's sparkline: 14 days, last value as text.
+fn sparkline(points: &[Point]) -> Markup {
+    let (w, h) = (90.0, 20.0);
+    let n = points.len().max(2) as f64 - 1.0;
+    let coords: Vec<String> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.score
+                .map(|s| format!("{:.1},{:.1}", i as f64 * w / n, h - 2.0 - s * (h - 4.0)))
+        })
+        .collect();
+    let last = points.last().and_then(|p| p.score);
+    html! {
+        span.spark {
+            svg width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img"
+                aria-label={ "score over the last " (points.len()) " days, now " (score_text(last)) } {
+                @if !coords.is_empty() { polyline.trend points=(coords.join(" ")) {} }
+            }
+        }
+    }
 }
 
 /// Score over time as an inline SVG line, with the first and last values as text.
@@ -393,11 +506,6 @@ async fn render(
                 view.version
             )))
         })?;
-    let at_ms = match q.at() {
-        Some(a) => parse_time(a, "at")?,
-        None => now_ms(),
-    };
-    let points = history(state, web, name, &view.version, at_ms).await?;
     let mut trees = Vec::new();
     for fw in &version.frameworks {
         let fspec: FrameworkSpec = match document(state, web, Kind::Framework, fw).await {
@@ -440,7 +548,7 @@ async fn render(
                 div.kpi { span.big { (score_text(view.score)) } span { "score (" (view.passing) " of " (view.counted) " counted cells pass)" } }
                 div.kpi { @if view.compliant { span.chip.s-passed.big { "Compliant" } } @else { span.chip.s-failed.big { "Not compliant" } } }
                 div.kpi { (super::overview::count_bar(&counts)) }
-                (score_chart(&points))
+                (trend_slot(name, vname, at, "chart"))
             }
             form.asof method="get" action={ "/products/" (name) } {
                 input type="hidden" name="version" value=(vname);
