@@ -345,7 +345,7 @@ async fn scenario() {
     let score_before = p.text(".kpi").await;
     p.wait_text("figure.chart figcaption", "Score, last 30 days")
         .await;
-    p.check("product-version").await;
+    p.check("matrix").await;
     p.click(failed).await;
     p.wait_text("#detail h2", "no-vulns-high").await;
     p.wait_text("#detail .chip", "FAILED").await;
@@ -399,6 +399,11 @@ async fn scenario() {
     p.wait_text(".notice", "Applicability saved.").await;
     p.wait_text(r#"td.s-not_applicable a[href*="p=web"]"#, "NOT_APPLICABLE")
         .await;
+    p.go("/products/portal?version=1.0&r=no-vulns-high&p=api")
+        .await;
+    p.wait_text("figure.chart figcaption", "Score, last 30 days")
+        .await;
+    p.check("product-version").await;
 
     // A write without the CSRF token is refused, and nothing is recorded.
     let before = env.json(&[

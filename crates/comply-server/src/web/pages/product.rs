@@ -174,6 +174,22 @@ struct CellView {
 }
 
 #[derive(Deserialize)]
+struct FrameworkSummary {
+    name: String,
+    builtin: bool,
+    #[serde(default)]
+    preview: bool,
+}
+
+/// "built-in", "custom", and "lab" for in-preview frameworks, as the brief names them.
+fn framework_badges(builtin: bool, preview: bool) -> Markup {
+    html! {
+        span.badge { @if builtin { "built-in" } @else { "custom" } }
+        @if preview { " " span.badge.lab title="in preview" { "lab" } }
+    }
+}
+
+#[derive(Deserialize)]
 struct ResourceView {
     document: Value,
 }
@@ -526,13 +542,23 @@ async fn render(
         .iter()
         .filter_map(|c| Some((c.project.as_deref()?, c.project_version.as_deref()?)))
         .collect();
-    let catalog = OrgCatalog::get(state, web.ctx.org.id).await?;
-    let mut attachable: Vec<&String> = catalog
-        .frameworks
-        .keys()
-        .filter(|f| !version.frameworks.contains(f))
+    let known: Vec<FrameworkSummary> = output(
+        resources::list(
+            Kind::Framework,
+            State(state.clone()),
+            Extension(web.ctx.clone()),
+        )
+        .await?,
+    )?;
+    let attachable: Vec<&FrameworkSummary> = known
+        .iter()
+        .filter(|f| !version.frameworks.contains(&f.name))
         .collect();
-    attachable.sort();
+    let preview: Vec<&str> = known
+        .iter()
+        .filter(|f| f.preview)
+        .map(|f| f.name.as_str())
+        .collect();
     let at = q.at();
     let vname = view.version.as_str();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -546,7 +572,7 @@ async fn render(
             h1 { (name) " " span.ver { (vname) } }
             div.kpis {
                 div.kpi { span.big { (score_text(view.score)) } span { "score (" (view.passing) " of " (view.counted) " counted cells pass)" } }
-                div.kpi { @if view.compliant { span.chip.s-passed.big { "Compliant" } } @else { span.chip.s-failed.big { "Not compliant" } } }
+                div.kpi { @if view.compliant { span.chip.lg.s-passed { "Compliant" } } @else { span.chip.lg.s-failed { "Not compliant" } } }
                 div.kpi { (super::overview::count_bar(&counts)) }
                 (trend_slot(name, vname, at, "chart"))
             }
@@ -575,7 +601,9 @@ async fn render(
                 ul.plain {
                     @for f in &view.frameworks {
                         li {
-                            span.tag { (f.framework) } " " span.num { (score_text(f.score)) }
+                            span.tag { (f.framework) } " "
+                            @if let Some(k) = known.iter().find(|k| k.name == f.framework) { (framework_badges(k.builtin, preview.contains(&k.name.as_str()))) " " }
+                            span.num { (score_text(f.score)) }
                             @if admin {
                                 form.inline method="post" action={ "/products/" (name) "/frameworks" } {
                                     (csrf_field(web))
@@ -595,7 +623,9 @@ async fn render(
                         input type="hidden" name="action" value="attach";
                         label for="attach-fw" { "Attach framework" }
                         select #attach-fw name="framework" {
-                            @for f in &attachable { option value=(f) { (f) } }
+                            @for f in &attachable {
+                                option value=(f.name) { (f.name) " (" @if f.builtin { "built-in" } @else { "custom" } @if f.preview { ", lab" } ")" }
+                            }
                         }
                         button type="submit" { "Attach" }
                     }
