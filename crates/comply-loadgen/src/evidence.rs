@@ -349,6 +349,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+// The command line's portfolio options, one by one.
+#[allow(clippy::too_many_arguments)]
 pub fn portfolio(
     agent: &ureq::Agent,
     postgres: bool,
@@ -357,6 +359,7 @@ pub fn portfolio(
     products: usize,
     samples: usize,
     kept: Option<&std::path::Path>,
+    dashboard: bool,
 ) -> Result<()> {
     let (target, url, seeded) = start_server_on(postgres, kept)?;
     let body = json!({"documents": [{"file": "portfolio.yaml", "content": resources(products, projects, 20)}]});
@@ -507,6 +510,9 @@ pub fn portfolio(
         median(full),
         median(warm)
     );
+    if dashboard {
+        crate::dashboard::measure(&target, samples.min(20))?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! the same documents again (all unchanged), then again with every requirement edited.
 //! Scenarios `ingest` and `portfolio`: see `evidence.rs`.
 
+mod dashboard;
 mod evidence;
 
 use anyhow::{Context, Result, bail};
@@ -44,6 +45,9 @@ struct Args {
     /// portfolio: small products for the overview (3 projects, 20 requirements each)
     #[arg(long, default_value_t = 1000)]
     products: usize,
+    /// portfolio: also time the dashboard's pages (signed in with a session)
+    #[arg(long)]
+    dashboard: bool,
     /// coverage: contracts in the org
     #[arg(long, default_value_t = 10000)]
     contracts: usize,
@@ -263,6 +267,7 @@ fn main() -> Result<()> {
                 args.products,
                 args.samples,
                 args.database.as_deref(),
+                args.dashboard,
             );
         }
     }

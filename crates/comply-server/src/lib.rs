@@ -14,6 +14,7 @@ mod openapi;
 pub mod pack;
 pub(crate) mod routes;
 mod state;
+pub mod web;
 
 pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;

@@ -19,6 +19,7 @@ mod orgs;
 mod packed;
 mod reference_data;
 mod resources;
+mod sessions;
 mod signing;
 pub mod testing;
 mod tokens;
@@ -35,6 +36,7 @@ pub use keys::KeyRow;
 pub use orgs::OrgRow;
 pub use reference_data::ReferenceDataRow;
 pub use resources::{ApplyOutcome, StoredResource};
+pub use sessions::SessionRow;
 pub use signing::InstanceKeyRow;
 pub use tokens::{NewToken, TokenRow};
 

@@ -46,6 +46,13 @@ const MIGRATIONS: &[Migration] = &[
         data: None,
     },
     Migration {
+        version: 4,
+        description: "dashboard sessions",
+        sqlite: include_str!("../migrations/sqlite/0004_web_sessions.sql"),
+        postgres: include_str!("../migrations/postgres/0004_web_sessions.sql"),
+        data: None,
+    },
+    Migration {
         version: 5,
         description: "reference data (KEV catalog) per org and instance",
         sqlite: include_str!("../migrations/sqlite/0005_reference_data.sql"),

@@ -1,5 +1,6 @@
 //! The `comply` binary, run as users run it, against a real server.
 
+mod browser;
 mod builtins;
 mod chainloop;
 mod completion;

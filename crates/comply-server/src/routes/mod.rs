@@ -1,8 +1,8 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 mod audit;
-mod catalog;
-mod compliance;
+pub(crate) mod catalog;
+pub(crate) mod compliance;
 mod computation;
 pub use catalog::OrgCatalog;
 pub use compliance::CachedRow;
@@ -14,8 +14,8 @@ pub(crate) mod reference_data;
 mod references;
 mod report;
 pub use report::{PackAnswer, PackFile, ReportKey};
-mod resources;
-mod system;
+pub(crate) mod resources;
+pub(crate) mod system;
 mod tokens;
 
 use crate::api::{Access, Api, Method, q};
@@ -459,6 +459,7 @@ pub fn api() -> Api {
 
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api_with(Some(state.clone())).into_parts();
+    let routes = routes.merge(crate::web::router(state.clone()));
     let request_id = HeaderName::from_static("x-request-id");
     routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

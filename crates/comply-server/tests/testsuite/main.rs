@@ -3,6 +3,7 @@
 
 mod api;
 mod connections;
+mod dashboard;
 mod deadlines;
 mod hardening;
 mod ingestion;

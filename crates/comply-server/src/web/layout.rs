@@ -1,0 +1,105 @@
+//! The page frame: head, navigation bar, the session's CSRF token for htmx.
+
+use super::Web;
+use super::assets::url;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use comply_core::Role;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// htmx settings: no injected inline style (the CSP forbids it), and error answers are
+/// swapped in like others so a form shows its validation message.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"responseHandling":[{"code":"204","swap":false},{"code":"...","swap":true}]}"#;
+
+pub struct Html(pub Markup);
+
+impl IntoResponse for Html {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            self.0.into_string(),
+        )
+            .into_response()
+    }
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="htmx-config" content=(PreEscaped(HTMX_CONFIG));
+            title { (title) " · comply" }
+            link rel="stylesheet" href=(url("app.css"));
+            script src=(url("htmx.js")) defer {}
+            script src=(url("app.js")) defer {}
+        }
+    }
+}
+
+/// A page without a session (sign-in, errors).
+pub fn bare(title: &str, main: Markup) -> Html {
+    Html(html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body {
+                header.bar { a.brand href="/" { "comply" } }
+                (main)
+            }
+        }
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Settings,
+}
+
+/// A signed-in page. `hx-boost` turns links and forms into partial loads when
+/// JavaScript runs; without it they are plain links and forms.
+pub fn page(web: &Web, nav: Nav, title: &str, main: Markup) -> Html {
+    let headers = format!(r#"{{"X-CSRF-Token":"{}"}}"#, web.csrf);
+    let item = |which: Nav, href: &str, label: &str| {
+        html! {
+            li { a href=(href) aria-current=[(which == nav).then_some("page")] { (label) } }
+        }
+    };
+    Html(html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body hx-boost="true" hx-headers=(headers) {
+                a.skip href="#main" { "Skip to content" }
+                header.bar {
+                    a.brand href="/" { "comply" }
+                    nav aria-label="Main" {
+                        ul {
+                            (item(Nav::Overview, "/", "Overview"))
+                            @if web.can(Role::Owner) { (item(Nav::Settings, "/settings", "Settings")) }
+                        }
+                    }
+                    div.who {
+                        span { (web.ctx.org.name) " · " (web.ctx.principal.token_name) " · " span.role { (web.ctx.role) } }
+                        form method="post" action="/signout" {
+                            (csrf_field(web))
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main id="main" { (main) }
+            }
+        }
+    })
+}
+
+/// The hidden field every form carries.
+pub fn csrf_field(web: &Web) -> Markup {
+    html! { input type="hidden" name=(super::session::CSRF_FIELD) value=(web.csrf); }
+}
+
+/// A status as a coloured, labelled chip: the word is always there, colour only helps.
+pub fn status_chip(status: &str) -> Markup {
+    html! { span class={ "chip s-" (status.to_ascii_lowercase()) } { (status) } }
+}
