@@ -78,10 +78,10 @@ fn start(dir: &TempDir, database_url: Option<&str>) -> (Server, String, Option<S
 }
 
 fn first_token(stdout: &str) -> Option<String> {
+    // The token stands alone on its line inside the first-start frame.
     stdout
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("comply_"))
+        .split_whitespace()
+        .find(|w| w.starts_with("comply_"))
         .map(str::to_owned)
 }
 
