@@ -67,11 +67,19 @@ pub async fn one_error_contract(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_problem {
-        into_problem(response).await
-    } else {
-        response
-    };
+    // The dashboard answers its errors with a page of its own (the form and the message
+    // beside it); only machine-facing answers become problem documents.
+    let is_page = !api
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let mut response =
+        if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
+            into_problem(response).await
+        } else {
+            response
+        };
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -83,7 +83,12 @@ impl TestDb {
             .expect("create test schema");
         conn.close().await.ok();
         let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+        // The schema's name is also its connections' application_name, so the cleanup
+        // below can end them: a pool whose runtime is blocked (Drop runs on the test's
+        // thread) may still hold a transaction's locks, and DROP SCHEMA would wait forever.
+        let url = format!(
+            "{admin_url}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"
+        );
         Some(TestDb {
             url,
             backend: Backend::Postgres,
@@ -115,6 +120,15 @@ impl Drop for TestDb {
                     if let Ok(rt) = rt {
                         rt.block_on(async {
                             if let Ok(mut conn) = AnyConnection::connect(&admin_url).await {
+                                let _ = conn
+                                    .execute(sqlx::AssertSqlSafe(format!(
+                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                                         WHERE application_name = '{schema}' AND pid <> pg_backend_pid()"
+                                    )))
+                                    .await;
+                                let _ = conn
+                                    .execute("SET lock_timeout = '30s'")
+                                    .await;
                                 let _ = conn
                                     .execute(sqlx::AssertSqlSafe(format!(
                                         "DROP SCHEMA IF EXISTS {schema} CASCADE"

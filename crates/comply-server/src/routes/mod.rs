@@ -389,6 +389,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "An evidence pack of a product version at a time: posture, envelopes, proofs, decisions, audit chain, signed manifest (query: version, framework, at).",
             report::evidence_pack,
         )
+        .query(&[q("version", "the product version; default: latest"), q("framework", "only this framework"), q("at", "an RFC 3339 time; default now")])
         .route(
             Get,
             "/api/v1/orgs/{org}/deadlines",
@@ -396,6 +397,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "What changes soon without anyone acting: grace periods ending, evidence and proofs expiring, exceptions and overrides expiring (query: within, product, at).",
             deadlines::list,
         )
+        .query(&[q("within", "a duration such as 90m, 48h, 7d, 2w; default 7d"), q("product", "only this product"), q("at", "an RFC 3339 time; default now")])
         .route(
             Get,
             "/api/v1/report-key",
