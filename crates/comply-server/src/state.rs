@@ -31,6 +31,8 @@ where
         .insert(org_id, (version, value.clone()));
     Ok(value)
 }
+/// (org, changes before the instant, the last of them)
+pub type PastKey = (i64, i64, Option<i64>);
 /// (org, product, product version)
 pub type RowKey = (i64, String, String);
 
@@ -43,6 +45,9 @@ pub struct AppState {
     pub catalogs: Arc<PerOrg<OrgCatalog>>,
     /// The same for coverage: contracts indexed by policy.
     pub coverage_views: Arc<PerOrg<crate::routes::CoverageView>>,
+    /// Catalogs as of past instants, keyed by (org, configuration epoch): see
+    /// `OrgCatalog::at`.
+    pub past_catalogs: Arc<Mutex<HashMap<PastKey, Arc<OrgCatalog>>>>,
     /// Overview rows of product versions, reused while nothing they depend on changed
     /// and no deadline passed (see `routes::compliance::overview`).
     pub overview_rows: Arc<Mutex<HashMap<RowKey, crate::routes::CachedRow>>>,
@@ -54,6 +59,7 @@ impl AppState {
             store,
             catalogs: Default::default(),
             coverage_views: Default::default(),
+            past_catalogs: Default::default(),
             overview_rows: Default::default(),
         }
     }

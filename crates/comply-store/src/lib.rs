@@ -9,6 +9,7 @@
 //! transaction: there is no change without its audit event, and no event without its
 //! change.
 
+mod as_of;
 mod audit;
 mod decisions;
 mod error;
@@ -25,6 +26,7 @@ pub mod testing;
 mod tokens;
 mod window;
 
+pub use as_of::ConfigEpoch;
 pub use audit::AuditQuery;
 pub use decisions::{DecisionRow, NewDecision, NewProof, ProofRow};
 pub use error::StoreError;

@@ -66,6 +66,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0008_instance_keys.sql"),
         data: None,
     },
+    Migration {
+        version: 10,
+        description: "resource deletions kept as events, for reads as of a past time",
+        sqlite: include_str!("../migrations/sqlite/0010_resource_deletions.sql"),
+        postgres: include_str!("../migrations/postgres/0010_resource_deletions.sql"),
+        data: None,
+    },
     // Kept last in the list: it digests the documents the migrations before it leave.
     Migration {
         version: 9,

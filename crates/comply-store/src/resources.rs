@@ -40,7 +40,7 @@ const RESOURCE_SELECT: &str = "SELECT r.org_id, r.kind, r.name, r.revision, r.di
      r.created_at, r.updated_at, s.active FROM resources r \
      LEFT JOIN requirement_state s ON s.org_id = $1 AND s.name = r.name AND r.kind = 'Requirement'";
 
-fn resource_from_row(row: &AnyRow) -> Result<StoredResource, StoreError> {
+pub(crate) fn resource_from_row(row: &AnyRow) -> Result<StoredResource, StoreError> {
     let kind: String = row.try_get(1)?;
     let document: String = row.try_get(5)?;
     let active: Option<i64> = row.try_get(8)?;
@@ -100,14 +100,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
         let known = load_known(&mut tx, org_id).await?;
-        let changes = match plan(&known) {
+        let mut changes = match plan(&known) {
             Ok(changes) => changes,
             Err(diagnostics) => return Ok(Err(diagnostics)),
         };
         if dry_run {
             return Ok(Ok(changes));
         }
-        for change in &changes {
+        for change in &mut changes {
             let action = match (change.action, label) {
                 (Action::Unchanged, _) => continue,
                 (_, Some(label)) => label,
@@ -235,18 +235,10 @@ impl Store {
                 .await?;
         }
         delete_refs_from(&mut tx, org_id, kind, name).await?;
-        // A deleted resource's revisions go with it: a later resource of the same name
-        // starts again at revision 1. The audit chain keeps every revision's digest.
-        for table in ["resources", "resource_revisions"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE org_id = $1 AND kind = $2 AND name = $3"
-            )))
-            .bind(org_id)
-            .bind(kind.as_str())
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        }
+        // The revisions stay, and the deletion is recorded against the last one, so a
+        // status as of a time before it still reads the resource; a later resource of
+        // the same name continues the numbering (a revision number is never reused).
+        record_deletion(&mut tx, org_id, kind, name, actor, now_ms).await?;
         audit.push(NewEvent::new(actor, "delete", target(kind, name)));
         audit.flush(&mut tx).await?;
         tx.commit().await?;
@@ -293,14 +285,14 @@ impl Store {
                 .bind(new_name)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let change = Change {
+        let mut change = Change {
             digest: resource.digest(),
             resource,
             action: Action::Created,
             revision: 1,
             shadows_builtin: builtin_named.is_some(),
         };
-        write_change(&mut tx, org_id, &change, actor, now_ms).await?;
+        write_change(&mut tx, org_id, &mut change, actor, now_ms).await?;
         audit.push(
             NewEvent::new(actor, "duplicate", target(kind, new_name))
                 .revision(1, &change.digest)
@@ -397,14 +389,15 @@ impl Store {
             if action == Action::Unchanged {
                 continue;
             }
-            let change = Change {
+            let mut change = Change {
                 resource: resource.clone(),
                 action,
                 revision,
                 digest,
                 shadows_builtin: false,
             };
-            write_change(&mut tx, BUILTIN_ORG, &change, "system", now_ms).await?;
+            write_change(&mut tx, BUILTIN_ORG, &mut change, "system", now_ms).await?;
+            let revision = change.revision;
             let verb = if action == Action::Created {
                 "builtin.created"
             } else {
@@ -418,12 +411,7 @@ impl Store {
         }
         for (kind, name) in known.custom.keys().filter(|k| !shipped.contains(*k)) {
             delete_refs_from(&mut tx, BUILTIN_ORG, *kind, name).await?;
-            sqlx::query("DELETE FROM resources WHERE org_id = $1 AND kind = $2 AND name = $3")
-                .bind(BUILTIN_ORG)
-                .bind(kind.as_str())
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
+            record_deletion(&mut tx, BUILTIN_ORG, *kind, name, "system", now_ms).await?;
             audit.push(NewEvent::new(
                 "system",
                 "builtin.removed",
@@ -439,7 +427,7 @@ impl Store {
 
 /// Marks custom resources that share a name with a built-in one (rows sorted by name,
 /// custom first).
-fn mark_shadows(rows: &mut [StoredResource]) {
+pub(crate) fn mark_shadows(rows: &mut [StoredResource]) {
     let builtin: std::collections::HashSet<(Kind, String)> = rows
         .iter()
         .filter(|r| r.builtin)
@@ -493,19 +481,33 @@ async fn load_known(tx: &mut Tx, org_id: i64) -> Result<Known, StoreError> {
     Ok(known)
 }
 
+/// Writes a created or updated resource and its revision. A created resource whose
+/// name had an earlier, deleted life continues that life's numbering: `change.revision`
+/// is set to the number actually written.
 async fn write_change(
     tx: &mut Tx,
     org_id: i64,
-    change: &Change,
+    change: &mut Change,
     actor: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let kind = change.resource.kind();
-    let name = change.resource.name();
+    let name = change.resource.name().to_owned();
+    let name = name.as_str();
     let document = change.resource.to_document().to_string();
     match change.action {
         Action::Unchanged => return Ok(()),
         Action::Created => {
+            let previous: Option<i64> = sqlx::query(
+                "SELECT MAX(revision) FROM resource_revisions WHERE org_id = $1 AND kind = $2 AND name = $3",
+            )
+            .bind(org_id)
+            .bind(kind.as_str())
+            .bind(name)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            change.revision = previous.unwrap_or(0) + 1;
             sqlx::query(
                 "INSERT INTO resources (org_id, kind, name, revision, digest, document, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -566,6 +568,37 @@ async fn write_change(
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+/// Ends a resource's current life: the row goes, its revisions stay, and the deletion
+/// is recorded against the revision it ended.
+async fn record_deletion(
+    tx: &mut Tx,
+    org_id: i64,
+    kind: Kind,
+    name: &str,
+    actor: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO resource_deletions (org_id, kind, name, revision, deleted_at, actor) \
+         SELECT org_id, kind, name, revision, $4, $5 FROM resources \
+         WHERE org_id = $1 AND kind = $2 AND name = $3",
+    )
+    .bind(org_id)
+    .bind(kind.as_str())
+    .bind(name)
+    .bind(now_ms)
+    .bind(actor)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM resources WHERE org_id = $1 AND kind = $2 AND name = $3")
+        .bind(org_id)
+        .bind(kind.as_str())
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -437,6 +437,8 @@ async fn scenario() {
         .await;
     p.wait_text(".asof", &yesterday[..10]).await;
     p.wait_text(".asof a", "Back to now").await;
+    // Yesterday nothing of this had been applied yet, and the page says so.
+    p.wait_text(".notice", "did not exist").await;
 
     // The overview, now with something to show.
     p.go("/").await;

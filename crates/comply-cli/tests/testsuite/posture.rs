@@ -122,8 +122,18 @@ fn plain_dates_are_accepted_as_the_end_of_that_day() {
             "2026-11-30T23:59:59.999Z"
         ]
     );
-    let s = env.json(&["status", "portal", "--at", "2026-11-28"]);
-    assert_eq!(s["at"], "2026-11-28T23:59:59.999Z");
+    // Today's date: the end of today, when the product exists.
+    let today = &jiff::Timestamp::now().to_string()[..10];
+    let s = env.json(&["status", "portal", "--at", today]);
+    assert_eq!(s["at"], format!("{today}T23:59:59.999Z"));
+    // On the 28th of November it had not been applied yet.
+    let run = env.run(&["status", "portal", "--at", "2026-11-28"]);
+    assert!(
+        run.stderr
+            .contains("product 'portal' did not exist at 2026-11-28T23:59:59.999Z"),
+        "{}",
+        run.stderr
+    );
     let run = env.run(&["status", "portal", "--at", "28/11/2026"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("neither a date"), "{}", run.stderr);
@@ -697,5 +707,73 @@ fn the_readme_tour_runs() {
     assert!(
         stdout.contains("score 67% (2 of 3 counted cells passing)"),
         "{stdout}"
+    );
+}
+
+/// Issue 14, "history rewrites the past": a status at a past time reads the product,
+/// frameworks, requirements and activity as they were then.
+#[test]
+fn the_past_is_scored_against_its_own_definitions() {
+    let (env, _) = portal();
+    let applied = jiff::Timestamp::now().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Then: a second framework attached, and the review requirement deactivated.
+    let extra = r#"apiVersion: chainloop.dev/v1
+kind: Requirement
+metadata:
+  name: threat-model
+  annotations: {scope: PRODUCT}
+spec:
+  manual_proofs: [{name: threat-model}]
+---
+apiVersion: chainloop.dev/v1
+kind: Framework
+metadata:
+  name: design
+spec:
+  requirements: [{ref: threat-model}]
+"#;
+    env.write("extra.yaml", extra);
+    env.ok(&["apply", "-f", "extra.yaml"]);
+    env.write(
+        "resources.yaml",
+        &RESOURCES.replace("frameworks: [fw]", "frameworks: [fw, design]"),
+    );
+    env.ok(&["apply", "-f", "resources.yaml"]);
+    env.ok(&["requirement", "deactivate", "architecture-review"]);
+
+    let frameworks = |s: &serde_json::Value| -> Vec<String> {
+        s["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["framework"].as_str().unwrap().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let now = env.json(&["status", "portal"]);
+    assert_eq!(frameworks(&now), ["design", "fw"], "{now}");
+    let review_now = cell(&now, "architecture-review", None);
+    assert_eq!(review_now["status"], "INACTIVE", "{now}");
+
+    let then = env.json(&["status", "portal", "--at", &applied]);
+    assert_eq!(
+        frameworks(&then),
+        ["fw"],
+        "only fw was attached then: {then}"
+    );
+    assert!(
+        then["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["requirement"] != "threat-model"),
+        "{then}"
+    );
+    assert_eq!(
+        cell(&then, "architecture-review", None)["status"],
+        "NO_DATA",
+        "active then: {then}"
     );
 }

@@ -25,6 +25,8 @@ pub struct OrgCatalog {
     /// Digest of every resource and lifecycle state read: equal when the catalog says
     /// the same, even if it was reloaded because something else in the org changed.
     pub(crate) content: String,
+    /// The past instant this catalog was read as of; `None` for the current one.
+    pub(crate) as_of: Option<i64>,
 }
 
 /// Chainloop `autoMatch` modules as the status engine's hook (semantics §4.2): a module
@@ -78,12 +80,43 @@ impl OrgCatalog {
             state,
             &state.catalogs,
             org_id,
-            OrgCatalog::load(state, org_id),
+            OrgCatalog::load(state, org_id, None),
         )
         .await
     }
 
-    async fn load(state: &AppState, org_id: i64) -> Result<OrgCatalog, ApiError> {
+    /// The catalog as the org had it at `at_ms`: the current one when nothing changed
+    /// since, else read from revisions and lifecycle events (semantics: status at a past
+    /// `t` uses the definitions of `t`). Past catalogs are kept per configuration epoch,
+    /// so a year of history reads each distinct configuration once.
+    pub async fn at(
+        state: &AppState,
+        org_id: i64,
+        at_ms: i64,
+    ) -> Result<Arc<OrgCatalog>, ApiError> {
+        let epoch = state.store.config_epoch(org_id, at_ms).await?;
+        if epoch.after == 0 {
+            return Self::get(state, org_id).await;
+        }
+        let key = (org_id, epoch.before, epoch.last_change_ms);
+        if let Some(hit) = state.past_catalogs.lock().expect("past catalogs").get(&key) {
+            return Ok(hit.clone());
+        }
+        let catalog = Arc::new(OrgCatalog::load(state, org_id, Some(at_ms)).await?);
+        let mut cache = state.past_catalogs.lock().expect("past catalogs");
+        // Bounded: a past catalog is cheap to read again, memory is not free.
+        if cache.len() >= PAST_CATALOGS {
+            cache.clear();
+        }
+        cache.insert(key, catalog.clone());
+        Ok(catalog)
+    }
+
+    async fn load(
+        state: &AppState,
+        org_id: i64,
+        as_of: Option<i64>,
+    ) -> Result<OrgCatalog, ApiError> {
         let mut catalog = OrgCatalog {
             products: BTreeMap::new(),
             frameworks: HashMap::new(),
@@ -92,6 +125,7 @@ impl OrgCatalog {
             policies: HashMap::new(),
             auto_match: HashMap::new(),
             content: String::new(),
+            as_of,
         };
         let mut content = Vec::new();
         for kind in [
@@ -101,7 +135,11 @@ impl OrgCatalog {
             Kind::Policy,
         ] {
             // Sorted by name with the org's own first: the first of a name wins.
-            for stored in state.store.list_resources(org_id, kind).await? {
+            let stored_resources = match as_of {
+                None => state.store.list_resources(org_id, kind).await?,
+                Some(t) => state.store.list_resources_as_of(org_id, kind, t).await?,
+            };
+            for stored in stored_resources {
                 content.push(format!(
                     "{kind}/{}/{}/{}/{}",
                     stored.name, stored.builtin, stored.digest, stored.active
@@ -153,11 +191,20 @@ impl OrgCatalog {
     }
 
     pub(crate) fn product(&self, name: &str) -> Result<&Product, ApiError> {
-        self.products
-            .get(name)
-            .ok_or_else(|| ApiError::NotFound(format!("product '{name}' does not exist")))
+        self.products.get(name).ok_or_else(|| {
+            ApiError::NotFound(match self.as_of {
+                None => format!("product '{name}' does not exist"),
+                Some(t) => format!(
+                    "product '{name}' did not exist at {}",
+                    crate::state::fmt_time(t)
+                ),
+            })
+        })
     }
 }
+
+/// Past catalogs kept at once, across orgs.
+const PAST_CATALOGS: usize = 64;
 
 /// Requirement → the path of the section that lists it.
 fn section_paths(spec: &comply_core::resource::FrameworkSpec) -> HashMap<String, String> {

@@ -345,7 +345,7 @@ pub async fn product_status(
         Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
     check_filters(
@@ -478,7 +478,7 @@ pub async fn project_status(
         }
         None => latest.clone().unwrap_or_default(),
     };
-    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
     let targets: Vec<(&Product, &ProductVersion)> = catalog
         .products
         .values()
@@ -530,7 +530,7 @@ pub async fn overview(
         Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
     let targets: Vec<(&Product, &ProductVersion)> = catalog
         .products
         .values()
@@ -707,30 +707,49 @@ pub async fn history(
             "a history spans at most 366 days".into(),
         ));
     }
-    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
-    let product = catalog.product(&name)?;
-    let version = version_of(product, q.version.as_deref())?;
+    // The filters name today's product and version; each day is then scored against
+    // the definitions of that day (decision 0022).
+    let current = OrgCatalog::get(&state, ctx.org.id).await?;
+    let version_name = version_of(current.product(&name)?, q.version.as_deref())?
+        .name
+        .clone();
     let mut points = Vec::new();
     let mut t = from;
     while t <= to {
-        let cells = compute(
-            &state,
-            &ctx,
-            &catalog,
-            product,
-            version,
-            t,
-            Detail::Statuses,
-        )
-        .await?;
-        let score = Score::of(&cells);
-        points.push(json!({"at": fmt_time(t), "score": score.score,
-                           "compliant": score.compliant, "passing": score.passing,
-                           "counted": score.counted}));
+        let catalog = OrgCatalog::at(&state, ctx.org.id, t).await?;
+        let defined = catalog.products.get(&name).and_then(|p| {
+            p.spec
+                .versions
+                .iter()
+                .find(|v| v.name == version_name)
+                .map(|v| (p, v))
+        });
+        let point = match defined {
+            Some((product, version)) => {
+                let cells = compute(
+                    &state,
+                    &ctx,
+                    &catalog,
+                    product,
+                    version,
+                    t,
+                    Detail::Statuses,
+                )
+                .await?;
+                let score = Score::of(&cells);
+                json!({"at": fmt_time(t), "defined": true, "score": score.score,
+                       "compliant": score.compliant, "passing": score.passing,
+                       "counted": score.counted})
+            }
+            // Not yet defined (or already deleted) then: nothing was counted.
+            None => json!({"at": fmt_time(t), "defined": false, "score": null,
+                           "compliant": false, "passing": 0, "counted": 0}),
+        };
+        points.push(point);
         t += DAY_MS;
     }
     Ok(Json(
-        json!({"product": name, "version": version.name, "points": points}),
+        json!({"product": name, "version": version_name, "points": points}),
     ))
 }
 

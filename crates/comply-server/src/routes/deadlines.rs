@@ -120,7 +120,7 @@ pub async fn list(
         None => 7 * 86_400_000,
     };
     let to = at.saturating_add(within);
-    let catalog = OrgCatalog::get(&state, ctx.org.id).await?;
+    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
     if let Some(p) = &q.product {
         catalog.product(p)?;
     }

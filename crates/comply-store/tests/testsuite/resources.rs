@@ -123,7 +123,8 @@ async fn delete_is_refused_while_referenced() {
         store.delete_resource(acme.id, Kind::Requirement, "req-a", "alice", 22).await.unwrap();
         assert!(store.list_resources(acme.id, Kind::Requirement).await.unwrap().is_empty());
         let recreated = apply_yaml(&store, &acme, REQ_A, 30).await.unwrap();
-        assert_eq!((recreated[0].action, recreated[0].revision), (Action::Created, 1));
+        // A revision number is never reused: the new life continues the numbering.
+        assert_eq!((recreated[0].action, recreated[0].revision), (Action::Created, 2));
     })
     .await;
 }

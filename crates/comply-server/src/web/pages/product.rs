@@ -467,6 +467,31 @@ fn cell_href(name: &str, version: &str, at: Option<&str>, r: &str, p: Option<&st
     )
 }
 
+fn not_defined_then(web: &Web, name: &str, q: &PageQuery, why: &str) -> Html {
+    let at = q.at();
+    let version = q.version.as_deref().unwrap_or_default();
+    page(
+        web,
+        Nav::Overview,
+        &format!("{name} as of {}", at.unwrap_or_default()),
+        html! {
+            div.head {
+                p.crumbs { a href="/" { "Overview" } " › " (name) }
+                h1 { (name) " " span.ver { (version) } }
+                form.asof method="get" action={ "/products/" (name) } {
+                    @if !version.is_empty() { input type="hidden" name="version" value=(version); }
+                    label for="at" { "As of" }
+                    input #at type="datetime-local" name="at" step="1" value=[at.map(local_value)];
+                    button type="submit" { "Show" }
+                    a href=(product_href(name, version, None)) { "Back to now" }
+                    span.muted { "Showing " time { (at.unwrap_or_default()) } " (UTC)" }
+                }
+            }
+            p.notice role="status" { "Nothing to show at that time: " (why) "." }
+        },
+    )
+}
+
 async fn product_page(
     State(state): State<AppState>,
     Extension(web): Extension<Web>,
@@ -509,7 +534,15 @@ async fn render(
     if wants_panel && let Some(d) = detail {
         return Ok((code, Html(d)).into_response());
     }
-    let view = status(state, web, name, q, None).await?;
+    let view = match status(state, web, name, q, None).await {
+        Ok(view) => view,
+        // As of a time before the product (or version) was defined: say so, on a page
+        // that still offers another time and the way back to now.
+        Err(WebError(crate::ApiError::NotFound(why))) if q.at().is_some() => {
+            return Ok(not_defined_then(web, name, q, &why).into_response());
+        }
+        Err(e) => return Err(e),
+    };
     let product: ProductSpec = spec(&document(state, web, Kind::Product, name).await?)?;
     let version = product
         .versions
@@ -522,8 +555,14 @@ async fn render(
                 view.version
             )))
         })?;
+    // The frameworks attached at the time shown (as of a past time, the status's).
+    let attached: Vec<String> = view
+        .frameworks
+        .iter()
+        .map(|f| f.framework.clone())
+        .collect();
     let mut trees = Vec::new();
-    for fw in &version.frameworks {
+    for fw in &attached {
         let fspec: FrameworkSpec = match document(state, web, Kind::Framework, fw).await {
             Ok(doc) => spec(&doc)?,
             Err(_) => FrameworkSpec::default(),
