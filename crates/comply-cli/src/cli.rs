@@ -325,6 +325,9 @@ pub struct SettingsArgs {
     pub requirements_auto_matching: Option<OnOff>,
     #[arg(long, value_enum)]
     pub allow_unsigned_attestations: Option<OnOff>,
+    /// Days after its release a reference data catalog (KEV) is called stale
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub reference_data_max_age_days: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]

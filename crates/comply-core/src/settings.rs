@@ -2,6 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The default of [`OrgSettings::reference_data_max_age_days`] (issue 14).
+pub const DEFAULT_REFERENCE_DATA_MAX_AGE_DAYS: u32 = 7;
+/// The longest a catalog may be trusted as current: ten years.
+pub const MAX_REFERENCE_DATA_MAX_AGE_DAYS: u32 = 3650;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrgSettings {
@@ -11,6 +16,9 @@ pub struct OrgSettings {
     pub requirements_auto_matching: bool,
     /// Accept attestations that no trusted key signed; each is recorded as unsigned.
     pub allow_unsigned_attestations: bool,
+    /// A reference data catalog (KEV) released longer ago than this many days is called
+    /// stale wherever an evaluation that read it is explained.
+    pub reference_data_max_age_days: u32,
 }
 
 impl Default for OrgSettings {
@@ -19,6 +27,7 @@ impl Default for OrgSettings {
             in_preview_frameworks: false,
             requirements_auto_matching: true,
             allow_unsigned_attestations: false,
+            reference_data_max_age_days: DEFAULT_REFERENCE_DATA_MAX_AGE_DAYS,
         }
     }
 }
@@ -30,6 +39,19 @@ pub struct OrgSettingsPatch {
     pub in_preview_frameworks: Option<bool>,
     pub requirements_auto_matching: Option<bool>,
     pub allow_unsigned_attestations: Option<bool>,
+    pub reference_data_max_age_days: Option<u32>,
+}
+
+impl OrgSettingsPatch {
+    /// What is wrong with the patch's values, if anything, in the API's words.
+    pub fn problem(&self) -> Option<String> {
+        match self.reference_data_max_age_days {
+            Some(d) if d == 0 || d > MAX_REFERENCE_DATA_MAX_AGE_DAYS => Some(format!(
+                "reference_data_max_age_days must be between 1 and {MAX_REFERENCE_DATA_MAX_AGE_DAYS}, not {d}"
+            )),
+            _ => None,
+        }
+    }
 }
 
 impl OrgSettings {
@@ -42,6 +64,9 @@ impl OrgSettings {
         }
         if let Some(v) = patch.allow_unsigned_attestations {
             self.allow_unsigned_attestations = v;
+        }
+        if let Some(v) = patch.reference_data_max_age_days {
+            self.reference_data_max_age_days = v;
         }
         self
     }
@@ -63,5 +88,13 @@ mod tests {
         assert_eq!(patched.in_preview_frameworks, s.in_preview_frameworks);
         let parsed: OrgSettings = serde_json::from_str("{}").unwrap();
         assert_eq!(parsed, OrgSettings::default());
+        assert_eq!(parsed.reference_data_max_age_days, 7);
+        for (days, ok) in [(0, false), (1, true), (3650, true), (3651, false)] {
+            let patch = OrgSettingsPatch {
+                reference_data_max_age_days: Some(days),
+                ..Default::default()
+            };
+            assert_eq!(patch.problem().is_none(), ok, "{days}");
+        }
     }
 }

@@ -569,7 +569,9 @@ pub fn history(client: &mut Client, output: Output, a: HistoryArgs) -> Result<()
                     vec![
                         text(&p["at"]),
                         score_text(&p["score"]),
-                        if p["compliant"] == Value::Bool(true) {
+                        if p["defined"] == Value::Bool(false) {
+                            "not defined"
+                        } else if p["compliant"] == Value::Bool(true) {
                             "yes"
                         } else {
                             "no"

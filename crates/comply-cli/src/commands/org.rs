@@ -44,6 +44,9 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     patch.insert(key.into(), json!(v.as_bool()));
                 }
             }
+            if let Some(days) = args.reference_data_max_age_days {
+                patch.insert("reference_data_max_age_days".into(), json!(days));
+            }
             let settings = if patch.is_empty() {
                 client.get(&path)?
             } else {
@@ -55,12 +58,12 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     .into_iter()
                     .flatten()
                     .map(|(k, v)| {
-                        let on = if v.as_bool() == Some(true) {
-                            "on"
-                        } else {
-                            "off"
+                        let value = match v.as_bool() {
+                            Some(true) => "on".to_owned(),
+                            Some(false) => "off".to_owned(),
+                            None => text(v),
                         };
-                        vec![k.replace('_', "-"), on.to_owned()]
+                        vec![k.replace('_', "-"), value]
                     })
                     .collect();
                 table(&["setting", "value"], rows)

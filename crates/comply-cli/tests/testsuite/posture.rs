@@ -601,6 +601,17 @@ fn status_explanations_name_the_kev_catalog_and_its_staleness() {
             .contains("embedded snapshot"),
         "{s}"
     );
+    // The limit is the org's: ten years makes the 2025 snapshot current.
+    let settings = env.json(&["org", "settings", "--reference-data-max-age-days", "3650"]);
+    assert_eq!(settings["reference_data_max_age_days"], 3650, "{settings}");
+    let s = env.json(&["status", "portal", "--explain"]);
+    let text = s["cells"][0]["explanation"].to_string();
+    assert!(text.contains("CISA KEV catalog 2025.08.25"), "{text}");
+    assert!(!text.contains("STALE"), "{text}");
+    let list = env.json(&["reference-data", "list"]);
+    assert_eq!(list[0]["stale"], false, "{list}");
+    let run = env.run(&["org", "settings", "--reference-data-max-age-days", "0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
 }
 
 #[test]

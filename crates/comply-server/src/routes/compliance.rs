@@ -385,9 +385,9 @@ pub async fn product_status(
     // many are serialized on every core.
     let framework = q.framework.as_deref();
     let kev = state.store.reference_data(ctx.org.id, "kev").await?;
-    let kev_line = kev
-        .as_ref()
-        .map(|r| super::reference_data::describe(r, now_ms()));
+    let kev_line = kev.as_ref().map(|r| {
+        super::reference_data::describe(r, now_ms(), ctx.org.settings.reference_data_max_age_days)
+    });
     let notes = Notes {
         kev: q.explain.then_some(kev_line.as_deref()).flatten(),
         sections: Some(&catalog.sections),

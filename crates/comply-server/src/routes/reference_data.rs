@@ -1,7 +1,8 @@
 //! Reference data policies read as `data.*`: the CISA KEV catalog, per org or for the
 //! instance (org 0: the snapshot shipped with the binary, synced at start). An org's
 //! own import wins over the instance's. Evaluations that read a catalog name it, and a
-//! catalog older than [`STALE_AFTER_DAYS`] is called stale in status explanations.
+//! catalog older than the org's `reference_data_max_age_days` setting (default 7) is
+//! called stale in status explanations.
 
 use crate::auth::OrgCtx;
 use crate::error::{ApiError, Body};
@@ -14,8 +15,6 @@ use serde::{Deserialize, Serialize};
 /// The kinds of reference data comply knows.
 pub const KINDS: &[&str] = &["kev"];
 
-/// A catalog released longer ago than this is stale (issue 14: default 7 days).
-pub const STALE_AFTER_DAYS: i64 = 7;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// What a KEV catalog says about itself.
@@ -110,18 +109,19 @@ pub struct ReferenceDataView {
     content: Option<String>,
 }
 
-pub fn is_stale(released_at: i64, now: i64) -> bool {
-    now - released_at > STALE_AFTER_DAYS * DAY_MS
+/// Older than the org allows (`reference_data_max_age_days`).
+pub fn is_stale(released_at: i64, now: i64, max_age_days: u32) -> bool {
+    now - released_at > i64::from(max_age_days) * DAY_MS
 }
 
-fn view(r: ReferenceDataRow, with_content: bool, now: i64) -> ReferenceDataView {
+fn view(r: ReferenceDataRow, with_content: bool, now: i64, max_age_days: u32) -> ReferenceDataView {
     ReferenceDataView {
         scope: if r.org_id == comply_store::BUILTIN_ORG {
             "instance"
         } else {
             "org"
         },
-        stale: is_stale(r.released_at, now),
+        stale: is_stale(r.released_at, now, max_age_days),
         kind: r.kind,
         version: r.version,
         released_at: fmt_time(r.released_at),
@@ -134,7 +134,7 @@ fn view(r: ReferenceDataRow, with_content: bool, now: i64) -> ReferenceDataView 
 }
 
 /// A line naming the catalog an evaluation read: which, dated when, stale or not.
-pub fn describe(r: &ReferenceDataRow, now: i64) -> String {
+pub fn describe(r: &ReferenceDataRow, now: i64, max_age_days: u32) -> String {
     let mut line = format!(
         "CISA KEV catalog {} ({} entries, released {}, {} {})",
         r.version,
@@ -147,9 +147,9 @@ pub fn describe(r: &ReferenceDataRow, now: i64) -> String {
         },
         r.source
     );
-    if is_stale(r.released_at, now) {
+    if is_stale(r.released_at, now, max_age_days) {
         line.push_str(&format!(
-            "; STALE: older than {STALE_AFTER_DAYS} days, import a current one (comply reference-data import kev FILE)"
+            "; STALE: older than {max_age_days} days (the org's reference_data_max_age_days), import a current one (comply reference-data import kev FILE)"
         ));
     }
     line
@@ -173,7 +173,9 @@ pub async fn list(
     let now = now_ms();
     let rows = state.store.list_reference_data(ctx.org.id).await?;
     Ok(Json(
-        rows.into_iter().map(|r| view(r, false, now)).collect(),
+        rows.into_iter()
+            .map(|r| view(r, false, now, ctx.org.settings.reference_data_max_age_days))
+            .collect(),
     ))
 }
 
@@ -190,7 +192,12 @@ pub async fn get(
         .ok_or_else(|| {
             ApiError::NotFound(format!("no {kind} reference data in this org or instance"))
         })?;
-    Ok(Json(view(row, true, now_ms())))
+    Ok(Json(view(
+        row,
+        true,
+        now_ms(),
+        ctx.org.settings.reference_data_max_age_days,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -245,7 +252,13 @@ pub async fn import(
         .store
         .put_reference_data(&row, &ctx.principal.actor())
         .await?;
-    let mut v = serde_json::to_value(view(row, false, now)).expect("views serialize");
+    let mut v = serde_json::to_value(view(
+        row,
+        false,
+        now,
+        ctx.org.settings.reference_data_max_age_days,
+    ))
+    .expect("views serialize");
     v["changed"] = serde_json::json!(changed);
     Ok(Json(v))
 }

@@ -99,6 +99,9 @@ pub async fn patch_settings(
     Extension(ctx): Extension<OrgCtx>,
     Body(patch): Body<OrgSettingsPatch>,
 ) -> Result<Json<OrgSettings>, ApiError> {
+    if let Some(problem) = patch.problem() {
+        return Err(ApiError::BadRequest(problem));
+    }
     let settings = state
         .store
         .update_settings(ctx.org.id, &patch, &ctx.principal.actor(), now_ms())
