@@ -220,7 +220,7 @@ async fn settings_round_trip_and_are_audited() {
         .await;
     assert_eq!(
         settings,
-        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false})
+        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false, "reference_data_max_age_days": 7})
     );
     let (status, settings) = s
         .call(
@@ -244,6 +244,19 @@ async fn settings_round_trip_and_are_audited() {
         status,
         StatusCode::BAD_REQUEST,
         "unknown settings are refused"
+    );
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/orgs/default/settings",
+            Some(&s.admin),
+            Some(json!({"reference_data_max_age_days": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("between 1 and 3650"),
+        "{body}"
     );
     let (_, events) = s
         .call(
