@@ -344,6 +344,46 @@ fn resources(products: usize, projects: usize, projects_per_big: usize) -> Strin
     docs.join("---\n")
 }
 
+/// `total` requests for the big status from `clients` threads at once, each timed to
+/// the answer's last byte (not parsed: the clients share the server's cores).
+fn concurrent_status(
+    agent: &ureq::Agent,
+    target: &Target,
+    clients: usize,
+    total: usize,
+) -> Result<Vec<Duration>> {
+    let url = format!("{}/api/v1/orgs/default/products/big/status", target.base);
+    let auth = format!("Bearer {}", target.token);
+    let per_client = total.div_ceil(clients);
+    let mut times = std::thread::scope(|scope| -> Result<Vec<Duration>> {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let (url, auth) = (&url, &auth);
+                scope.spawn(move || -> Result<Vec<Duration>> {
+                    let mut times = Vec::with_capacity(per_client);
+                    for _ in 0..per_client {
+                        let started = Instant::now();
+                        let mut resp = agent.get(url).header("Authorization", auth).call()?;
+                        if !resp.status().is_success() {
+                            bail!("concurrent status failed with {}", resp.status());
+                        }
+                        resp.body_mut().with_config().limit(1 << 30).read_to_vec()?;
+                        times.push(started.elapsed());
+                    }
+                    Ok(times)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.join().expect("client thread")?);
+        }
+        Ok(all)
+    })?;
+    times.sort();
+    Ok(times)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -453,6 +493,15 @@ pub fn portfolio(
         "  status of one product version (20 projects, 150 requirements, {cells} cells): p50 {:.1?}  p95 {:.1?}  ({samples} requests)",
         percentile(&times, 0.5),
         percentile(&times, 0.95)
+    );
+    // Eight clients asking at once: the computations queue on the server's compute pool
+    // (one thread per core) instead of each spawning a thread per core.
+    let concurrent = concurrent_status(agent, &target, 8, samples.max(8))?;
+    println!(
+        "  the same status from 8 concurrent clients: p50 {:.1?}  p95 {:.1?}  ({} requests)",
+        percentile(&concurrent, 0.5),
+        percentile(&concurrent, 0.95),
+        concurrent.len()
     );
     let mut small = Vec::new();
     for _ in 0..samples.min(20) {

@@ -11,7 +11,9 @@ use comply_core::status::{
     Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts,
 };
 use comply_store::DecisionRow;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
     let kind = match (d.kind.as_str(), d.forced_status.as_deref()) {
@@ -64,7 +66,7 @@ pub enum Detail {
 pub async fn compute(
     state: &AppState,
     ctx: &OrgCtx,
-    catalog: &OrgCatalog,
+    catalog: &Arc<OrgCatalog>,
     product: &Product,
     version: &ProductVersion,
     at: i64,
@@ -106,7 +108,7 @@ pub(crate) const PARALLEL_CELLS: usize = 1000;
 pub async fn compute_many(
     state: &AppState,
     ctx: &OrgCtx,
-    catalog: &OrgCatalog,
+    catalog: &Arc<OrgCatalog>,
     targets: &[(&Product, &ProductVersion)],
     stored: &StoredVersions,
     at: i64,
@@ -153,17 +155,43 @@ pub async fn compute_many(
         })
         .collect();
     let auto_matching = ctx.org.settings.requirements_auto_matching;
-    let status_of = |facts: &ProductVersionFacts, part: usize, parts: usize| {
-        let hook = AutoMatchModules(&catalog.auto_match);
-        let mut context = Context::new(&ctx.org.name, at, &catalog.policies);
-        context.auto_matching = auto_matching;
-        context.hook = &hook;
-        context.details = detail == Detail::Full;
-        status::product_status_part(&context, facts, part, parts)
-    };
-    let out = on_every_core(&facts, status_of);
-    crate::state::drop_later(facts);
-    Ok(out)
+    let org = ctx.org.name.clone();
+    let catalog = catalog.clone();
+    on_pool(move || {
+        let status_of = |facts: &ProductVersionFacts, part: usize, parts: usize| {
+            let hook = AutoMatchModules(&catalog.auto_match);
+            let mut context = Context::new(&org, at, &catalog.policies);
+            context.auto_matching = auto_matching;
+            context.hook = &hook;
+            context.details = detail == Detail::Full;
+            status::product_status_part(&context, facts, part, parts)
+        };
+        let out = on_every_core(&facts, status_of);
+        drop(facts);
+        out
+    })
+    .await
+}
+
+/// Runs `work` on the process's compute pool (rayon's global pool: one thread per
+/// core) and waits for it without holding a runtime thread. Concurrent large statuses
+/// queue there instead of each spawning a thread per core, and the async runtime keeps
+/// serving while they compute. A panic in `work` resumes in the caller, as it would
+/// have inline.
+pub(crate) async fn on_pool<R, F>(work: F) -> Result<R, ApiError>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    let (done, answer) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    });
+    match answer.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => Err(ApiError::Internal("the compute pool dropped a job".into())),
+    }
 }
 
 /// The requirements of each product version, from the frameworks it attaches.
@@ -346,9 +374,9 @@ pub(crate) fn manual_facts(
     }
 }
 
-/// `status_of(facts, part, parts)` over every product version, on every core when the
-/// cells are many: split by product version, or a single product version by
-/// requirement. The result is in `facts`' order, as one thread would give it.
+/// `status_of(facts, part, parts)` over every product version, in parallel on the
+/// compute pool when the cells are many: split by product version, or a single product
+/// version by requirement. The result is in `facts`' order, as one thread would give it.
 fn on_every_core<F>(facts: &[ProductVersionFacts], status_of: F) -> Vec<Vec<CellStatus>>
 where
     F: Fn(&ProductVersionFacts, usize, usize) -> Vec<CellStatus> + Sync,
@@ -357,52 +385,37 @@ where
         .iter()
         .map(|f| f.requirements.len() * f.projects.len().max(1))
         .sum();
-    let threads = cores();
+    let threads = rayon::current_num_threads();
     if threads == 1 || cells < PARALLEL_CELLS {
         return facts.iter().map(|f| status_of(f, 0, 1)).collect();
     }
     if let [single] = facts {
-        let parts: Vec<usize> = (0..threads).collect();
-        let cells = in_chunks(&parts, |chunk| {
-            chunk
-                .iter()
-                .flat_map(|&part| status_of(single, part, threads))
-                .collect()
-        });
-        return vec![cells];
+        let parts: Vec<Vec<CellStatus>> = (0..threads)
+            .into_par_iter()
+            .map(|part| status_of(single, part, threads))
+            .collect();
+        return vec![parts.into_iter().flatten().collect()];
     }
-    in_chunks(facts, |chunk| {
-        chunk.iter().map(|f| status_of(f, 0, 1)).collect()
-    })
+    facts.par_iter().map(|f| status_of(f, 0, 1)).collect()
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// `work` over `items` split into one chunk per core, each on its own thread, the
-/// results concatenated in `items`' order.
+/// `work` over `items` split into one chunk per pool thread, the results concatenated
+/// in `items`' order.
 pub(crate) fn in_chunks<T, R, F>(items: &[T], work: F) -> Vec<R>
 where
     T: Sync,
     R: Send,
     F: Fn(&[T]) -> Vec<R> + Sync,
 {
-    let threads = cores();
+    let threads = rayon::current_num_threads();
     if threads == 1 || items.len() < 2 {
         return work(items);
     }
-    let work = &work;
-    std::thread::scope(|scope| {
-        let running: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|chunk| scope.spawn(move || work(chunk)))
-            .collect();
-        running
-            .into_iter()
-            .flat_map(|t| t.join().expect("worker thread"))
-            .collect()
-    })
+    let chunks: Vec<Vec<R>> = items
+        .par_chunks(items.len().div_ceil(threads))
+        .map(&work)
+        .collect();
+    chunks.into_iter().flatten().collect()
 }
 
 /// Findings an explanation names per failing evaluation; the rest are counted.
