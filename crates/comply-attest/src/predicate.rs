@@ -5,7 +5,7 @@
 //! The struct keeps those facts typed and the open-ended parts (annotations) as JSON, and
 //! [`crate::render_statement`] writes the same struct back, so `comply attest` produces
 //! exactly what ingestion reads. Both camelCase and the older snake_case keys are read
-//! (`shared/spec/semantics.md` §6).
+//! (`docs/spec/semantics.md` §6).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Command-line syntax. Names here are a contract scripts depend on
-//! (`shared/spec/cli.md`): add freely, rename never.
+//! (`docs/spec/cli.md`): add freely, rename never.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -191,7 +191,7 @@ pub enum LogFormat {
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
-    /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
+    /// A YAML file or a directory (searched recursively for *.yaml and *.yml), or - for standard input; repeatable
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
     /// Validate and show what would change, without changing anything
@@ -205,7 +205,7 @@ pub struct ApplyArgs {
 
 #[derive(Args, Debug)]
 pub struct LintFilesArgs {
-    /// A YAML file or a directory (searched recursively for *.yaml and *.yml); repeatable
+    /// A YAML file or a directory (searched recursively for *.yaml and *.yml), or - for standard input; repeatable
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
     /// Name of a legacy `schemaVersion: v1` contract given as the single file

@@ -80,10 +80,27 @@ fn looks_like_document(path: &Path) -> bool {
 /// files and URLs they reference. `legacy` names legacy v1 contracts.
 pub fn read_all(paths: &[PathBuf], legacy: Option<&str>) -> Result<Vec<Document>> {
     let mut files = Vec::new();
-    for path in paths {
+    // `-f -`: the documents come on standard input (a pipeline such as
+    // `generate | comply apply -f -`); relative references resolve from the current
+    // directory.
+    let stdin = paths.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin > 1 {
+        return Err(CliError::usage(
+            "standard input (-f -) can be read only once",
+        ));
+    }
+    let stdin = if stdin == 1 {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
+        Some(text)
+    } else {
+        None
+    };
+    for path in paths.iter().filter(|p| p.as_os_str() != "-") {
         collect(path, true, &mut files)?;
     }
-    if files.is_empty() {
+    if files.is_empty() && stdin.is_none() {
         return Err(CliError::usage("no *.yaml or *.yml files found"));
     }
     let mut resolver = Resolver::default();
@@ -94,7 +111,7 @@ pub fn read_all(paths: &[PathBuf], legacy: Option<&str>) -> Result<Vec<Document>
     }
     let naming = match legacy {
         Some(name) => {
-            if files.len() != 1 {
+            if files.len() + usize::from(stdin.is_some()) != 1 {
                 return Err(CliError::usage(
                     "--name names one legacy contract; give a single file",
                 ));
@@ -104,6 +121,13 @@ pub fn read_all(paths: &[PathBuf], legacy: Option<&str>) -> Result<Vec<Document>
         None => LegacyName::Stem,
     };
     let mut out = Vec::new();
+    if let Some(content) = stdin {
+        if legacy.is_none() {
+            // A legacy contract has no name of its own, and stdin has no file stem.
+            naming_needs_name(&content)?;
+        }
+        out.push(resolver.document("<stdin>", content, None, naming)?);
+    }
     for file in &files {
         let content = std::fs::read_to_string(file)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
@@ -112,6 +136,19 @@ pub fn read_all(paths: &[PathBuf], legacy: Option<&str>) -> Result<Vec<Document>
     }
     out.append(&mut resolver.added);
     Ok(out)
+}
+
+/// Refuses a legacy (`schemaVersion: v1`) contract on standard input without `--name`.
+fn naming_needs_name(content: &str) -> Result<()> {
+    let legacy = yaml::parse_documents("<stdin>", content)
+        .map(|nodes| nodes.iter().any(|n| get(n, "schemaVersion").is_some()))
+        .unwrap_or(false);
+    if legacy {
+        return Err(CliError::usage(
+            "a legacy schemaVersion v1 contract on standard input needs --name",
+        ));
+    }
+    Ok(())
 }
 
 /// The name the file's stem gives a legacy contract: lowercase, `_`, `.` and spaces as

@@ -7,13 +7,19 @@ use comply_server::AppState;
 use comply_store::Store;
 use tracing_subscriber::EnvFilter;
 
+/// Colour on a terminal unless `NO_COLOR` is set to anything non-empty (no-color.org);
+/// clap's help already honours it.
+fn colour_wanted(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("COMPLY_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(colour_wanted(std::io::stderr().is_terminal()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

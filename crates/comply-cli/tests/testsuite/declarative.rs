@@ -202,3 +202,28 @@ fn delete_duplicate_and_lifecycle() {
 fn events_count(env: &Env) -> usize {
     env.json(&["audit", "list"]).as_array().unwrap().len()
 }
+
+/// Issue 17: `apply -f -` reads the documents from standard input, beside files, and
+/// errors name `<stdin>` with the line and column.
+#[test]
+fn apply_reads_standard_input() {
+    let env = Env::start();
+    env.write("fw.yaml", FRAMEWORK);
+    let run = env.run_stdin(
+        &["apply", "-f", "-", "-f", "fw.yaml", "-o", "json"],
+        &format!("{REQUIREMENT}---\n{MORE_REQUIREMENTS}"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let again = env.run_stdin(&["apply", "-f", "-"], REQUIREMENT);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    let bad = env.run_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata: {name: x}\nspec: [\n",
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+    assert!(bad.stderr.contains("<stdin>:"), "{}", bad.stderr);
+    let twice = env.run_stdin(&["apply", "-f", "-", "-f", "-"], REQUIREMENT);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("only once"), "{}", twice.stderr);
+}

@@ -94,8 +94,30 @@ impl Env {
         self.run_with(cmd, args)
     }
 
+    /// Runs with `input` on standard input.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut cmd = self.command();
+        cmd.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        self.finish(child.wait_with_output().unwrap())
+    }
+
     fn run_with(&self, mut cmd: Command, args: &[&str]) -> Run {
         let out = cmd.args(args).output().unwrap();
+        self.finish(out)
+    }
+
+    fn finish(&self, out: std::process::Output) -> Run {
         let dir = self.dir().display().to_string();
         Run {
             code: out.status.code().unwrap_or(-1),

@@ -1,5 +1,5 @@
 //! Decoding `Contract` (v2) and `Product` documents. Contracts follow Chainloop's
-//! schema, camelCase and snake_case alike; products follow `shared/spec/cli.md`.
+//! schema, camelCase and snake_case alike; products follow `docs/spec/cli.md`.
 
 use super::Kind;
 use super::contract::{

@@ -1,4 +1,4 @@
-//! Products (`shared/spec/cli.md`, "Product document"): projects, versions with the
+//! Products (`docs/spec/cli.md`, "Product document"): projects, versions with the
 //! frameworks they are judged against, optional project-version pins, and
 //! applicability decisions.
 

@@ -426,7 +426,7 @@ pub async fn product_status(
     }))
 }
 
-/// The `status` answer (shared/spec/cli.md); cells are serialized once, as they are
+/// The `status` answer (docs/spec/cli.md); cells are serialized once, as they are
 /// built.
 #[derive(serde::Serialize)]
 pub struct StatusAnswer {
