@@ -63,6 +63,8 @@ pub enum Output {
     Yaml,
     /// The YAML document `apply` accepts (describe only)
     Schema,
+    /// One row per cell with stable columns, for spreadsheets (status of a product only)
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,6 +18,11 @@ pub fn emit(output: Output, value: &Value, render: impl FnOnce(&Value) -> String
                 "-o schema is only for `describe`; use table, json or yaml",
             ));
         }
+        Output::Csv => {
+            return Err(CliError::usage(
+                "-o csv is only for `status PRODUCT`; use table, json or yaml",
+            ));
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::cli::{
 };
 use crate::client::{Client, query};
 use crate::error::{CliError, Result};
-use crate::output::{emit, table, text};
+use crate::output::{emit, printable, table, text};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -76,38 +76,42 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
     let answer = client.get(&path)?;
     let explain = args.explain;
     let wide = args.wide;
-    emit(output, &answer, |a| {
-        let mut out = status_table(a, wide);
-        if explain {
-            for c in a["cells"].as_array().into_iter().flatten() {
-                let subject = c["project"].as_str().unwrap_or("(product)");
-                out.push_str(&format!(
-                    "\n{} / {} — {}\n",
-                    text(&c["requirement"]),
-                    subject,
-                    text(&c["status"])
-                ));
-                for line in c["explanation"].as_array().into_iter().flatten() {
-                    out.push_str(&format!("  {}\n", text(line)));
+    if output == Output::Csv {
+        print!("{}", status_csv(&answer)?);
+    } else {
+        emit(output, &answer, |a| {
+            let mut out = status_table(a, wide);
+            if explain {
+                for c in a["cells"].as_array().into_iter().flatten() {
+                    let subject = c["project"].as_str().unwrap_or("(product)");
+                    out.push_str(&format!(
+                        "\n{} / {} — {}\n",
+                        text(&c["requirement"]),
+                        subject,
+                        text(&c["status"])
+                    ));
+                    for line in c["explanation"].as_array().into_iter().flatten() {
+                        out.push_str(&format!("  {}\n", text(line)));
+                    }
                 }
             }
-        }
-        out.push_str(&format!(
-            "\n{} {} at {}: score {} ({} of {} counted cells passing), compliant: {}\n",
-            text(&a["product"]),
-            text(&a["version"]),
-            text(&a["at"]),
-            score_text(&a["score"]),
-            text(&a["passing"]),
-            text(&a["counted"]),
-            if a["compliant"] == Value::Bool(true) {
-                "yes"
-            } else {
-                "no"
-            }
-        ));
-        out
-    })?;
+            out.push_str(&format!(
+                "\n{} {} at {}: score {} ({} of {} counted cells passing), compliant: {}\n",
+                text(&a["product"]),
+                text(&a["version"]),
+                text(&a["at"]),
+                score_text(&a["score"]),
+                text(&a["passing"]),
+                text(&a["counted"]),
+                if a["compliant"] == Value::Bool(true) {
+                    "yes"
+                } else {
+                    "no"
+                }
+            ));
+            out
+        })?;
+    }
     if args.fail_on_noncompliant && answer["compliant"] != Value::Bool(true) {
         return Err(CliError::failed(format!(
             "{product} {} is not compliant",
@@ -115,6 +119,68 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// The columns of `status -o csv`, in order: a contract for spreadsheets and scripts
+/// (add at the end, never rename or reorder).
+pub const CSV_COLUMNS: [&str; 15] = [
+    "product",
+    "version",
+    "at",
+    "framework",
+    "section",
+    "requirement",
+    "scope",
+    "project",
+    "project_version",
+    "status",
+    "counted",
+    "passing",
+    "overridden",
+    "deadline",
+    "explanation",
+];
+
+/// One CSV row per cell (with `--explain`, the explanation's lines joined by ` | `).
+fn status_csv(a: &Value) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| CliError::usage(format!("cannot write CSV: {e}"));
+    w.write_record(CSV_COLUMNS).map_err(fail)?;
+    let plain = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => printable(s),
+        other => other.to_string(),
+    };
+    for c in a["cells"].as_array().into_iter().flatten() {
+        let explanation: Vec<String> = c["explanation"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(plain)
+            .collect();
+        w.write_record([
+            plain(&a["product"]),
+            plain(&a["version"]),
+            plain(&a["at"]),
+            plain(&c["framework"]),
+            plain(&c["section"]),
+            plain(&c["requirement"]),
+            plain(&c["scope"]),
+            plain(&c["project"]),
+            plain(&c["project_version"]),
+            plain(&c["status"]),
+            plain(&c["counted"]),
+            plain(&c["passing"]),
+            plain(&c["overridden"]),
+            plain(&c["deadline"]),
+            explanation.join(" | "),
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Column limits that keep the default table within 120 characters (with the two-space

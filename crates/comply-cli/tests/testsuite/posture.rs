@@ -788,3 +788,34 @@ spec:
         "active then: {then}"
     );
 }
+
+/// Issue 18: `status -o csv` gives one row per cell under stable columns; quotes and
+/// commas in values survive a spreadsheet.
+#[test]
+fn status_as_csv_has_stable_columns() {
+    let (env, _) = portal();
+    let json = env.json(&["status", "portal", "--explain"]);
+    let csv = env.ok(&["status", "portal", "--explain", "-o", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "product,version,at,framework,section,requirement,scope,project,project_version,status,counted,passing,overridden,deadline,explanation"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), json["cells"].as_array().unwrap().len(), "{csv}");
+    assert!(
+        rows.iter().any(|r| r.starts_with("portal,1.0,")
+            && r.contains(",no-vulns-high,")
+            && r.contains(",api,")),
+        "{csv}"
+    );
+    // With --explain, the explanation's lines are one field.
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("no evaluation of this policy yet |")),
+        "{csv}"
+    );
+    let run = env.run(&["status", "-o", "csv"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("-o csv is only for"), "{}", run.stderr);
+}
