@@ -713,7 +713,7 @@ fn cell_td(
 }
 
 /// `datetime-local` wants `YYYY-MM-DDTHH:MM:SS` without zone; comply's times are UTC.
-fn local_value(at: &str) -> String {
+pub fn local_value(at: &str) -> String {
     match at.parse::<jiff::Timestamp>() {
         Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
         Err(_) => at.to_owned(),
@@ -721,7 +721,7 @@ fn local_value(at: &str) -> String {
 }
 
 /// A `datetime-local` value (UTC) or an RFC 3339 time, as RFC 3339.
-fn normalize_time(text: &str) -> String {
+pub fn normalize_time(text: &str) -> String {
     let t = text.trim();
     if t.is_empty() || t.parse::<jiff::Timestamp>().is_ok() {
         return t.to_owned();
