@@ -141,8 +141,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
                 "target",
                 "only events about this target, e.g. Requirement/x",
             ),
-            q("actor", "only events of this actor, e.g. token:ci/ab12cd34ef56ab78"),
-            q("action", "only events of this action; a prefix ending in '.' (product.) selects a family"),
+            q(
+                "actor",
+                "only events of this actor, e.g. token:ci/ab12cd34ef56ab78",
+            ),
+            q(
+                "action",
+                "only events of this action; a prefix ending in '.' (product.) selects a family",
+            ),
             q("limit", "at most this many events").integer(),
         ])
         .route(

@@ -161,7 +161,10 @@ pub struct DoneQuery {
 }
 
 const DONE: &[(&str, &str)] = &[
-    ("duplicated", "Framework duplicated: this is the new custom copy."),
+    (
+        "duplicated",
+        "Framework duplicated: this is the new custom copy.",
+    ),
     ("deleted", "Framework deleted."),
 ];
 
@@ -211,9 +214,15 @@ async fn framework_page(
     Path(name): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    render(&state, &web, &name, q.done.as_deref(), FormErrors::default())
-        .await
-        .map(IntoResponse::into_response)
+    render(
+        &state,
+        &web,
+        &name,
+        q.done.as_deref(),
+        FormErrors::default(),
+    )
+    .await
+    .map(IntoResponse::into_response)
 }
 
 /// A requirement reference's name (`name@version` or `org/name` as written).

@@ -3,9 +3,7 @@
 //! deactivate, duplicate; the Coverage tab; the edit form of a custom requirement with
 //! a live coverage preview of the draft.
 
-use super::frameworks::{
-    RequirementSummary, badges, frameworks, metadata, requirements, resource,
-};
+use super::frameworks::{RequirementSummary, badges, frameworks, metadata, requirements, resource};
 use crate::api::Method::{Get, Post};
 use crate::routes::{OrgCatalog, coverage, resources};
 use crate::state::AppState;
@@ -155,8 +153,14 @@ pub struct PageQuery {
 
 const DONE: &[(&str, &str)] = &[
     ("activated", "Requirement activated."),
-    ("deactivated", "Requirement deactivated: it leaves every score."),
-    ("duplicated", "Requirement duplicated: this is the new custom copy."),
+    (
+        "deactivated",
+        "Requirement deactivated: it leaves every score.",
+    ),
+    (
+        "duplicated",
+        "Requirement duplicated: this is the new custom copy.",
+    ),
     ("saved", "Requirement saved."),
 ];
 
@@ -214,8 +218,12 @@ async fn render(
 ) -> Result<(StatusCode, Html), WebError> {
     let view = resource(state, web, Kind::Requirement, name).await?;
     let meta = metadata(&view.document)?;
-    let spec: RequirementSpec = serde_json::from_value(view.document["spec"].clone())
-        .map_err(|e| WebError(crate::ApiError::Internal(format!("stored requirement: {e}"))))?;
+    let spec: RequirementSpec =
+        serde_json::from_value(view.document["spec"].clone()).map_err(|e| {
+            WebError(crate::ApiError::Internal(format!(
+                "stored requirement: {e}"
+            )))
+        })?;
     let scope = view.document["metadata"]["annotations"]["scope"]
         .as_str()
         .unwrap_or("PROJECT")
@@ -585,11 +593,10 @@ async fn duplicate(
     )
     .await;
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/requirements/{}?done=duplicated",
-            seg(&new_name)
-        ))
-        .into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/requirements/{}?done=duplicated", seg(&new_name)))
+                .into_response(),
+        ),
         Err(e) if refused(&e) => Err(WebError(e)),
         Err(e) => {
             let (code, message) = describe(&e);
@@ -618,18 +625,31 @@ async fn edit_page(
     Extension(web): Extension<Web>,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    let view = resource(&state, &web, Kind::Requirement, &name).await?;
+    let view = editable(&state, &web, &name).await?;
+    let yaml = Resource::from_document(&view.document)
+        .map_err(|e| {
+            WebError(crate::ApiError::Internal(format!(
+                "stored requirement: {e}"
+            )))
+        })?
+        .to_yaml();
+    let preview = draft_coverage(&state, &web, &name, &yaml).await;
+    Ok(edit_form(&web, &name, &yaml, None, preview).into_response())
+}
+
+/// The org's own requirement `name`: built-in ones are duplicated, not edited.
+async fn editable(
+    state: &AppState,
+    web: &Web,
+    name: &str,
+) -> Result<super::frameworks::ResourceView, WebError> {
+    let view = resource(state, web, Kind::Requirement, name).await?;
     if view.builtin {
         return Err(WebError(crate::ApiError::Conflict(format!(
             "Requirement/{name} is built-in; duplicate it to edit a custom copy"
         ))));
     }
-    let yaml = Resource::from_document(&view.document)
-        .map_err(|e| WebError(crate::ApiError::Internal(format!("stored requirement: {e}"))))?
-        .to_yaml();
-    let preview = draft_coverage(&state, &web, &name, &yaml).await;
-    Ok(edit_form(&web, &name, &yaml, None, preview)
-        .into_response())
+    Ok(view)
 }
 
 /// The preview's content: the coverage table, or the draft's problems.
@@ -644,7 +664,9 @@ async fn draft_coverage(state: &AppState, web: &Web, name: &str, yaml: &str) -> 
     )
     .await;
     match answer.and_then(|a| output::<_, CoverageView>(a)) {
-        Ok(c) => html! { p.muted.small { "Coverage of the draft as edited (not saved)." } (coverage_table(&c)) },
+        Ok(c) => {
+            html! { p.muted.small { "Coverage of the draft as edited (not saved)." } (coverage_table(&c)) }
+        }
         Err(e) => {
             let (_, message) = describe(&e);
             html! { p.field-error role="alert" { "The draft cannot be previewed: " (message) } }
@@ -689,7 +711,10 @@ fn edit_form(
             }
         }
     };
-    (code, page(web, Nav::Requirements, &format!("Edit {name}"), body))
+    (
+        code,
+        page(web, Nav::Requirements, &format!("Edit {name}"), body),
+    )
 }
 
 #[derive(Deserialize)]
@@ -704,9 +729,13 @@ async fn save(
     Path(name): Path<String>,
     Form(f): Form<EditForm>,
 ) -> Result<Response, WebError> {
+    // The form edits an existing custom requirement of this org; it never creates one.
+    editable(&state, &web, &name).await?;
     let outcome = apply_draft(&state, &web, &name, &f.content).await;
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/requirements/{}?done=saved", seg(&name))).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/requirements/{}?done=saved", seg(&name))).into_response())
+        }
         Err(e) if refused(&e) => Err(WebError(e)),
         Err(e) => {
             let error = describe(&e);
@@ -752,12 +781,7 @@ async fn preview(
     headers: HeaderMap,
     Form(f): Form<EditForm>,
 ) -> Result<Response, WebError> {
-    let view = resource(&state, &web, Kind::Requirement, &name).await?;
-    if view.builtin {
-        return Err(WebError(crate::ApiError::Conflict(format!(
-            "Requirement/{name} is built-in; duplicate it to edit a custom copy"
-        ))));
-    }
+    editable(&state, &web, &name).await?;
     let markup = draft_coverage(&state, &web, &name, &f.content).await;
     if headers.contains_key("hx-request") {
         return Ok(Html(markup).into_response());

@@ -231,11 +231,14 @@ async fn render_tokens(
     form: TokenForm,
     list_error: Option<String>,
 ) -> Result<crate::web::layout::Html, WebError> {
-    let mut tokens: Vec<TokenRow> = output(
-        tokens::list(State(state.clone()), Extension(web.ctx.clone())).await?,
-    )?;
+    let mut tokens: Vec<TokenRow> =
+        output(tokens::list(State(state.clone()), Extension(web.ctx.clone())).await?)?;
     tokens.sort_by(|a, b| (a.revoked, &a.name).cmp(&(b.revoked, &b.name)));
-    let role = if form.role.is_empty() { "member" } else { form.role.as_str() };
+    let role = if form.role.is_empty() {
+        "member"
+    } else {
+        form.role.as_str()
+    };
     let name_bad = form.error.as_deref().filter(|e| e.contains("name"));
     let role_bad = form.error.as_deref().filter(|e| e.contains("role"));
     let expires_bad = form.error.as_deref().filter(|e| e.contains("expires"));
@@ -314,9 +317,11 @@ async fn tokens_page(
         "revoked" => Some("Token revoked: its sessions have ended."),
         _ => None,
     });
-    Ok(render_tokens(&state, &web, notice, None, TokenForm::default(), None)
-        .await?
-        .into_response())
+    Ok(
+        render_tokens(&state, &web, notice, None, TokenForm::default(), None)
+            .await?
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -349,11 +354,16 @@ async fn create_token(
         Ok((_, answer)) => {
             let created: Created = output(answer)?;
             // The secret is in this answer only: it is never put in a URL or a redirect.
-            Ok(
-                render_tokens(&state, &web, None, Some(created), TokenForm::default(), None)
-                    .await?
-                    .into_response(),
+            Ok(render_tokens(
+                &state,
+                &web,
+                None,
+                Some(created),
+                TokenForm::default(),
+                None,
             )
+            .await?
+            .into_response())
         }
         Err(e) => {
             let (code, message) = describe(&e);
@@ -363,7 +373,11 @@ async fn create_token(
                 expires: f.expires,
                 error: Some(message),
             };
-            Ok((code, render_tokens(&state, &web, None, None, form, None).await?).into_response())
+            Ok((
+                code,
+                render_tokens(&state, &web, None, None, form, None).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -388,8 +402,15 @@ async fn revoke_token(
             }
             Ok((
                 code,
-                render_tokens(&state, &web, None, None, TokenForm::default(), Some(message))
-                    .await?,
+                render_tokens(
+                    &state,
+                    &web,
+                    None,
+                    None,
+                    TokenForm::default(),
+                    Some(message),
+                )
+                .await?,
             )
                 .into_response())
         }
@@ -422,10 +443,12 @@ async fn render_keys(
     form: KeyForm,
     list_error: Option<String>,
 ) -> Result<crate::web::layout::Html, WebError> {
-    let keys: Vec<KeyRow> = output(
-        evidence::list_keys(State(state.clone()), Extension(web.ctx.clone())).await?,
-    )?;
-    let name_bad = form.error.as_deref().filter(|e| e.contains("key name") || e.contains("named"));
+    let keys: Vec<KeyRow> =
+        output(evidence::list_keys(State(state.clone()), Extension(web.ctx.clone())).await?)?;
+    let name_bad = form
+        .error
+        .as_deref()
+        .filter(|e| e.contains("key name") || e.contains("named"));
     let pem_bad = form.error.as_deref().filter(|_| name_bad.is_none());
     Ok(page(
         web,
