@@ -138,3 +138,18 @@ pub fn notice(done: Option<&str>, texts: &[(&str, &str)]) -> Markup {
 pub fn field_error(id: &str, error: Option<&str>) -> Markup {
     html! { @if let Some(e) = error { p.field-error id={ (id) "-error" } role="alert" { (e) } } }
 }
+
+/// A time as people read it (`2026-12-03 06:59 UTC`), the exact RFC 3339 instant in
+/// the element's `datetime` and its tooltip.
+pub fn when(t: &str) -> Markup {
+    when_as(t, "%Y-%m-%d %H:%M UTC")
+}
+
+/// [`when`] with a `strftime` format of its own.
+pub fn when_as(t: &str, format: &str) -> Markup {
+    let shown = t
+        .parse::<jiff::Timestamp>()
+        .map(|ts| ts.strftime(format).to_string())
+        .unwrap_or_else(|_| t.to_owned());
+    html! { time datetime=(t) title=(t) { (shown) } }
+}

@@ -6,7 +6,7 @@ use crate::routes::audit;
 use crate::state::AppState;
 use crate::web::call::{input, output};
 use crate::web::error::describe;
-use crate::web::layout::{Nav, field_error, page};
+use crate::web::layout::{Nav, field_error, page, when_as};
 use crate::web::pages::product::{local_value, normalize_time};
 use crate::web::{Pages, Web, WebError};
 use axum::Extension;
@@ -160,7 +160,7 @@ async fn audit_page(
             }
             div.field {
                 label for="target" { "Target" }
-                input #target type="search" name="target" value=(f.target) placeholder="Requirement/no-vulns-high";
+                input #target type="search" name="target" value=(f.target) placeholder="e.g. Product/portal";
             }
             button type="submit" { "Apply" }
             a href="/audit" { "Clear" }
@@ -172,7 +172,7 @@ async fn audit_page(
                 thead { tr { th scope="col" { "#" } th scope="col" { "Time (UTC)" } th scope="col" { "Actor" } th scope="col" { "Action" } th scope="col" { "Target" } th scope="col" { "Revision" } } }
                 tbody { @for e in &newest { tr {
                     td.num { (e.seq) }
-                    td.num { time { (e.time) } }
+                    td.num { (when_as(&e.time, "%Y-%m-%d %H:%M:%S")) }
                     td { code { (e.actor) } }
                     td { (e.action) }
                     td { (e.target)

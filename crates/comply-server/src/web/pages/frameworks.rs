@@ -238,7 +238,7 @@ fn requirement_item(reference: &str, known: &HashMap<&str, &RequirementSummary>)
             @match known.get(name) {
                 Some(r) => {
                     a href={ "/requirements/" (seg(name)) } { (r.display_name.as_deref().unwrap_or(name)) }
-                    " " code { (name) }
+                    @if r.display_name.as_deref().is_some_and(|d| d != name) { " " code { (name) } }
                     " " span.badge { (r.scope.to_lowercase()) }
                     @if !r.active { " " span.chip.s-inactive { "INACTIVE" } }
                 }
@@ -254,8 +254,10 @@ fn tree(sections: &[Section], known: &HashMap<&str, &RequirementSummary>, depth:
             @for s in sections {
                 li.section {
                     // h3 for top-level sections, h4 below: the outline stays a tree.
-                    @if depth == 0 { h3 { (s.name) span.muted.small { " · " (s.count()) } } }
-                    @else { h4 { (s.name) span.muted.small { " · " (s.count()) } } }
+                    @let n = s.count();
+                    @let count = html! { span.count { (n) @if n == 1 { " requirement" } @else { " requirements" } } };
+                    @if depth == 0 { h3 { (s.name) " " (count) } }
+                    @else { h4 { (s.name) " " (count) } }
                     @if let Some(d) = &s.description { p.muted.small { (d) } }
                     @if !s.requirements.is_empty() {
                         ul.reqs { @for r in &s.requirements { (requirement_item(&r.reference, known)) } }
@@ -293,7 +295,7 @@ async fn render(
             p.crumbs { a href="/frameworks" { "Frameworks" } " › " (name) }
             h1 { (title) " " (badges(view.builtin, view.preview))
                 @if view.shadows_builtin { " " span.badge title="has the name of a built-in framework, which it hides" { "shadows built-in" } } }
-            p.sub { code { (name) } " · revision " (view.revision) " · " (spec.all_refs().count()) " requirements · updated " time { (view.updated_at) } }
+            p.sub { code { (name) } " · revision " (view.revision) " · " (spec.all_refs().count()) " requirements · updated " (crate::web::layout::when(&view.updated_at)) }
             @if let Some(d) = &meta.description { p { (d) } }
         }
         (notice(done, DONE))
@@ -313,7 +315,7 @@ async fn render(
                         (csrf_field(web))
                         label for="dup-as" { "Duplicate as a new custom framework" }
                         input #dup-as type="text" name="as" required value=(errors.new_name)
-                            placeholder={ "my-" (name) } autocomplete="off"
+                            placeholder={ "e.g. my-" (name) } autocomplete="off"
                             aria-invalid=[errors.duplicate.as_ref().map(|_| "true")]
                             aria-describedby=[errors.duplicate.as_ref().map(|_| "dup-as-error")];
                         (field_error("dup-as", errors.duplicate.as_deref()))

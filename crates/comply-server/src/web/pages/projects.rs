@@ -6,7 +6,7 @@ use crate::api::Method::Get;
 use crate::routes::{compliance, evidence};
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
-use crate::web::layout::{Nav, page, query, seg};
+use crate::web::layout::{Nav, page, query, seg, when};
 use crate::web::pages::product::{product_href, score_text};
 use crate::web::{Pages, Web, WebError};
 use axum::Extension;
@@ -132,7 +132,7 @@ async fn list_page(
                     td { (p.latest.as_deref().unwrap_or("–")) }
                     td.num { (p.version_details.len()) }
                     td { @for w in &p.workflows { span.tag { (w.name) } " " } }
-                    td { @match p.version_details.iter().map(|v| v.last_attested_at.as_str()).max() { Some(t) => time { (t) }, None => "–" } }
+                    td { @match p.version_details.iter().map(|v| v.last_attested_at.as_str()).max() { Some(t) => (when(t)), None => "–" } }
                 } } }
             }
         }
@@ -247,22 +247,6 @@ async fn project_page(
             p.sub { "latest version: " (project.latest.as_deref().unwrap_or("none")) }
         }
         div.columns {
-            section.card aria-labelledby="v-h" {
-                h2 #v-h { "Versions" }
-                table.grid {
-                    thead { tr { th scope="col" { "Version" } th scope="col" { "State" } th scope="col" { "First seen" } th scope="col" { "Last attested" } } }
-                    tbody { @for v in &versions { tr {
-                        th scope="row" {
-                            a href={ "/projects/" (seg(&project.name)) "?" (query(&[("version", &v.version)])) }
-                              aria-current=[(v.version == shown).then_some("page")] { (v.version) }
-                            @if v.latest { " " span.badge { "latest" } }
-                        }
-                        td { @if v.prerelease { "prerelease" } @else { "released " @if let Some(r) = &v.released_at { time { (r) } } } }
-                        td { time { (v.created_at) } }
-                        td { time { (v.last_attested_at) } }
-                    } } }
-                }
-            }
             section.card aria-labelledby="w-h" {
                 h2 #w-h { "Workflows" }
                 @if project.workflows.is_empty() { p.muted { "No workflow." } }
@@ -282,6 +266,22 @@ async fn project_page(
                 } } }
             }
         }
+        section.card.block aria-labelledby="v-h" {
+            h2 #v-h { "Versions" }
+            table.grid {
+                thead { tr { th scope="col" { "Version" } th scope="col" { "State" } th scope="col" { "First seen" } th scope="col" { "Last attested" } } }
+                tbody { @for v in &versions { tr {
+                    th scope="row" {
+                        a href={ "/projects/" (seg(&project.name)) "?" (query(&[("version", &v.version)])) }
+                          aria-current=[(v.version == shown).then_some("page")] { (v.version) }
+                        @if v.latest { " " span.badge { "latest" } }
+                    }
+                    td { @if v.prerelease { "prerelease" } @else { "released " @if let Some(r) = &v.released_at { (when(r)) } } }
+                    td { (when(&v.created_at)) }
+                    td { (when(&v.last_attested_at)) }
+                } } }
+            }
+        }
         section aria-labelledby="a-h" {
             h2 #a-h { "Latest attestations" @if !shown.is_empty() { " of " (shown) } }
             @if attestations.is_empty() { p.empty { "No attestation for this version." } }
@@ -290,7 +290,7 @@ async fn project_page(
                     h3 { code.digest { (a.digest) } }
                     p.muted.small {
                         "version " (a.version) @if let Some(w) = &a.workflow { " · workflow " (w) }
-                        " · finished " time { (a.finished_at) } " · "
+                        " · finished " (when(&a.finished_at)) " · "
                         @if a.verified { "signed by " (a.signer.as_deref().unwrap_or("a trusted key")) } @else { span.chip.s-no_data { "UNSIGNED" } }
                     }
                     @if a.evaluations.is_empty() { p.muted { "No policy evaluation." } } @else {

@@ -313,7 +313,7 @@ async fn render(
                             form method="post" action={ (base) "/duplicate" } {
                                 (csrf_field(web))
                                 label for="dup-as" { "Duplicate as a new custom requirement" }
-                                input #dup-as type="text" name="as" required value=(errors.new_name) placeholder={ "my-" (name) } autocomplete="off"
+                                input #dup-as type="text" name="as" required value=(errors.new_name) placeholder={ "e.g. my-" (name) } autocomplete="off"
                                     aria-invalid=[errors.duplicate.as_ref().map(|_| "true")]
                                     aria-describedby=[errors.duplicate.as_ref().map(|_| "dup-as-error")];
                                 (field_error("dup-as", errors.duplicate.as_deref()))
@@ -426,7 +426,7 @@ fn coverage_table(c: &CoverageView) -> Markup {
                 thead { tr { th scope="col" { "Project" } th scope="col" { "Coverage" } th scope="col" { "Assigned" } th scope="col" { "Contracts and their policies" } } }
                 tbody { @for p in &c.projects { tr {
                     th scope="row" { a href={ "/projects/" (seg(&p.project)) } { (p.project) }
-                        @if !p.products.is_empty() { br; span.muted.small { @for x in &p.products { (x) " " } } } }
+                        @if !p.products.is_empty() { br; span.products { "in " @for x in &p.products { (x) " " } } } }
                     td { (coverage_chip(&p.coverage)) }
                     td { @if p.assigned { "assigned" } @else { span.muted { "unassigned" } } }
                     td {
@@ -436,7 +436,7 @@ fn coverage_table(c: &CoverageView) -> Markup {
                                 strong { (k.contract) } " " (coverage_chip(&k.status))
                                 ul.plain.small { @for m in &k.policies { li {
                                     code { (m.policy) } " " (coverage_chip(&m.status))
-                                    @if let Some(s) = &m.source { " " span.badge { (s) } }
+                                    @if let Some(s) = &m.source { " " span.badge title={ "matched " (if s == "auto" { "automatically, by policy and arguments" } else { "by the contract's explicit requirements reference" }) } { (s) } }
                                     @if let Some(g) = &m.group { " " span.muted { "via " (g) } }
                                     @if let Some(r) = &m.reason { " " span.muted { "— " (r) } }
                                 } } }
@@ -690,11 +690,11 @@ fn edit_form(
             h1 { "Edit " (name) }
             p.sub { "The requirement's document, as " code { "comply requirement describe " (name) " -o schema" } " prints it. Nothing is saved until you press Save; the coverage on the right follows your edits." }
         }
-        div.columns.wide {
+        div.columns.halves {
             form.card method="post" action={ (base) "/edit" } {
                 (csrf_field(web))
                 label for="doc" { "Requirement document (YAML)" }
-                textarea #doc.code name="content" rows="24" spellcheck="false" required
+                textarea #doc.code name="content" rows="18" spellcheck="false" required
                     hx-post={ (base) "/preview" } hx-trigger="input changed delay:400ms" hx-target="#preview" hx-swap="innerHTML"
                     aria-invalid=[message.as_ref().map(|_| "true")] aria-describedby=[message.as_ref().map(|_| "doc-error")] { (yaml) }
                 (field_error("doc", message.as_deref()))
@@ -705,7 +705,7 @@ fn edit_form(
                 button type="submit" formaction={ (base) "/preview" } { "Preview coverage" }
                 " " a href=(base) { "Cancel" }
             }
-            section.card.side aria-labelledby="pv-h" {
+            section.card aria-labelledby="pv-h" {
                 h2 #pv-h { "Coverage preview" }
                 div #preview aria-live="polite" { (preview) }
             }

@@ -270,8 +270,8 @@ async fn render_tokens(
                         tbody { @for t in &tokens { tr {
                             th scope="row" { (t.name) br; code.small { (t.id) } }
                             td { (t.role) }
-                            td { time { (t.created) } }
-                            td { @match &t.expires { Some(e) => time { (e) }, None => span.muted { "never" } } }
+                            td { (crate::web::layout::when(&t.created)) }
+                            td { @match &t.expires { Some(e) => (crate::web::layout::when(e)), None => span.muted { "never" } } }
                             td { @if t.revoked { span.chip.s-inactive { "REVOKED" } } @else { span.chip.s-passed { "ACTIVE" } } }
                             td { @if !t.revoked {
                                 form method="post" action={ "/settings/tokens/" (crate::web::layout::seg(&t.id)) "/revoke" } {
@@ -287,7 +287,7 @@ async fn render_tokens(
                     form method="post" action="/settings/tokens" {
                         (csrf_field(web))
                         label for="tk-name" { "Name" }
-                        input #tk-name type="text" name="name" required value=(form.name) placeholder="ci" autocomplete="off"
+                        input #tk-name type="text" name="name" required value=(form.name) placeholder="e.g. release-ci" autocomplete="off"
                             aria-invalid=[name_bad.map(|_| "true")] aria-describedby=[name_bad.map(|_| "tk-name-error")];
                         (crate::web::layout::field_error("tk-name", name_bad))
                         label for="tk-role" { "Role" }
@@ -468,10 +468,10 @@ async fn render_keys(
                             thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Algorithm" } th scope="col" { "Fingerprint" } th scope="col" { "Added" } th scope="col" { span.sr { "Actions" } } } }
                             tbody { @for k in &keys { tr {
                                 th scope="row" { (k.name) }
-                                td { @if k.kind == "ca_certificate" { "CA certificate" } @else { "public key" } }
+                                td.nowrap { @if k.kind == "ca_certificate" { "CA certificate" } @else { "public key" } }
                                 td { (k.algorithm) }
                                 td { code.fingerprint { (k.fingerprint) } }
-                                td { time { (k.created) } }
+                                td { (crate::web::layout::when(&k.created)) }
                                 td {
                                     form method="post" action={ "/settings/keys/" (crate::web::layout::seg(&k.name)) "/remove" } {
                                         (csrf_field(web))
@@ -487,7 +487,7 @@ async fn render_keys(
                     form method="post" action="/settings/keys" {
                         (csrf_field(web))
                         label for="key-name" { "Name" }
-                        input #key-name type="text" name="name" required value=(form.name) placeholder="ci" autocomplete="off"
+                        input #key-name type="text" name="name" required value=(form.name) placeholder="e.g. ci-signer" autocomplete="off"
                             aria-invalid=[name_bad.map(|_| "true")] aria-describedby=[name_bad.map(|_| "key-name-error")];
                         (crate::web::layout::field_error("key-name", name_bad))
                         label for="key-pem" { "Public key or CA certificate (PEM)" }
