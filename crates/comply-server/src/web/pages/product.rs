@@ -601,7 +601,7 @@ async fn render(
                 ul.plain {
                     @for f in &view.frameworks {
                         li {
-                            span.tag { (f.framework) } " "
+                            a.tag href={ "/frameworks/" (crate::web::layout::seg(&f.framework)) } { (f.framework) } " "
                             @if let Some(k) = known.iter().find(|k| k.name == f.framework) { (framework_badges(k.builtin, preview.contains(&k.name.as_str()))) " " }
                             span.num { (score_text(f.score)) }
                             @if admin {
@@ -637,7 +637,7 @@ async fn render(
                 ul.plain {
                     @for p in &product.projects {
                         li {
-                            strong { (p) } " "
+                            a href={ "/projects/" (crate::web::layout::seg(p)) } { strong { (p) } } " "
                             @if let Some(pin) = version.project_versions.get(p) { span.tag { "pinned " (pin) } }
                             @else if let Some(v) = versions_of.get(p.as_str()) { span.muted { "latest: " (v) } }
                             @else { span.muted { "no version yet" } }
@@ -799,7 +799,7 @@ async fn cell_panel(
     Ok(html! {
         aside #detail.card aria-live="polite" aria-labelledby="cell-h" {
             div.panel-head {
-                h2 #cell-h { (r) }
+                h2 #cell-h { a href={ "/requirements/" (crate::web::layout::seg(r)) } title="Requirement details" { (r) } }
                 a.close href=(product_href(name, version, q.at())) hx-target="body" hx-swap="innerHTML" { "Close" }
             }
             p {
