@@ -292,6 +292,18 @@ async fn requirement_details_lifecycle_and_coverage() {
     )
     .await;
     assert!(a.body.contains("href=\"/projects/api\""), "{}", a.body);
+
+    // A viewer reads the same page without a write control.
+    let (viewer, _) = sign_in(&s, &s.token("acme", Role::Viewer).await).await;
+    let a = send(&s, Method::GET, "/requirements/req-a", Some(&viewer), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("data-copy=\"fw/req-a\""));
+    assert!(
+        !a.body.contains("method=\"post\" action=\"/requirements"),
+        "{}",
+        a.body
+    );
+    assert!(!a.body.contains("/edit\""), "{}", a.body);
 }
 
 #[tokio::test]

@@ -663,7 +663,7 @@ async fn draft_coverage(state: &AppState, web: &Web, name: &str, yaml: &str) -> 
         ),
     )
     .await;
-    match answer.and_then(|a| output::<_, CoverageView>(a)) {
+    match answer.and_then(output::<_, CoverageView>) {
         Ok(c) => {
             html! { p.muted.small { "Coverage of the draft as edited (not saved)." } (coverage_table(&c)) }
         }
