@@ -322,7 +322,7 @@ async fn render(
                         button.primary type="submit" { "Duplicate" }
                     }
                     @if !view.builtin {
-                        form method="post" action={ "/frameworks/" (seg(name)) "/delete" } {
+                        form method="post" action={ "/frameworks/" (seg(name)) "/delete" } hx-confirm={ "Delete framework " (name) "?" } {
                             (csrf_field(web))
                             p.muted.small { "Deleting is refused while a product version attaches this framework." }
                             (field_error("del", errors.delete.as_deref()))

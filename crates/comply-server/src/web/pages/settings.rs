@@ -274,7 +274,7 @@ async fn render_tokens(
                             td { @match &t.expires { Some(e) => (crate::web::layout::when(e)), None => span.muted { "never" } } }
                             td { @if t.revoked { span.chip.s-inactive { "REVOKED" } } @else { span.chip.s-passed { "ACTIVE" } } }
                             td { @if !t.revoked {
-                                form method="post" action={ "/settings/tokens/" (crate::web::layout::seg(&t.id)) "/revoke" } {
+                                form method="post" action={ "/settings/tokens/" (crate::web::layout::seg(&t.id)) "/revoke" } hx-confirm={ "Revoke token " (t.name) "? Its sessions end at once." } {
                                     (csrf_field(web))
                                     button.link type="submit" aria-label={ "Revoke token " (t.name) } { "Revoke" }
                                 }
@@ -473,7 +473,7 @@ async fn render_keys(
                                 td { code.fingerprint { (k.fingerprint) } }
                                 td { (crate::web::layout::when(&k.created)) }
                                 td {
-                                    form method="post" action={ "/settings/keys/" (crate::web::layout::seg(&k.name)) "/remove" } {
+                                    form method="post" action={ "/settings/keys/" (crate::web::layout::seg(&k.name)) "/remove" } hx-confirm={ "Stop trusting key " (k.name) "? Attestations it signs are refused from now on." } {
                                         (csrf_field(web))
                                         button.link type="submit" aria-label={ "Remove key " (k.name) } { "Remove" }
                                     }
