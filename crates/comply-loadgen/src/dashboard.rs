@@ -83,7 +83,11 @@ pub fn measure(target: &Target, samples: usize) -> Result<()> {
             false,
         ),
         ("projects", "/projects", false),
-        ("project with its latest attestations", "/projects/p-00000", false),
+        (
+            "project with its latest attestations",
+            "/projects/p-00000",
+            false,
+        ),
         ("audit log", "/audit", false),
         ("settings", "/settings", false),
         ("settings: API tokens", "/settings/tokens", false),

@@ -483,6 +483,13 @@ async fn scenario() {
     p.wait_text("ul.tree h3", "Build").await;
     p.wait_text("ul.reqs a", "no-vulns-high").await;
     p.check("framework").await;
+    p.go("/frameworks/slsa").await;
+    p.wait_text("h1 .badge", "built-in").await;
+    assert!(
+        p.count("ul.tree ul.tree h4").await > 0,
+        "SLSA's sections nest"
+    );
+    p.check("framework-builtin").await;
 
     // A requirement: details with its fully qualified name to copy, then Coverage.
     p.go("/requirements/no-vulns-high").await;
