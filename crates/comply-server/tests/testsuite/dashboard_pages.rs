@@ -448,6 +448,23 @@ async fn project_page_shows_versions_workflows_and_evaluations() {
     assert!(a.body.contains("portal 1.0"), "{}", a.body);
     let a = send(&s, Method::GET, "/projects/nope", Some(&cookie), None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
+    // A project portal lists but nothing has named yet: the product waiting for it.
+    let (status, body) = s
+        .apply(
+            "acme",
+            &owner,
+            "p.yaml",
+            &RESOURCES.replace("projects: [api]", "projects: [api, web]"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a = send(&s, Method::GET, "/projects/web", Some(&cookie), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("No attestation has named") && a.body.contains("href=\"/products/portal\""),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]

@@ -195,14 +195,17 @@ async fn project_page(
     Path(name): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Response, WebError> {
-    let project: ProjectView = output(
-        evidence::get_project(
-            State(state.clone()),
-            Extension(web.ctx.clone()),
-            Path((org(&web.ctx), name.clone())),
-        )
-        .await?,
-    )?;
+    let project: ProjectView = match evidence::get_project(
+        State(state.clone()),
+        Extension(web.ctx.clone()),
+        Path((org(&web.ctx), name.clone())),
+    )
+    .await
+    {
+        Ok(answer) => output(answer)?,
+        Err(crate::ApiError::NotFound(m)) => return awaited(&state, &web, &name, m).await,
+        Err(e) => return Err(WebError(e)),
+    };
     let version = q.version.clone().filter(|v| !v.is_empty());
     let reach: ProjectStatus = output(
         compliance::project_status(
@@ -304,4 +307,39 @@ async fn project_page(
         }
     };
     Ok(page(&web, Nav::Projects, &project.name, body).into_response())
+}
+
+/// A project a product lists but no attestation or workflow has named yet: the
+/// products waiting for it, rather than a dead end. Any other name is not found.
+async fn awaited(
+    state: &AppState,
+    web: &Web,
+    name: &str,
+    not_found: String,
+) -> Result<Response, WebError> {
+    let catalog = crate::routes::OrgCatalog::get(state, web.ctx.org.id).await?;
+    let waiting: Vec<&str> = catalog
+        .products
+        .values()
+        .filter(|p| p.spec.projects.iter().any(|x| x == name))
+        .map(|p| p.metadata.name.as_str())
+        .collect();
+    if waiting.is_empty() {
+        return Err(WebError(crate::ApiError::NotFound(not_found)));
+    }
+    let body = html! {
+        div.head {
+            p.crumbs { a href="/projects" { "Projects" } " › " (name) }
+            h1 { (name) }
+        }
+        p.empty {
+            "No attestation has named " strong { (name) } " yet. Its cells show NO_DATA until one arrives ("
+            code { "comply attest push" } " or " code { "comply attestation push" } ")."
+        }
+        section.card aria-labelledby="wp-h" {
+            h2 #wp-h { "Products listing it" }
+            ul.plain { @for p in &waiting { li { a href={ "/products/" (seg(p)) } { (p) } } } }
+        }
+    };
+    Ok(page(web, Nav::Projects, name, body).into_response())
 }
