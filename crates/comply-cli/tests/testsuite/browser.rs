@@ -491,7 +491,11 @@ async fn scenario() {
     );
     p.check("framework-builtin").await;
 
-    // A requirement: details with its fully qualified name to copy, then Coverage.
+    // A requirement: in the list, then its details with its fully qualified name to
+    // copy, then Coverage.
+    p.go("/requirements?kind=custom").await;
+    p.wait_text("table.grid th a", "no-vulns-high").await;
+    p.check("requirements").await;
     p.go("/requirements/no-vulns-high").await;
     p.wait_text("ul.fqn code", "acme-secure/no-vulns-high")
         .await;
@@ -550,6 +554,9 @@ async fn scenario() {
     );
 
     // A project: versions, workflows, its attestation and evaluations.
+    p.go("/projects").await;
+    p.wait_text("table.grid th a", "api").await;
+    p.check("projects").await;
     p.go("/projects/api").await;
     p.wait_text(".attestation td", "VIOLATION").await;
     p.check("project").await;
@@ -558,6 +565,19 @@ async fn scenario() {
     p.go("/audit").await;
     p.wait_text(".notice", "Chain verified").await;
     p.check("audit").await;
+    p.c.find(Locator::Css("#action"))
+        .await
+        .unwrap()
+        .select_by_value("exception.create")
+        .await
+        .unwrap();
+    p.click("form.filters button[type=submit]").await;
+    p.wait_text("p.muted.small", "1 of ").await;
+    assert_eq!(
+        p.count("table.grid tbody tr").await,
+        1,
+        "one exception recorded"
+    );
 
     // Settings: a token created shows its secret once; trusted keys list ci.
     p.go("/settings/tokens").await;

@@ -120,7 +120,7 @@ async fn list_page(
 ) -> Result<Response, WebError> {
     let all = projects(&state, &web).await?;
     let body = html! {
-        div.head { h1 { "Projects" } p.sub { (all.len()) " projects · created by the first attestation that names them" } }
+        div.head { h1 { "Projects" } p.sub { (all.len()) @if all.len() == 1 { " project" } @else { " projects" } " · created by the first attestation that names them" } }
         @if all.is_empty() {
             p.empty { "No project yet. Push an attestation (" code { "comply attestation push" } " or " code { "comply attest push" } ") and its project appears here." }
         } @else {
