@@ -666,7 +666,7 @@ async fn render(
                                 }
                                 @let cells = by.get(&(fw.as_str(), req.as_str()));
                                 tr {
-                                    th scope="row" { (req) }
+                                    th scope="row" { a.req href={ "/requirements/" (crate::web::layout::seg(req)) } title="Requirement details" { (req) } }
                                     (cell_td(name, vname, at, req, None, cells.and_then(|c| c.get(&None).copied()), q))
                                     @for p in &product.projects {
                                         (cell_td(name, vname, at, req, Some(p), cells.and_then(|c| c.get(&Some(p.as_str())).copied()), q))
