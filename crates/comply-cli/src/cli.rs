@@ -369,6 +369,15 @@ pub struct AuditListArgs {
     /// Only events about this resource, as KIND/NAME
     #[arg(long)]
     pub target: Option<String>,
+    /// Only events before this time (RFC 3339)
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only events of this actor, e.g. token:ci/ab12cd34ef56ab78
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only events of this action; a prefix ending in '.' (product.) selects a family
+    #[arg(long)]
+    pub action: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -57,7 +57,7 @@ pub fn measure(target: &Target, samples: usize) -> Result<()> {
         .and_then(|v| v.split(';').next())
         .context("sign-in set no cookie")?
         .to_owned();
-    let pages: [(&str, &str, bool); 6] = [
+    let pages: [(&str, &str, bool); 14] = [
         ("overview", "/", false),
         (
             "product version (20 projects × 150 requirements)",
@@ -74,7 +74,23 @@ pub fn measure(target: &Target, samples: usize) -> Result<()> {
             "/products/big/trend?version=1&style=chart",
             true,
         ),
+        ("frameworks", "/frameworks", false),
+        ("framework (150 requirements)", "/frameworks/bench", false),
+        ("requirement", "/requirements/bench-000", false),
+        (
+            "requirement coverage tab",
+            "/requirements/bench-000?tab=coverage",
+            false,
+        ),
+        ("projects", "/projects", false),
+        (
+            "project with its latest attestations",
+            "/projects/p-00000",
+            false,
+        ),
+        ("audit log", "/audit", false),
         ("settings", "/settings", false),
+        ("settings: API tokens", "/settings/tokens", false),
         ("sign-in form", "/signin", false),
     ];
     println!("dashboard pages, signed in (server time to the last byte, {samples} requests each):");

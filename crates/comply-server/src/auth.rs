@@ -97,10 +97,20 @@ async fn authenticate(
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-        })?
-        .trim();
+        })?;
+    Ok(authenticate_token(state, token).await?.0)
+}
+
+/// Checks a token's secret (hash, constant time), revocation and expiry: the one check
+/// the API's bearer header and the dashboard's sign-in share. Also returns the token's
+/// expiry, which bounds a dashboard session.
+pub(crate) async fn authenticate_token(
+    state: &AppState,
+    token: &str,
+) -> Result<(Principal, Option<i64>), ApiError> {
     let invalid = || ApiError::Unauthorized("invalid token".into());
     let (id, secret) = token
+        .trim()
         .strip_prefix(TOKEN_PREFIX)
         .and_then(|rest| rest.split_once('_'))
         .ok_or_else(invalid)?;
@@ -108,20 +118,31 @@ async fn authenticate(
     if !constant_time_eq(row.secret_hash.as_bytes(), hash_secret(secret).as_bytes()) {
         return Err(invalid());
     }
+    usable(&row, now_ms())?;
+    let expires_at = row.expires_at;
+    Ok((principal(row), expires_at))
+}
+
+/// A token row still grants access at `now`: not revoked, not expired.
+pub(crate) fn usable(row: &comply_store::TokenRow, now: i64) -> Result<(), ApiError> {
     if row.revoked_at.is_some() {
         return Err(ApiError::Unauthorized("token has been revoked".into()));
     }
-    if row.expires_at.is_some_and(|e| e <= now_ms()) {
+    if row.expires_at.is_some_and(|e| e <= now) {
         return Err(ApiError::Unauthorized("token has expired".into()));
     }
-    Ok(Principal {
+    Ok(())
+}
+
+pub(crate) fn principal(row: comply_store::TokenRow) -> Principal {
+    Principal {
         token_id: row.id,
         token_name: row.name,
         org_id: row.org_id,
         org_name: row.org_name,
         role: row.role,
         instance_admin: row.instance_admin,
-    })
+    }
 }
 
 /// Resolves the `{org}` of a path for a caller. Another org's resources answer 404, as

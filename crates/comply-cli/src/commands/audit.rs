@@ -24,8 +24,15 @@ pub fn run(client: &mut Client, output: Output, cmd: AuditCommand) -> Result<()>
             if let Some(s) = &args.since {
                 query.push(format!("since={}", encode(s)));
             }
-            if let Some(t) = &args.target {
-                query.push(format!("target={}", encode(t)));
+            for (key, value) in [
+                ("target", &args.target),
+                ("until", &args.until),
+                ("actor", &args.actor),
+                ("action", &args.action),
+            ] {
+                if let Some(v) = value {
+                    query.push(format!("{key}={}", encode(v)));
+                }
             }
             let q = if query.is_empty() {
                 String::new()

@@ -47,6 +47,17 @@ spec:
         - ref: architecture-review
 ---
 apiVersion: chainloop.dev/v1
+kind: Contract
+metadata:
+  name: build
+spec:
+  materials:
+    - {name: scan, type: SARIF}
+  policies:
+    materials:
+      - {ref: vulnerabilities, selector: {name: scan}, with: {severity: MEDIUM}}
+---
+apiVersion: chainloop.dev/v1
 kind: Product
 metadata:
   name: portal
@@ -295,6 +306,16 @@ async fn scenario() {
     env.ok(&["apply", "-f", "resources.yaml"]);
     env.write("api.json", &attestation(&key, "api", &["HIGH"]));
     env.ok(&["attestation", "push", "api.json"]);
+    env.ok(&[
+        "workflow",
+        "create",
+        "--project",
+        "api",
+        "--name",
+        "build",
+        "--contract",
+        "build",
+    ]);
     let p = Page {
         c: &client,
         base: env.server.clone(),
@@ -455,6 +476,120 @@ async fn scenario() {
         "the overview's sparkline loads"
     );
     p.check("overview").await;
+
+    // Frameworks: the list with its badges, the custom framework's tree.
+    p.go("/frameworks").await;
+    p.wait_text("table.grid .badge.lab", "lab").await;
+    p.check("frameworks").await;
+    p.go("/frameworks/acme-secure").await;
+    p.wait_text("ul.tree h3", "Build").await;
+    p.wait_text("ul.reqs a", "no-vulns-high").await;
+    p.check("framework").await;
+    p.go("/frameworks/slsa").await;
+    p.wait_text("h1 .badge", "built-in").await;
+    assert!(
+        p.count("ul.tree ul.tree h4").await > 0,
+        "SLSA's sections nest"
+    );
+    p.check("framework-builtin").await;
+
+    // A requirement: in the list, then its details with its fully qualified name to
+    // copy, then Coverage.
+    p.go("/requirements?kind=custom").await;
+    p.wait_text("table.grid th a", "no-vulns-high").await;
+    p.check("requirements").await;
+    p.go("/requirements/no-vulns-high").await;
+    p.wait_text("ul.fqn code", "acme-secure/no-vulns-high")
+        .await;
+    p.check("requirement").await;
+    p.go("/requirements/no-vulns-high?tab=coverage").await;
+    p.wait_text("table.coverage th a", "api").await;
+    p.c.find(Locator::Css("#cov-status"))
+        .await
+        .unwrap()
+        .select_by_value("NONE")
+        .await
+        .unwrap();
+    p.wait_text("table.coverage th a", "web").await;
+    assert_eq!(
+        p.count(r#"table.coverage th a[href="/projects/api"]"#)
+            .await,
+        0
+    );
+    p.c.find(Locator::Css("#cov-status"))
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    p.wait_text("table.coverage th a", "api").await;
+    p.check("coverage").await;
+
+    // Edit the custom requirement: the preview follows the draft before anything is saved.
+    p.go("/requirements/no-vulns-high/edit").await;
+    p.wait_text("#preview", "Coverage of the draft").await;
+    let before_edit = p.text("#preview").await;
+    let doc = p.c.find(Locator::Css("#doc")).await.unwrap();
+    let yaml = doc.prop("value").await.unwrap().unwrap_or_default();
+    doc.clear().await.unwrap();
+    assert!(yaml.contains("HIGH"), "{yaml}");
+    doc.send_keys(&yaml.replace("HIGH", "LOW")).await.unwrap();
+    for _ in 0..50 {
+        if p.text("#preview").await != before_edit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        p.text("#preview").await,
+        before_edit,
+        "the preview follows the draft"
+    );
+    p.wait_text("#preview .chip", "PARAMETER_MISMATCH").await;
+    p.check("requirement-edit").await;
+    let stored = env
+        .json(&["requirement", "describe", "no-vulns-high"])
+        .to_string();
+    assert!(
+        stored.contains("HIGH") && !stored.contains("LOW"),
+        "nothing saved before Save: {stored}"
+    );
+
+    // A project: versions, workflows, its attestation and evaluations.
+    p.go("/projects").await;
+    p.wait_text("table.grid th a", "api").await;
+    p.check("projects").await;
+    p.go("/projects/api").await;
+    p.wait_text(".attestation td", "VIOLATION").await;
+    p.check("project").await;
+
+    // The audit log with the chain's verification.
+    p.go("/audit").await;
+    p.wait_text(".notice", "Chain verified").await;
+    p.check("audit").await;
+    p.c.find(Locator::Css("#action"))
+        .await
+        .unwrap()
+        .select_by_value("exception.create")
+        .await
+        .unwrap();
+    p.click("form.filters button[type=submit]").await;
+    p.wait_text("p.muted.small", "1 of ").await;
+    assert_eq!(
+        p.count("table.grid tbody tr").await,
+        1,
+        "one exception recorded"
+    );
+
+    // Settings: a token created shows its secret once; trusted keys list ci.
+    p.go("/settings/tokens").await;
+    p.fill("#tk-name", "release-bot").await;
+    p.click("#tk-expires ~ button").await;
+    p.wait_text(".secret", "shown only once").await;
+    p.check("tokens").await;
+    p.go("/settings/keys").await;
+    p.wait_text("table.grid th", "ci").await;
+    p.check("keys").await;
 
     // A viewer: no write control on the page, and a forged post is refused.
     let out = env.ok(&["token", "create", "--name", "auditor", "--role", "viewer"]);

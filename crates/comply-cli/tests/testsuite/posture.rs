@@ -448,6 +448,43 @@ fn product_commands_are_revisions_audited_as_what_they_are() {
             "{expected} missing in {actions:?}"
         );
     }
+    // The family of product edits, and one action exactly, as the server filters them.
+    let family = env.json(&[
+        "audit",
+        "list",
+        "--target",
+        "Product/portal",
+        "--action",
+        "product.",
+    ]);
+    let family: Vec<&str> = family
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        !family.is_empty() && family.iter().all(|a| a.starts_with("product.")),
+        "{family:?}"
+    );
+    assert_eq!(
+        family.len(),
+        actions.iter().filter(|a| a.starts_with("product.")).count()
+    );
+    let pinned = env.json(&[
+        "audit",
+        "list",
+        "--action",
+        "product.pinned",
+        "--until",
+        "2999-01-01T00:00:00Z",
+    ]);
+    assert_eq!(
+        pinned.as_array().unwrap().len(),
+        actions.iter().filter(|a| **a == "product.pinned").count()
+    );
+    let none = env.json(&["audit", "list", "--until", "2000-01-01T00:00:00Z"]);
+    assert_eq!(none, serde_json::json!([]));
     assert!(!actions.contains(&"apply.updated"), "{actions:?}");
 }
 

@@ -1,22 +1,22 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod compliance;
 mod computation;
 pub use catalog::OrgCatalog;
 pub use compliance::CachedRow;
-mod coverage;
+pub(crate) mod coverage;
 mod deadlines;
 pub use coverage::OrgView as CoverageView;
-mod evidence;
+pub(crate) mod evidence;
 pub(crate) mod reference_data;
 mod references;
 mod report;
 pub use report::{PackAnswer, PackFile, ReportKey};
 pub(crate) mod resources;
 pub(crate) mod system;
-mod tokens;
+pub(crate) mod tokens;
 
 use crate::api::{Access, Api, Method, q};
 use crate::error::ApiError;
@@ -131,14 +131,23 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Get,
             "/api/v1/orgs/{org}/audit",
             Org(Role::Viewer),
-            "Audit events, oldest first (query: since, target, limit).",
+            "Audit events, oldest first (query: since, until, target, actor, action, limit).",
             audit::list,
         )
         .query(&[
-            q("since", "events after this sequence number").integer(),
+            q("since", "events at or after this RFC 3339 time"),
+            q("until", "events before this RFC 3339 time"),
             q(
                 "target",
                 "only events about this target, e.g. Requirement/x",
+            ),
+            q(
+                "actor",
+                "only events of this actor, e.g. token:ci/ab12cd34ef56ab78",
+            ),
+            q(
+                "action",
+                "only events of this action; a prefix ending in '.' (product.) selects a family",
             ),
             q("limit", "at most this many events").integer(),
         ])

@@ -54,6 +54,10 @@ pub fn bare(title: &str, main: Markup) -> Html {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Overview,
+    Frameworks,
+    Requirements,
+    Projects,
+    Audit,
     Settings,
 }
 
@@ -77,6 +81,10 @@ pub fn page(web: &Web, nav: Nav, title: &str, main: Markup) -> Html {
                     nav aria-label="Main" {
                         ul {
                             (item(Nav::Overview, "/", "Overview"))
+                            (item(Nav::Frameworks, "/frameworks", "Frameworks"))
+                            (item(Nav::Requirements, "/requirements", "Requirements"))
+                            (item(Nav::Projects, "/projects", "Projects"))
+                            (item(Nav::Audit, "/audit", "Audit log"))
                             @if web.can(Role::Owner) { (item(Nav::Settings, "/settings", "Settings")) }
                         }
                     }
@@ -102,4 +110,46 @@ pub fn csrf_field(web: &Web) -> Markup {
 /// A status as a coloured, labelled chip: the word is always there, colour only helps.
 pub fn status_chip(status: &str) -> Markup {
     html! { span class={ "chip s-" (status.to_ascii_lowercase()) } { (status) } }
+}
+
+/// A path segment, percent-encoded (names are DNS labels, but a URL is built from
+/// whatever a link carries).
+pub fn seg(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).unwrap_or_default()[1..].replace('+', "%20")
+}
+
+/// A query string from pairs, empty values left out.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+/// The confirmation after a write, by code: never free text from the URL.
+pub fn notice(done: Option<&str>, texts: &[(&str, &str)]) -> Markup {
+    let text = done.and_then(|d| texts.iter().find(|(k, _)| *k == d).map(|(_, t)| *t));
+    html! { @if let Some(t) = text { p.notice role="status" { (t) } } }
+}
+
+/// A field's error, tied to its input by id (`aria-describedby`).
+pub fn field_error(id: &str, error: Option<&str>) -> Markup {
+    html! { @if let Some(e) = error { p.field-error id={ (id) "-error" } role="alert" { (e) } } }
+}
+
+/// A time as people read it (`2026-12-03 06:59 UTC`), the exact RFC 3339 instant in
+/// the element's `datetime` and its tooltip.
+pub fn when(t: &str) -> Markup {
+    when_as(t, "%Y-%m-%d %H:%M UTC")
+}
+
+/// [`when`] with a `strftime` format of its own.
+pub fn when_as(t: &str, format: &str) -> Markup {
+    let shown = t
+        .parse::<jiff::Timestamp>()
+        .map(|ts| ts.strftime(format).to_string())
+        .unwrap_or_else(|_| t.to_owned());
+    html! { time datetime=(t) title=(t) { (shown) } }
 }

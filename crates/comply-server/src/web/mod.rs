@@ -96,6 +96,10 @@ fn pages_with(state: Option<AppState>) -> Pages {
     let p = pages::signin::register(p);
     let p = pages::overview::register(p);
     let p = pages::product::register(p);
+    let p = pages::frameworks::register(p);
+    let p = pages::requirements::register(p);
+    let p = pages::projects::register(p);
+    let p = pages::audit::register(p);
     let p = pages::settings::register(p);
     p.page(
         Get,

@@ -7,7 +7,7 @@
 
 use super::error::WebError;
 use crate::api::Method;
-use crate::auth::{OrgCtx, Principal, TOKEN_PREFIX, hash_secret, org_context};
+use crate::auth::{OrgCtx, authenticate_token, hash_secret, org_context, principal, usable};
 use crate::error::ApiError;
 use crate::state::{AppState, now_ms};
 use axum::body::Body;
@@ -78,34 +78,22 @@ fn cookie_header(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&c.to_string()).expect("cookie is ASCII")
 }
 
-/// Checks an API token as the API does (hash, revoked, expired) and opens a session.
-/// Returns the `Set-Cookie` value.
+/// Checks an API token with the API's own check (`auth::authenticate_token`) and opens
+/// a session. Returns the `Set-Cookie` value.
 pub async fn sign_in(
     state: &AppState,
     headers: &HeaderMap,
     token: &str,
 ) -> Result<HeaderValue, ApiError> {
-    let invalid = || ApiError::Unauthorized("that is not a valid API token".into());
-    let (id, secret) = token
-        .trim()
-        .strip_prefix(TOKEN_PREFIX)
-        .and_then(|rest| rest.split_once('_'))
-        .ok_or_else(invalid)?;
-    let row = state.store.token_by_id(id).await?.ok_or_else(invalid)?;
-    if !constant_time_eq(row.secret_hash.as_bytes(), hash_secret(secret).as_bytes()) {
-        return Err(invalid());
-    }
+    let (principal, token_expires) = authenticate_token(state, token).await?;
     let now = now_ms();
-    usable(&row, now)?;
     let session = random_hex(32);
-    let expires = row
-        .expires_at
-        .map_or(now + SESSION_MS, |e| e.min(now + SESSION_MS));
+    let expires = token_expires.map_or(now + SESSION_MS, |e| e.min(now + SESSION_MS));
     state
         .store
         .create_session(
             &hash_secret(&session),
-            &row.id,
+            &principal.token_id,
             &random_hex(32),
             now,
             expires,
@@ -116,16 +104,6 @@ pub async fn sign_in(
         (expires - now) / 1000,
         over_https(headers),
     ))
-}
-
-fn usable(row: &comply_store::TokenRow, now: i64) -> Result<(), ApiError> {
-    if row.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized("this token has been revoked".into()));
-    }
-    if row.expires_at.is_some_and(|e| e <= now) {
-        return Err(ApiError::Unauthorized("this token has expired".into()));
-    }
-    Ok(())
 }
 
 /// Ends the request's session; returns the `Set-Cookie` value that clears the cookie.
@@ -151,15 +129,8 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Web
     if usable(&row, now).is_err() {
         return Ok(None);
     }
-    let principal = Principal {
-        token_id: row.id,
-        token_name: row.name,
-        org_id: row.org_id,
-        org_name: row.org_name.clone(),
-        role: row.role,
-        instance_admin: row.instance_admin,
-    };
-    let ctx = org_context(state, principal, &row.org_name).await?;
+    let org_name = row.org_name.clone();
+    let ctx = org_context(state, principal(row), &org_name).await?;
     Ok(Some(Web {
         ctx,
         csrf: session.csrf,

@@ -10,15 +10,15 @@ use comply_server::web::{PageDoc, page_docs};
 use serde_json::Value;
 use tower::ServiceExt;
 
-const RESOURCES: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-a\nspec:\n  policies: [{ref: vulnerabilities, with: {severity: HIGH}}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw\nspec:\n  requirements: [{ref: req-a}]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata:\n  name: portal\nspec:\n  projects: [api]\n  versions:\n    - name: \"1.0\"\n      frameworks: [fw]\n";
+pub const RESOURCES: &str = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-a\nspec:\n  policies: [{ref: vulnerabilities, with: {severity: HIGH}}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw\nspec:\n  requirements: [{ref: req-a}]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata:\n  name: portal\nspec:\n  projects: [api]\n  versions:\n    - name: \"1.0\"\n      frameworks: [fw]\n";
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
 }
 
-async fn send(
+pub async fn send(
     s: &Server,
     method: Method,
     path: &str,
@@ -85,7 +85,7 @@ fn url_pairs(form: &str) -> Vec<(String, String)> {
 }
 
 /// Signs in with `token`; returns the cookie and the session's CSRF token.
-async fn sign_in(s: &Server, token: &str) -> (String, String) {
+pub async fn sign_in(s: &Server, token: &str) -> (String, String) {
     let a = send(
         s,
         Method::POST,
@@ -128,17 +128,101 @@ fn form(page: &PageDoc) -> &'static str {
         "/products/{name}/applicability" => {
             "version=1.0&requirement=req-a&project=api&rationale=x&applicable=false"
         }
+        "/frameworks/{name}/duplicate" => "as=fw-copy",
+        "/requirements/{name}/duplicate" => "as=req-copy",
+        "/requirements/{name}/lifecycle" => "active=false",
+        "/requirements/{name}/edit" | "/requirements/{name}/preview" => {
+            "content=apiVersion%3A+chainloop.dev%2Fv1%0Akind%3A+Requirement%0Ametadata%3A%0A++name%3A+req-a%0Aspec%3A%0A++policies%3A+%5B%7Bref%3A+vulnerabilities%7D%5D%0A"
+        }
+        "/settings/tokens" => "name=forged&role=owner",
+        "/settings/keys" => "name=forged&pem=x",
+        "/frameworks/{name}/delete"
+        | "/settings/tokens/{id}/revoke"
+        | "/settings/keys/{name}/remove" => "confirm=1",
         _ => "version=1.0&requirement=req-a&project=api&proof=x&text=done",
     }
 }
 
-async fn audit_len(s: &Server, owner: &str) -> usize {
+pub async fn audit_len(s: &Server, owner: &str) -> usize {
     let (status, events) = s
         .call(Method::GET, "/api/v1/orgs/acme/audit", Some(owner), None)
         .await;
     assert_eq!(status, StatusCode::OK);
     events.as_array().map_or(0, Vec::len)
 }
+
+/// A page's path with its placeholders naming objects of acme the seed made.
+fn concrete(path: &str, token_id: &str) -> String {
+    let name = if path.starts_with("/frameworks") {
+        "fw"
+    } else if path.starts_with("/requirements") {
+        "req-a"
+    } else if path.starts_with("/projects") {
+        "api"
+    } else if path.starts_with("/settings/keys") {
+        "ci"
+    } else {
+        "portal"
+    };
+    path.replace("{name}", name).replace("{id}", token_id)
+}
+
+/// A trusted key `ci`, a contract `build` used by project api's workflow, and one
+/// signed attestation of api 1.0 with a failing and a skipped evaluation.
+pub async fn seed_project(s: &Server, owner: &str) -> comply_attest::SigningKey {
+    use comply_attest::{KeyAlgorithm, SigningKey, sign};
+    let key = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/orgs/acme/keys",
+            Some(owner),
+            Some(serde_json::json!({"name": "ci", "pem": key.public().to_pem()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = s.apply("acme", owner, "c.yaml", CONTRACT).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/orgs/acme/workflows",
+            Some(owner),
+            Some(serde_json::json!({"project": "api", "name": "build", "contract": "build"})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let finished = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(5);
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "ghcr.io/acme/api", "digest": {"sha256": "ab".repeat(32)}}],
+        "predicateType": "chainloop.dev/attestation/v0.2",
+        "predicate": {"metadata": {"workflowName": "build", "project": "api", "projectVersion": "1.0",
+                                   "finishedAt": finished.to_string()},
+                      "policyEvaluations": {"scan": [
+                          {"name": "vulnerabilities", "with": {"severity": "HIGH"},
+                           "violations": [{"subject": "vulnerabilities", "message": "CVE-2026-0001 is HIGH"}]},
+                          {"name": "sbom-present", "violations": [], "skipped": true,
+                           "skipReasons": ["no SBOM material in this run"]}]}},
+    });
+    let envelope = sign(
+        "application/vnd.in-toto+json",
+        statement.to_string().as_bytes(),
+        &key,
+    );
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/orgs/acme/attestations",
+            Some(owner),
+            Some(serde_json::from_slice(&envelope).unwrap()),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    key
+}
+
+pub const CONTRACT: &str = "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: build\nspec:\n  materials:\n    - {name: scan, type: SARIF}\n  policies:\n    materials:\n      - {ref: vulnerabilities, selector: {name: scan}, with: {severity: MEDIUM}}\n";
 
 fn below(role: Role) -> Option<Role> {
     Role::ALL.into_iter().filter(|r| *r < role).max()
@@ -160,12 +244,20 @@ async fn every_page_checks_session_role_and_csrf() {
     let session = |role: Role| sessions.iter().find(|(r, _)| *r == role).unwrap().1.clone();
     let globex = sign_in(&s, &s.token("globex", Role::Owner).await).await;
 
+    let token_id = s
+        .token("acme", Role::Viewer)
+        .await
+        .split('_')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    seed_project(&s, &owner).await;
     let pages = page_docs();
     assert!(pages.len() >= 10, "the registry lists every page");
     for page in &pages {
         let what = format!("{} {}", page.method.as_str(), page.path);
         let Some(required) = page.role else { continue };
-        let path = page.path.replace("{name}", "portal");
+        let path = concrete(&page.path, &token_id);
         let m = method(page.method);
         let body = (page.method != M::Get).then(|| form(page));
         let before = audit_len(&s, &owner).await;
@@ -214,7 +306,7 @@ async fn every_page_checks_session_role_and_csrf() {
                 "{what} with a wrong CSRF token"
             );
         }
-        if page.method != M::Get && page.path.contains("{name}") {
+        if page.method != M::Get && page.path.contains('{') {
             // Another org's session may carry its own valid token: still nothing here.
             let body = body.map(|b| format!("{b}&csrf={}", globex.1));
             let a = send(&s, m.clone(), &path, Some(&globex.0), body.as_deref()).await;
@@ -224,7 +316,7 @@ async fn every_page_checks_session_role_and_csrf() {
                 "{what} from another org: {}",
                 a.body
             );
-        } else if path.contains("portal") {
+        } else if page.path.contains('{') {
             let a = send(&s, m.clone(), &path, Some(&globex.0), None).await;
             assert_eq!(a.status, StatusCode::NOT_FOUND, "{what} from another org");
         }
@@ -393,7 +485,7 @@ async fn sign_in_refuses_bad_and_revoked_tokens() {
     )
     .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert!(a.body.contains("not a valid API token"), "{}", a.body);
+    assert!(a.body.contains("invalid token"), "{}", a.body);
     assert!(!a.headers.contains_key(header::SET_COOKIE));
     // Revoking the token ends the sessions it opened.
     let owner = s.token("default", Role::Owner).await;

@@ -4,6 +4,7 @@
 mod api;
 mod connections;
 mod dashboard;
+mod dashboard_pages;
 mod deadlines;
 mod hardening;
 mod ingestion;

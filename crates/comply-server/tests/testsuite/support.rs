@@ -60,6 +60,11 @@ impl Server {
         }
     }
 
+    /// The database's URL, for tests that change rows behind the store's back.
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub async fn sqlite() -> Server {
         Server::start(TestDb::sqlite()).await
     }

@@ -640,7 +640,7 @@ async fn render(
                 ul.plain {
                     @for f in &view.frameworks {
                         li {
-                            span.tag { (f.framework) } " "
+                            a.tag href={ "/frameworks/" (crate::web::layout::seg(&f.framework)) } { (f.framework) } " "
                             @if let Some(k) = known.iter().find(|k| k.name == f.framework) { (framework_badges(k.builtin, preview.contains(&k.name.as_str()))) " " }
                             span.num { (score_text(f.score)) }
                             @if admin {
@@ -676,7 +676,7 @@ async fn render(
                 ul.plain {
                     @for p in &product.projects {
                         li {
-                            strong { (p) } " "
+                            a href={ "/projects/" (crate::web::layout::seg(p)) } { strong { (p) } } " "
                             @if let Some(pin) = version.project_versions.get(p) { span.tag { "pinned " (pin) } }
                             @else if let Some(v) = versions_of.get(p.as_str()) { span.muted { "latest: " (v) } }
                             @else { span.muted { "no version yet" } }
@@ -705,7 +705,7 @@ async fn render(
                                 }
                                 @let cells = by.get(&(fw.as_str(), req.as_str()));
                                 tr {
-                                    th scope="row" { (req) }
+                                    th scope="row" { a.req href={ "/requirements/" (crate::web::layout::seg(req)) } title="Requirement details" { (req) } }
                                     (cell_td(name, vname, at, req, None, cells.and_then(|c| c.get(&None).copied()), q))
                                     @for p in &product.projects {
                                         (cell_td(name, vname, at, req, Some(p), cells.and_then(|c| c.get(&Some(p.as_str())).copied()), q))
@@ -752,7 +752,7 @@ fn cell_td(
 }
 
 /// `datetime-local` wants `YYYY-MM-DDTHH:MM:SS` without zone; comply's times are UTC.
-fn local_value(at: &str) -> String {
+pub fn local_value(at: &str) -> String {
     match at.parse::<jiff::Timestamp>() {
         Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
         Err(_) => at.to_owned(),
@@ -760,7 +760,7 @@ fn local_value(at: &str) -> String {
 }
 
 /// A `datetime-local` value (UTC) or an RFC 3339 time, as RFC 3339.
-fn normalize_time(text: &str) -> String {
+pub fn normalize_time(text: &str) -> String {
     let t = text.trim();
     if t.is_empty() || t.parse::<jiff::Timestamp>().is_ok() {
         return t.to_owned();
@@ -838,7 +838,7 @@ async fn cell_panel(
     Ok(html! {
         aside #detail.card aria-live="polite" aria-labelledby="cell-h" {
             div.panel-head {
-                h2 #cell-h { (r) }
+                h2 #cell-h { a href={ "/requirements/" (crate::web::layout::seg(r)) } title="Requirement details" { (r) } }
                 a.close href=(product_href(name, version, q.at())) hx-target="body" hx-swap="innerHTML" { "Close" }
             }
             p {

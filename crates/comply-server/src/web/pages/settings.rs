@@ -1,13 +1,13 @@
 //! Settings → General: the org's switches (owner only, as in the API).
 
 use crate::api::Method::{Get, Post};
-use crate::routes::system;
+use crate::routes::{evidence, system, tokens};
 use crate::state::AppState;
 use crate::web::call::{input, output};
 use crate::web::error::describe;
 use crate::web::layout::{Nav, csrf_field, page};
 use crate::web::{Pages, Web, WebError};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use comply_core::Role;
@@ -31,6 +31,68 @@ pub fn register(p: Pages) -> Pages {
         "Change the org's settings.",
         save,
     )
+    .page(
+        Get,
+        "/settings/tokens",
+        Some(Role::Owner),
+        "Settings: API tokens.",
+        tokens_page,
+    )
+    .page(
+        Post,
+        "/settings/tokens",
+        Some(Role::Owner),
+        "Create an API token; its secret is shown once.",
+        create_token,
+    )
+    .page(
+        Post,
+        "/settings/tokens/{id}/revoke",
+        Some(Role::Owner),
+        "Revoke an API token.",
+        revoke_token,
+    )
+    .page(
+        Get,
+        "/settings/keys",
+        Some(Role::Owner),
+        "Settings: trusted keys and CA certificates.",
+        keys_page,
+    )
+    .page(
+        Post,
+        "/settings/keys",
+        Some(Role::Owner),
+        "Trust a public key or CA certificate (PEM).",
+        add_key,
+    )
+    .page(
+        Post,
+        "/settings/keys/{name}/remove",
+        Some(Role::Owner),
+        "Stop trusting a key.",
+        remove_key,
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    General,
+    Tokens,
+    Keys,
+}
+
+fn tabs(current: Tab) -> maud::Markup {
+    let item = |t: Tab, href: &str, label: &str| {
+        html! { a href=(href) aria-current=[(t == current).then_some("page")] { (label) } }
+    };
+    html! {
+        nav.tabs aria-label="Settings" {
+            (item(Tab::General, "/settings", "General"))
+            (item(Tab::Tokens, "/settings/tokens", "API tokens"))
+            (item(Tab::Keys, "/settings/keys", "Trusted keys"))
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -65,6 +127,7 @@ fn render(
         "Settings",
         html! {
             div.head { h1 { "Settings" } p.sub { "Organization " (web.ctx.org.name) } }
+            (tabs(Tab::General))
             @if let Some(n) = notice { p.notice role="status" { (n) } }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             section.card aria-labelledby="gen-h" {
@@ -129,5 +192,378 @@ async fn save(
             let s = current(&state, &web).await?;
             Ok((code, render(&web, &s, None, Some(&message))).into_response())
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// API tokens.
+
+#[derive(Deserialize)]
+struct TokenRow {
+    id: String,
+    name: String,
+    role: String,
+    created: String,
+    expires: Option<String>,
+    revoked: bool,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    name: String,
+    role: String,
+    token: String,
+}
+
+#[derive(Default)]
+struct TokenForm {
+    name: String,
+    role: String,
+    expires: String,
+    error: Option<String>,
+}
+
+async fn render_tokens(
+    state: &AppState,
+    web: &Web,
+    notice: Option<&str>,
+    created: Option<Created>,
+    form: TokenForm,
+    list_error: Option<String>,
+) -> Result<crate::web::layout::Html, WebError> {
+    let mut tokens: Vec<TokenRow> =
+        output(tokens::list(State(state.clone()), Extension(web.ctx.clone())).await?)?;
+    tokens.sort_by(|a, b| (a.revoked, &a.name).cmp(&(b.revoked, &b.name)));
+    let role = if form.role.is_empty() {
+        "member"
+    } else {
+        form.role.as_str()
+    };
+    let name_bad = form.error.as_deref().filter(|e| e.contains("name"));
+    let role_bad = form.error.as_deref().filter(|e| e.contains("role"));
+    let expires_bad = form.error.as_deref().filter(|e| e.contains("expires"));
+    let other = form
+        .error
+        .as_deref()
+        .filter(|_| name_bad.is_none() && role_bad.is_none() && expires_bad.is_none());
+    Ok(page(
+        web,
+        Nav::Settings,
+        "API tokens",
+        html! {
+            div.head { h1 { "Settings" } p.sub { "Organization " (web.ctx.org.name) } }
+            (tabs(Tab::Tokens))
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
+            @if let Some(e) = list_error { p.error role="alert" { (e) } }
+            @if let Some(c) = &created {
+                section.card.secret aria-labelledby="new-h" role="status" {
+                    h2 #new-h { "Token " (c.name) " (" (c.role) ") created" }
+                    p { strong { "Copy it now: it is shown only once." } " comply stores only its hash." }
+                    p { code.token { (c.token) } " " button.copy type="button" data-copy=(c.token) { "Copy" } }
+                }
+            }
+            div.columns.wide {
+                section.card aria-labelledby="tok-h" {
+                    h2 #tok-h { "Tokens" }
+                    table.grid {
+                        thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Created" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { span.sr { "Actions" } } } }
+                        tbody { @for t in &tokens { tr {
+                            th scope="row" { (t.name) br; code.small { (t.id) } }
+                            td { (t.role) }
+                            td { (crate::web::layout::when(&t.created)) }
+                            td { @match &t.expires { Some(e) => (crate::web::layout::when(e)), None => span.muted { "never" } } }
+                            td { @if t.revoked { span.chip.s-inactive { "REVOKED" } } @else { span.chip.s-passed { "ACTIVE" } } }
+                            td { @if !t.revoked {
+                                form method="post" action={ "/settings/tokens/" (crate::web::layout::seg(&t.id)) "/revoke" } hx-confirm={ "Revoke token " (t.name) "? Its sessions end at once." } {
+                                    (csrf_field(web))
+                                    button.link type="submit" aria-label={ "Revoke token " (t.name) } { "Revoke" }
+                                }
+                            } }
+                        } } }
+                    }
+                }
+                section.card.side aria-labelledby="ct-h" {
+                    h2 #ct-h { "Create a token" }
+                    form method="post" action="/settings/tokens" {
+                        (csrf_field(web))
+                        label for="tk-name" { "Name" }
+                        input #tk-name type="text" name="name" required value=(form.name) placeholder="e.g. release-ci" autocomplete="off"
+                            aria-invalid=[name_bad.map(|_| "true")] aria-describedby=[name_bad.map(|_| "tk-name-error")];
+                        (crate::web::layout::field_error("tk-name", name_bad))
+                        label for="tk-role" { "Role" }
+                        select #tk-role name="role" aria-invalid=[role_bad.map(|_| "true")] aria-describedby=[role_bad.map(|_| "tk-role-error")] {
+                            @for r in ["viewer", "member", "admin", "owner"] { option value=(r) selected[r == role] { (r) } }
+                        }
+                        (crate::web::layout::field_error("tk-role", role_bad))
+                        label for="tk-expires" { "Expires (optional, UTC)" }
+                        input #tk-expires type="datetime-local" name="expires" value=(form.expires)
+                            aria-invalid=[expires_bad.map(|_| "true")] aria-describedby=[expires_bad.map(|_| "tk-expires-error")];
+                        (crate::web::layout::field_error("tk-expires", expires_bad))
+                        @if let Some(e) = other { p.field-error role="alert" { (e) } }
+                        button.primary type="submit" { "Create token" }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn tokens_page(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Query(q): Query<Done>,
+) -> Result<Response, WebError> {
+    let notice = q.done.as_deref().and_then(|d| match d {
+        "revoked" => Some("Token revoked: its sessions have ended."),
+        _ => None,
+    });
+    Ok(
+        render_tokens(&state, &web, notice, None, TokenForm::default(), None)
+            .await?
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NewTokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    expires: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Form(f): Form<NewTokenForm>,
+) -> Result<Response, WebError> {
+    let expires = crate::web::pages::product::normalize_time(&f.expires);
+    let body = input(json!({
+        "name": f.name, "role": f.role,
+        "expires": if expires.is_empty() { serde_json::Value::Null } else { json!(expires) },
+    }))?;
+    match tokens::create(
+        State(state.clone()),
+        Extension(web.ctx.clone()),
+        crate::error::Body(body),
+    )
+    .await
+    {
+        Ok((_, answer)) => {
+            let created: Created = output(answer)?;
+            // The secret is in this answer only: it is never put in a URL or a redirect.
+            Ok(render_tokens(
+                &state,
+                &web,
+                None,
+                Some(created),
+                TokenForm::default(),
+                None,
+            )
+            .await?
+            .into_response())
+        }
+        Err(e) => {
+            let (code, message) = describe(&e);
+            let form = TokenForm {
+                name: f.name,
+                role: f.role,
+                expires: f.expires,
+                error: Some(message),
+            };
+            Ok((
+                code,
+                render_tokens(&state, &web, None, None, form, None).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match tokens::revoke(
+        State(state.clone()),
+        Extension(web.ctx.clone()),
+        Path((crate::web::call::org(&web.ctx), id)),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/settings/tokens?done=revoked").into_response()),
+        Err(e) => {
+            let (code, message) = describe(&e);
+            if code == axum::http::StatusCode::NOT_FOUND {
+                return Err(WebError(e));
+            }
+            Ok((
+                code,
+                render_tokens(
+                    &state,
+                    &web,
+                    None,
+                    None,
+                    TokenForm::default(),
+                    Some(message),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Trusted keys.
+
+#[derive(Deserialize)]
+struct KeyRow {
+    name: String,
+    kind: String,
+    algorithm: String,
+    fingerprint: String,
+    created: String,
+}
+
+#[derive(Default)]
+struct KeyForm {
+    name: String,
+    pem: String,
+    error: Option<String>,
+}
+
+async fn render_keys(
+    state: &AppState,
+    web: &Web,
+    notice: Option<&str>,
+    form: KeyForm,
+    list_error: Option<String>,
+) -> Result<crate::web::layout::Html, WebError> {
+    let keys: Vec<KeyRow> =
+        output(evidence::list_keys(State(state.clone()), Extension(web.ctx.clone())).await?)?;
+    let name_bad = form
+        .error
+        .as_deref()
+        .filter(|e| e.contains("key name") || e.contains("named"));
+    let pem_bad = form.error.as_deref().filter(|_| name_bad.is_none());
+    Ok(page(
+        web,
+        Nav::Settings,
+        "Trusted keys",
+        html! {
+            div.head { h1 { "Settings" } p.sub { "Organization " (web.ctx.org.name) } }
+            (tabs(Tab::Keys))
+            @if let Some(n) = notice { p.notice role="status" { (n) } }
+            @if let Some(e) = list_error { p.error role="alert" { (e) } }
+            div.columns.wide {
+                section.card aria-labelledby="keys-h" {
+                    h2 #keys-h { "Trusted keys" }
+                    p.muted.small { "Attestations must be signed by one of these keys, or by a certificate one of these CAs issued" @if web.ctx.org.settings.allow_unsigned_attestations { " (unsigned attestations are accepted too, under General)" } "." }
+                    @if keys.is_empty() { p.empty { "No trusted key: signed attestations are refused until you add one." } } @else {
+                        table.grid {
+                            thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Algorithm" } th scope="col" { "Fingerprint" } th scope="col" { "Added" } th scope="col" { span.sr { "Actions" } } } }
+                            tbody { @for k in &keys { tr {
+                                th scope="row" { (k.name) }
+                                td.nowrap { @if k.kind == "ca_certificate" { "CA certificate" } @else { "public key" } }
+                                td { (k.algorithm) }
+                                td { code.fingerprint { (k.fingerprint) } }
+                                td { (crate::web::layout::when(&k.created)) }
+                                td {
+                                    form method="post" action={ "/settings/keys/" (crate::web::layout::seg(&k.name)) "/remove" } hx-confirm={ "Stop trusting key " (k.name) "? Attestations it signs are refused from now on." } {
+                                        (csrf_field(web))
+                                        button.link type="submit" aria-label={ "Remove key " (k.name) } { "Remove" }
+                                    }
+                                }
+                            } } }
+                        }
+                    }
+                }
+                section.card.side aria-labelledby="ak-h" {
+                    h2 #ak-h { "Add a key" }
+                    form method="post" action="/settings/keys" {
+                        (csrf_field(web))
+                        label for="key-name" { "Name" }
+                        input #key-name type="text" name="name" required value=(form.name) placeholder="e.g. ci-signer" autocomplete="off"
+                            aria-invalid=[name_bad.map(|_| "true")] aria-describedby=[name_bad.map(|_| "key-name-error")];
+                        (crate::web::layout::field_error("key-name", name_bad))
+                        label for="key-pem" { "Public key or CA certificate (PEM)" }
+                        textarea #key-pem.code name="pem" rows="8" required spellcheck="false" placeholder="-----BEGIN PUBLIC KEY-----"
+                            aria-invalid=[pem_bad.map(|_| "true")] aria-describedby=[pem_bad.map(|_| "key-pem-error")] { (form.pem) }
+                        (crate::web::layout::field_error("key-pem", pem_bad))
+                        button.primary type="submit" { "Add key" }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn keys_page(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Query(q): Query<Done>,
+) -> Result<Response, WebError> {
+    let notice = q.done.as_deref().and_then(|d| match d {
+        "added" => Some("Key added: attestations it signs are accepted."),
+        "removed" => Some("Key removed."),
+        _ => None,
+    });
+    Ok(render_keys(&state, &web, notice, KeyForm::default(), None)
+        .await?
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NewKeyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    pem: String,
+}
+
+async fn add_key(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Form(f): Form<NewKeyForm>,
+) -> Result<Response, WebError> {
+    let body = input(json!({"name": f.name.trim(), "pem": f.pem}))?;
+    match evidence::add_key(
+        State(state.clone()),
+        Extension(web.ctx.clone()),
+        crate::error::Body(body),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/settings/keys?done=added").into_response()),
+        Err(e) => {
+            let (code, message) = describe(&e);
+            let form = KeyForm {
+                name: f.name,
+                pem: f.pem,
+                error: Some(message),
+            };
+            Ok((code, render_keys(&state, &web, None, form, None).await?).into_response())
+        }
+    }
+}
+
+async fn remove_key(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+    Path(name): Path<String>,
+) -> Result<Response, WebError> {
+    match evidence::remove_key(
+        State(state.clone()),
+        Extension(web.ctx.clone()),
+        Path((crate::web::call::org(&web.ctx), name)),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/settings/keys?done=removed").into_response()),
+        Err(e) => Err(WebError(e)),
     }
 }
