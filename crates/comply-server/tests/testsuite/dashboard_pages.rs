@@ -733,3 +733,46 @@ async fn tokens_and_keys_in_settings() {
         .await;
     assert_eq!(keys, json!([]));
 }
+
+#[tokio::test]
+async fn the_staleness_limit_is_set_in_general_settings() {
+    let (s, owner) = acme().await;
+    let (cookie, csrf) = sign_in(&s, &s.token("acme", Role::Owner).await).await;
+    let a = send(&s, Method::GET, "/settings", Some(&cookie), None).await;
+    assert!(
+        a.body.contains("name=\"reference_data_max_age_days\""),
+        "{}",
+        a.body
+    );
+    let save = |days: &'static str| {
+        let (s, cookie, csrf) = (&s, cookie.clone(), csrf.clone());
+        async move {
+            send(
+                s,
+                Method::POST,
+                "/settings",
+                Some(&cookie),
+                Some(&form(&[
+                    ("present", "1"),
+                    ("requirements_auto_matching", "true"),
+                    ("reference_data_max_age_days", days),
+                    ("csrf", &csrf),
+                ])),
+            )
+            .await
+        }
+    };
+    let a = save("30").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let settings = api(&s, &owner, "/settings").await;
+    assert_eq!(settings["reference_data_max_age_days"], 30, "{settings}");
+    // Out of range: the API's words on the page, nothing changed.
+    let a = save("0").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("between 1 and 3650"), "{}", a.body);
+    let a = save("soon").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body.contains("not a whole number of days"), "{}", a.body);
+    let settings = api(&s, &owner, "/settings").await;
+    assert_eq!(settings["reference_data_max_age_days"], 30, "{settings}");
+}

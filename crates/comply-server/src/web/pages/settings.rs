@@ -141,6 +141,15 @@ fn render(
                         "Count an evaluation for a requirement when its policy and arguments match, without an explicit contract link."))
                     (switch("allow_unsigned_attestations", s.allow_unsigned_attestations, "Accept unsigned attestations",
                         "Store attestations that no trusted key signed; each is recorded as unsigned."))
+                    div.field {
+                        label for="reference_data_max_age_days" { "Reference data is stale after (days)" }
+                        input #reference_data_max_age_days type="number" name="reference_data_max_age_days"
+                            min="1" max="3650" step="1" required value=(s.reference_data_max_age_days)
+                            aria-describedby="reference_data_max_age_days-help";
+                        p.muted.small id="reference_data_max_age_days-help" {
+                            "A KEV catalog released longer ago than this is called stale in every explanation that used it."
+                        }
+                    }
                     button.primary type="submit" { "Save settings" }
                 }
             }
@@ -167,6 +176,8 @@ pub struct SettingsForm {
     requirements_auto_matching: Option<String>,
     #[serde(default)]
     allow_unsigned_attestations: Option<String>,
+    #[serde(default)]
+    reference_data_max_age_days: Option<String>,
 }
 
 async fn save(
@@ -174,11 +185,29 @@ async fn save(
     Extension(web): Extension<Web>,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, WebError> {
-    let patch = input(json!({
+    let mut patch = json!({
         "in_preview_frameworks": f.in_preview_frameworks.is_some(),
         "requirements_auto_matching": f.requirements_auto_matching.is_some(),
         "allow_unsigned_attestations": f.allow_unsigned_attestations.is_some(),
-    }))?;
+    });
+    if let Some(days) = f.reference_data_max_age_days.as_deref().map(str::trim) {
+        match days.parse::<u32>() {
+            Ok(d) => patch["reference_data_max_age_days"] = json!(d),
+            Err(_) => {
+                let s = current(&state, &web).await?;
+                let message = format!(
+                    "reference data age: '{}' is not a whole number of days",
+                    days.chars().take(20).collect::<String>()
+                );
+                return Ok((
+                    axum::http::StatusCode::BAD_REQUEST,
+                    render(&web, &s, None, Some(&message)),
+                )
+                    .into_response());
+            }
+        }
+    }
+    let patch = input(patch)?;
     match system::patch_settings(
         State(state.clone()),
         Extension(web.ctx.clone()),
