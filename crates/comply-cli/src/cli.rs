@@ -113,8 +113,10 @@ pub enum Command {
     /// What changes soon without anyone acting: grace periods ending, evidence and
     /// proofs expiring, exceptions and overrides expiring
     Deadlines(DeadlinesArgs),
-    /// Compliance status of a product version, or of every product (no product given)
-    Status(StatusArgs),
+    /// Compliance status of a product version, or of every product (no product given);
+    /// `status diff` compares two versions or two times
+    #[command(args_conflicts_with_subcommands = true)]
+    Status(StatusCommand),
     /// Daily score of a product version between two dates
     History(HistoryArgs),
     /// Manual evidence for requirements' proofs
@@ -794,6 +796,45 @@ pub struct StatusArgs {
     /// Show every column in full (the default table fits 120 columns)
     #[arg(long)]
     pub wide: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusCommand {
+    #[command(subcommand)]
+    pub diff: Option<StatusSubcommand>,
+    #[command(flatten)]
+    pub args: StatusArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StatusSubcommand {
+    /// Which cells differ between two product versions, or one version at two times,
+    /// and why (a product named `diff` is reached with `status --version V diff`)
+    Diff(StatusDiffArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  comply status diff portal --version 2.3 --to 2.4\n  comply status diff portal --version 2.4 --at 2026-11-01 --to-at 2026-12-01"
+)]
+pub struct StatusDiffArgs {
+    pub product: String,
+    /// The version compared from [default: the last one listed]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// The version compared to [default: the same version]
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The time of the first side (RFC 3339 or a date) [default: now]
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The time of the second side [default: the first side's]
+    #[arg(long)]
+    pub to_at: Option<String>,
+    #[arg(long)]
+    pub framework: Option<String>,
+    #[arg(long)]
+    pub project: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -2,7 +2,7 @@
 
 use crate::cli::{
     ApplicabilityCommand, CellArgs, DecisionArgs, DecisionListArgs, ExceptionCommand, ForcedStatus,
-    HistoryArgs, Output, OverrideCommand, ProofCommand, StatusArgs,
+    HistoryArgs, Output, OverrideCommand, ProofCommand, StatusArgs, StatusDiffArgs,
 };
 use crate::client::{Client, query};
 use crate::error::{CliError, Result};
@@ -119,6 +119,143 @@ pub fn status(client: &mut Client, output: Output, args: StatusArgs) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// `status diff`: both sides are the server's status answers (with explanations); the
+/// CLI only lines their cells up by (framework, requirement, subject). No rule of the
+/// engine is repeated here.
+pub fn status_diff(client: &mut Client, output: Output, a: StatusDiffArgs) -> Result<()> {
+    if a.to.is_none() && a.to_at.is_none() {
+        return Err(CliError::usage(
+            "status diff compares two versions (--to V) or two times (--to-at T); give one",
+        ));
+    }
+    let mut side = |version: Option<&str>, at: Option<&str>| -> Result<Value> {
+        let path = client.org_path(&format!(
+            "/products/{}/status{}",
+            a.product,
+            query(&[
+                ("version", version),
+                ("framework", a.framework.as_deref()),
+                ("project", a.project.as_deref()),
+                ("at", at),
+                ("explain", Some("true")),
+            ])
+        ))?;
+        client.get(&path)
+    };
+    let from = side(a.version.as_deref(), a.at.as_deref())?;
+    let to_version =
+        a.to.clone()
+            .or_else(|| from["version"].as_str().map(str::to_owned));
+    let to = side(
+        to_version.as_deref(),
+        a.to_at.as_deref().or(a.at.as_deref()),
+    )?;
+    let key = |c: &Value| {
+        (
+            text(&c["framework"]),
+            text(&c["requirement"]),
+            c["project"].as_str().map(str::to_owned),
+        )
+    };
+    let cells = |s: &Value| -> std::collections::BTreeMap<(String, String, Option<String>), Value> {
+        s["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (key(c), c.clone()))
+            .collect()
+    };
+    let (before, after) = (cells(&from), cells(&to));
+    let mut keys: Vec<_> = before.keys().chain(after.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    let mut changed = Vec::new();
+    for k in keys {
+        let (b, n) = (before.get(&k), after.get(&k));
+        let status = |c: Option<&Value>| c.map(|c| c["status"].clone()).unwrap_or(Value::Null);
+        if status(b) == status(n) {
+            continue;
+        }
+        changed.push(json!({
+            "framework": k.0,
+            "requirement": k.1,
+            "project": k.2,
+            "from": status(b),
+            "to": status(n),
+            // Why the second side is what it is; a cell that left says why it was.
+            "explanation": n.or(b).map(|c| c["explanation"].clone()).unwrap_or(Value::Null),
+        }));
+    }
+    let summary = |s: &Value| {
+        json!({"version": s["version"], "at": s["at"], "score": s["score"],
+               "compliant": s["compliant"], "passing": s["passing"], "counted": s["counted"]})
+    };
+    let answer = json!({
+        "product": a.product,
+        "from": summary(&from),
+        "to": summary(&to),
+        "changed": changed,
+    });
+    emit(output, &answer, |d| {
+        let rows = d["changed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let why = c["explanation"]
+                    .as_array()
+                    .and_then(|lines| lines.get(1).or(lines.first()))
+                    .map(|l| text(l).trim().to_owned())
+                    .unwrap_or_default();
+                vec![
+                    text(&c["framework"]),
+                    text(&c["requirement"]),
+                    c["project"].as_str().unwrap_or("(product)").to_owned(),
+                    if c["from"].is_null() {
+                        "(absent)".into()
+                    } else {
+                        text(&c["from"])
+                    },
+                    if c["to"].is_null() {
+                        "(absent)".into()
+                    } else {
+                        text(&c["to"])
+                    },
+                    fit(why, 60),
+                ]
+            })
+            .collect();
+        let side = |s: &Value| {
+            format!(
+                "{} at {}: score {}, compliant: {}",
+                text(&s["version"]),
+                text(&s["at"]),
+                score_text(&s["score"]),
+                if s["compliant"] == Value::Bool(true) {
+                    "yes"
+                } else {
+                    "no"
+                }
+            )
+        };
+        let mut out = if d["changed"].as_array().is_some_and(|c| c.is_empty()) {
+            "No cell changed.\n".to_owned()
+        } else {
+            table(
+                &["framework", "requirement", "subject", "from", "to", "why"],
+                rows,
+            )
+        };
+        out.push_str(&format!(
+            "\n{}: {} → {}\n",
+            text(&d["product"]),
+            side(&d["from"]),
+            side(&d["to"])
+        ));
+        out
+    })
 }
 
 /// The columns of `status -o csv`, in order: a contract for spreadsheets and scripts

@@ -63,9 +63,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Deadlines(args) => {
             deadlines::run(&mut Client::from_global(&global)?, global.output, args)
         }
-        Command::Status(args) => {
-            compliance::status(&mut Client::from_global(&global)?, global.output, args)
-        }
+        Command::Status(cmd) => match cmd.diff {
+            Some(crate::cli::StatusSubcommand::Diff(args)) => {
+                compliance::status_diff(&mut Client::from_global(&global)?, global.output, args)
+            }
+            None => compliance::status(&mut Client::from_global(&global)?, global.output, cmd.args),
+        },
         Command::History(args) => {
             compliance::history(&mut Client::from_global(&global)?, global.output, args)
         }

@@ -856,3 +856,95 @@ fn status_as_csv_has_stable_columns() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("-o csv is only for"), "{}", run.stderr);
 }
+
+/// Issue 18: `status diff` names the cells that differ between two versions or two
+/// times, with the reason from the second side's explanation.
+#[test]
+fn status_diff_between_versions_and_times() {
+    let (env, key) = portal();
+    env.write(
+        "design.yaml",
+        "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: threat-model\n  annotations: {scope: PRODUCT}\nspec:\n  manual_proofs: [{name: threat-model}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata: {name: design}\nspec:\n  requirements: [{ref: threat-model}]\n",
+    );
+    env.write(
+        "resources.yaml",
+        &RESOURCES.replace(
+            "      frameworks: [fw]\n",
+            "      frameworks: [fw]\n    - name: \"2.0\"\n      frameworks: [fw, design]\n",
+        ),
+    );
+    let applied = env.run(&["apply", "-f", "design.yaml", "-f", "resources.yaml"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let d = env.json(&[
+        "status",
+        "diff",
+        "portal",
+        "--version",
+        "1.0",
+        "--to",
+        "2.0",
+    ]);
+    let changed = d["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{d}");
+    assert_eq!(changed[0]["framework"], "design");
+    assert_eq!(changed[0]["requirement"], "threat-model");
+    assert_eq!(changed[0]["project"], serde_json::Value::Null);
+    assert_eq!(changed[0]["from"], serde_json::Value::Null);
+    assert_eq!(changed[0]["to"], "NO_DATA");
+    assert!(
+        changed[0]["explanation"]
+            .to_string()
+            .contains("threat-model"),
+        "{d}"
+    );
+    let table = env.ok(&[
+        "status",
+        "diff",
+        "portal",
+        "--version",
+        "1.0",
+        "--to",
+        "2.0",
+    ]);
+    assert!(table.contains("(absent)"), "{table}");
+    assert!(table.contains("portal: 1.0 at"), "{table}");
+
+    // The same version at two times: a scan signed after the first instant.
+    let first = jiff::Timestamp::now().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let now = jiff::Timestamp::now().as_millisecond();
+    push(
+        &env,
+        "api.json",
+        &envelope(&key, "api", now, "MEDIUM", &["MEDIUM"]),
+    );
+    let d = env.json(&[
+        "status",
+        "diff",
+        "portal",
+        "--version",
+        "1.0",
+        "--at",
+        &first,
+        "--to-at",
+        &jiff::Timestamp::now().to_string(),
+    ]);
+    let changed = d["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{d}");
+    assert_eq!(
+        (changed[0]["from"].as_str(), changed[0]["to"].as_str()),
+        (Some("NO_DATA"), Some("PASSED")),
+        "{d}"
+    );
+    assert_eq!(d["from"]["version"], d["to"]["version"]);
+
+    let run = env.run(&["status", "diff", "portal"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("two versions (--to V) or two times"),
+        "{}",
+        run.stderr
+    );
+    // `status PRODUCT` still works beside the subcommand.
+    assert_eq!(env.run(&["status", "portal"]).code, 0);
+}
