@@ -704,6 +704,22 @@ fn the_status_table_fits_120_columns_grouped_by_framework_and_section() {
         "{s}"
     );
     assert!(s["frameworks"][0]["counted"].as_u64().is_some(), "{s}");
+    // Issue 18: each framework's score per section; the sections partition its cells.
+    for fw in s["frameworks"].as_array().unwrap() {
+        let sections = fw["sections"].as_array().unwrap();
+        assert!(sections.len() > 1, "{fw}");
+        let counted: u64 = sections
+            .iter()
+            .map(|x| x["counted"].as_u64().unwrap())
+            .sum();
+        let passing: u64 = sections
+            .iter()
+            .map(|x| x["passing"].as_u64().unwrap())
+            .sum();
+        assert_eq!(counted, fw["counted"].as_u64().unwrap(), "{fw}");
+        assert_eq!(passing, fw["passing"].as_u64().unwrap(), "{fw}");
+        assert!(sections.iter().all(|x| x["section"].is_string()), "{fw}");
+    }
     let wide = env.ok(&["status", "portal", "--wide"]);
     assert!(
         wide.lines().any(|l| l.chars().count() > 120) || !wide.contains('…'),

@@ -408,8 +408,28 @@ pub async fn product_status(
         .iter()
         .map(|f| {
             let s = Score::of_framework(selected.iter().copied(), f);
+            // Per section (its path, `A / B`; "" for requirements at the top level), in
+            // path order: the same score restricted to the cells the section lists.
+            let mut by_section: BTreeMap<&str, Vec<&CellStatus>> = BTreeMap::new();
+            for c in selected
+                .iter()
+                .filter(|c| c.frameworks.iter().any(|x| x == f))
+            {
+                by_section
+                    .entry(notes.section(f, &c.requirement).unwrap_or(""))
+                    .or_default()
+                    .push(c);
+            }
+            let sections: Vec<Value> = by_section
+                .into_iter()
+                .map(|(section, cells)| {
+                    let s = Score::of(cells);
+                    json!({"section": section, "score": s.score, "passing": s.passing,
+                           "counted": s.counted, "compliant": s.compliant})
+                })
+                .collect();
             json!({"framework": f, "score": s.score, "passing": s.passing,
-                   "counted": s.counted, "compliant": s.compliant})
+                   "counted": s.counted, "compliant": s.compliant, "sections": sections})
         })
         .collect();
     Ok(Json(StatusAnswer {
