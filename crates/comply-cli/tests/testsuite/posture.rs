@@ -720,6 +720,32 @@ fn the_status_table_fits_120_columns_grouped_by_framework_and_section() {
         assert_eq!(passing, fw["passing"].as_u64().unwrap(), "{fw}");
         assert!(sections.iter().all(|x| x["section"].is_string()), "{fw}");
     }
+    // The overview and history carry the same per-framework scores.
+    let overview = env.json(&["status"]);
+    let row = overview["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product"] == "portal" && p["version"] == s["version"])
+        .unwrap();
+    let scores = row["framework_scores"].as_array().unwrap();
+    assert_eq!(
+        scores.len(),
+        s["frameworks"].as_array().unwrap().len(),
+        "{row}"
+    );
+    for (a, b) in scores.iter().zip(s["frameworks"].as_array().unwrap()) {
+        assert_eq!(
+            (&a["framework"], &a["counted"]),
+            (&b["framework"], &b["counted"])
+        );
+    }
+    let today = &jiff::Timestamp::now().to_string()[..10];
+    let h = env.json(&["history", "portal", "--from", today, "--to", today]);
+    assert_eq!(
+        h["points"][0]["framework_scores"][0]["counted"], s["frameworks"][0]["counted"],
+        "{h}"
+    );
     let wide = env.ok(&["status", "portal", "--wide"]);
     assert!(
         wide.lines().any(|l| l.chars().count() > 120) || !wide.contains('…'),

@@ -648,6 +648,7 @@ pub async fn overview(
             "product": product.metadata.name,
             "version": version.name,
             "frameworks": version.frameworks,
+            "framework_scores": framework_scores(cells, &version.frameworks),
             "score": score.score,
             "compliant": score.compliant,
             "passing": score.passing,
@@ -699,6 +700,19 @@ pub struct CachedRow {
     evidence: Vec<(i64, i64)>,
     valid_until: i64,
     row: Value,
+}
+
+/// Each attached framework's score over `cells` (the overall score stays as defined:
+/// every counted cell once, whichever frameworks list it).
+fn framework_scores(cells: &[CellStatus], frameworks: &[String]) -> Vec<Value> {
+    frameworks
+        .iter()
+        .map(|f| {
+            let s = Score::of_framework(cells, f);
+            json!({"framework": f, "score": s.score, "passing": s.passing,
+                   "counted": s.counted, "compliant": s.compliant})
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -759,7 +773,8 @@ pub async fn history(
                 let score = Score::of(&cells);
                 json!({"at": fmt_time(t), "defined": true, "score": score.score,
                        "compliant": score.compliant, "passing": score.passing,
-                       "counted": score.counted})
+                       "counted": score.counted,
+                       "framework_scores": framework_scores(&cells, &version.frameworks)})
             }
             // Not yet defined (or already deleted) then: nothing was counted.
             None => json!({"at": fmt_time(t), "defined": false, "score": null,
