@@ -329,6 +329,10 @@ pub struct SettingsArgs {
     pub requirements_auto_matching: Option<OnOff>,
     #[arg(long, value_enum)]
     pub allow_unsigned_attestations: Option<OnOff>,
+    /// Four eyes: exceptions and overrides take effect only once a second admin or
+    /// owner approves them
+    #[arg(long, value_enum)]
+    pub decision_approval: Option<OnOff>,
     /// Days after its release a reference data catalog (KEV) is called stale
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub reference_data_max_age_days: Option<u32>,
@@ -891,8 +895,12 @@ pub enum ExceptionCommand {
     Create(DecisionArgs),
     /// List exceptions
     List(DecisionListArgs),
-    /// Revoke an exception
+    /// Revoke an exception (or withdraw one waiting for approval)
     Revoke(IdArg),
+    /// Approve an exception another admin or owner requested (four eyes)
+    Approve(IdArg),
+    /// Reject an exception waiting for approval
+    Reject(IdArg),
 }
 
 #[derive(Subcommand, Debug)]
@@ -901,8 +909,12 @@ pub enum OverrideCommand {
     Set(OverrideArgs),
     /// List overrides
     List(DecisionListArgs),
-    /// Clear an override
+    /// Clear an override (or withdraw one waiting for approval)
     Clear(IdArg),
+    /// Approve an override another admin or owner requested (four eyes)
+    Approve(IdArg),
+    /// Reject an override waiting for approval
+    Reject(IdArg),
 }
 
 #[derive(Args, Debug)]

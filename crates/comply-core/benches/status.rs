@@ -239,6 +239,7 @@ fn facts() -> ProductVersionFacts {
             created_at: T0 + rng.below(DAYS as u64) as i64 * DAY,
             expires_at: None,
             ended_at: None,
+            approval: Default::default(),
         })
         .collect();
     ProductVersionFacts {

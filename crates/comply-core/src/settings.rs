@@ -19,6 +19,9 @@ pub struct OrgSettings {
     /// A reference data catalog (KEV) released longer ago than this many days is called
     /// stale wherever an evaluation that read it is explained.
     pub reference_data_max_age_days: u32,
+    /// Four eyes: an exception or override takes effect only once a second admin or
+    /// owner approves it.
+    pub decision_approval: bool,
 }
 
 impl Default for OrgSettings {
@@ -28,6 +31,7 @@ impl Default for OrgSettings {
             requirements_auto_matching: true,
             allow_unsigned_attestations: false,
             reference_data_max_age_days: DEFAULT_REFERENCE_DATA_MAX_AGE_DAYS,
+            decision_approval: false,
         }
     }
 }
@@ -40,6 +44,7 @@ pub struct OrgSettingsPatch {
     pub requirements_auto_matching: Option<bool>,
     pub allow_unsigned_attestations: Option<bool>,
     pub reference_data_max_age_days: Option<u32>,
+    pub decision_approval: Option<bool>,
 }
 
 impl OrgSettingsPatch {
@@ -67,6 +72,9 @@ impl OrgSettings {
         }
         if let Some(v) = patch.reference_data_max_age_days {
             self.reference_data_max_age_days = v;
+        }
+        if let Some(v) = patch.decision_approval {
+            self.decision_approval = v;
         }
         self
     }

@@ -7,7 +7,7 @@
 //! still computed from what was in effect then.
 
 use crate::audit::AuditWriter;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, flag};
 use comply_core::audit::NewEvent;
 use serde::Serialize;
 use sqlx::Row;
@@ -53,6 +53,8 @@ pub struct NewDecision {
     pub forced_status: Option<String>,
     pub reason: String,
     pub expires_at: Option<i64>,
+    /// The org requires a second person's approval: the decision waits for it.
+    pub needs_approval: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,13 +71,22 @@ pub struct DecisionRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub ended_at: Option<i64>,
+    pub needs_approval: bool,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
 }
 
 impl DecisionRow {
+    /// Recorded, not expired, not ended at `t` (approved or not).
     pub fn active_at(&self, t: i64) -> bool {
         self.created_at <= t
             && self.expires_at.is_none_or(|x| t < x)
             && self.ended_at.is_none_or(|x| t < x)
+    }
+
+    /// Active and waiting for its approval now.
+    pub fn pending(&self) -> bool {
+        self.needs_approval && self.approved_at.is_none()
     }
 }
 
@@ -86,7 +97,7 @@ fn cell_target(product: &str, version: &str, project: Option<&str>, requirement:
     }
 }
 
-const DECISION_COLUMNS: &str = "id, kind, product, product_version, project, requirement, forced_status, reason, author, created_at, expires_at, ended_at";
+const DECISION_COLUMNS: &str = "id, kind, product, product_version, project, requirement, forced_status, reason, author, created_at, expires_at, ended_at, needs_approval, approved_by, approved_at";
 
 fn decision_row(r: &sqlx::any::AnyRow) -> Result<DecisionRow, StoreError> {
     Ok(DecisionRow {
@@ -102,6 +113,9 @@ fn decision_row(r: &sqlx::any::AnyRow) -> Result<DecisionRow, StoreError> {
         created_at: r.try_get(9)?,
         expires_at: r.try_get(10)?,
         ended_at: r.try_get(11)?,
+        needs_approval: r.try_get::<i64, _>(12)? != 0,
+        approved_by: r.try_get(13)?,
+        approved_at: r.try_get(14)?,
     })
 }
 
@@ -234,7 +248,8 @@ impl Store {
         let active = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND product = $2 AND product_version = $3 \
              AND requirement = $4 AND COALESCE(project, '') = $5 AND ended_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $6)"
+             AND (expires_at IS NULL OR expires_at > $6) \
+             AND ($7 = 0 OR (needs_approval = 1 AND approved_at IS NULL))"
         )))
         .bind(org_id)
         .bind(&d.product)
@@ -242,6 +257,9 @@ impl Store {
         .bind(&d.requirement)
         .bind(d.project.as_deref().unwrap_or(""))
         .bind(now_ms)
+        // A request that waits for approval replaces only other waiting requests: the
+        // decision in effect stays until the new one is approved.
+        .bind(flag(d.needs_approval))
         .fetch_all(&mut *tx)
         .await?;
         for row in &active {
@@ -257,8 +275,8 @@ impl Store {
             );
         }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO decisions (org_id, kind, product, product_version, project, requirement, forced_status, reason, author, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {DECISION_COLUMNS}"
+            "INSERT INTO decisions (org_id, kind, product, product_version, project, requirement, forced_status, reason, author, created_at, expires_at, needs_approval) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {DECISION_COLUMNS}"
         )))
         .bind(org_id)
         .bind(&d.kind)
@@ -271,13 +289,14 @@ impl Store {
         .bind(actor)
         .bind(now_ms)
         .bind(d.expires_at)
+        .bind(flag(d.needs_approval))
         .fetch_one(&mut *tx)
         .await?;
         let created = decision_row(&row)?;
         audit.push(
             NewEvent::new(actor, &format!("{}.create", d.kind), target).detail(serde_json::json!({
                 "id": created.id, "status": d.forced_status, "reason": d.reason,
-                "expires_at": d.expires_at,
+                "expires_at": d.expires_at, "needs_approval": d.needs_approval,
             })),
         );
         audit.flush(&mut tx).await?;
@@ -330,6 +349,107 @@ impl Store {
                 ),
             )
             .detail(serde_json::json!({"id": id})),
+        );
+        audit.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Some(d))
+    }
+
+    /// Approves (or, with `approve: false`, rejects) a waiting exception or override.
+    /// The approver must not be its author. Approval puts it in effect from now and
+    /// ends the cell's decision in effect; rejection ends it. `Ok(None)`: no such
+    /// decision of that kind.
+    pub async fn decide_approval(
+        &self,
+        org_id: i64,
+        id: i64,
+        kind: &str,
+        approve: bool,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<Option<DecisionRow>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND id = $2 AND kind = $3"
+        )))
+        .bind(org_id)
+        .bind(id)
+        .bind(kind)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut d = decision_row(&row)?;
+        if !d.pending() || !d.active_at(now_ms) {
+            return Err(StoreError::Conflict(format!(
+                "{kind} {id} is not waiting for approval{}",
+                if d.needs_approval {
+                    ""
+                } else {
+                    " (it was recorded without the four-eyes setting)"
+                }
+            )));
+        }
+        if d.author == actor {
+            return Err(StoreError::Forbidden(format!(
+                "{kind} {id} was requested by you: a second admin or owner approves it"
+            )));
+        }
+        let target = cell_target(
+            &d.product,
+            &d.product_version,
+            d.project.as_deref(),
+            &d.requirement,
+        );
+        if approve {
+            let others = sqlx::query(
+                "SELECT id, kind FROM decisions WHERE org_id = $1 AND product = $2 AND product_version = $3 \
+                 AND requirement = $4 AND COALESCE(project, '') = $5 AND id <> $6 AND ended_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $7)",
+            )
+            .bind(org_id)
+            .bind(&d.product)
+            .bind(&d.product_version)
+            .bind(&d.requirement)
+            .bind(d.project.as_deref().unwrap_or(""))
+            .bind(id)
+            .bind(now_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+            for other in &others {
+                let (other_id, other_kind): (i64, String) = (other.try_get(0)?, other.try_get(1)?);
+                sqlx::query("UPDATE decisions SET ended_at = $1 WHERE id = $2")
+                    .bind(now_ms)
+                    .bind(other_id)
+                    .execute(&mut *tx)
+                    .await?;
+                audit.push(
+                    NewEvent::new(actor, &format!("{other_kind}.end"), target.clone())
+                        .detail(serde_json::json!({"id": other_id, "replaced_by": id})),
+                );
+            }
+            sqlx::query("UPDATE decisions SET approved_by = $1, approved_at = $2 WHERE id = $3")
+                .bind(actor)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            d.approved_by = Some(actor.to_owned());
+            d.approved_at = Some(now_ms);
+        } else {
+            sqlx::query("UPDATE decisions SET ended_at = $1 WHERE id = $2")
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            d.ended_at = Some(now_ms);
+        }
+        let action = if approve { "approve" } else { "reject" };
+        audit.push(
+            NewEvent::new(actor, &format!("{kind}.{action}"), target)
+                .detail(serde_json::json!({"id": id, "requested_by": d.author})),
         );
         audit.flush(&mut tx).await?;
         tx.commit().await?;

@@ -73,6 +73,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0010_resource_deletions.sql"),
         data: None,
     },
+    Migration {
+        version: 11,
+        description: "four-eyes approval of exceptions and overrides",
+        sqlite: include_str!("../migrations/sqlite/0011_decision_approval.sql"),
+        postgres: include_str!("../migrations/postgres/0011_decision_approval.sql"),
+        data: None,
+    },
     // Kept last in the list: it digests the documents the migrations before it leave.
     Migration {
         version: 9,

@@ -596,12 +596,12 @@ pub fn exception(client: &mut Client, output: Output, cmd: ExceptionCommand) -> 
         ExceptionCommand::Create(d) => {
             let path = client.org_path("/exceptions")?;
             let answer = client.post(&path, &decision_body(&d))?;
-            emit(output, &answer, |e| {
-                format!("exception {} granted\n", text(&e["id"]))
-            })
+            emit(output, &answer, |e| granted("exception", "granted", e))
         }
         ExceptionCommand::List(f) => list_decisions(client, output, "exceptions", &f),
         ExceptionCommand::Revoke(a) => end_decision(client, output, "exception", &a.id, "revoked"),
+        ExceptionCommand::Approve(a) => approval(client, output, "exception", &a.id, true),
+        ExceptionCommand::Reject(a) => approval(client, output, "exception", &a.id, false),
     }
 }
 
@@ -616,11 +616,13 @@ pub fn override_(client: &mut Client, output: Output, cmd: OverrideCommand) -> R
             let path = client.org_path("/overrides")?;
             let answer = client.post(&path, &body)?;
             emit(output, &answer, |e| {
-                format!("override {} set ({})\n", text(&e["id"]), text(&e["status"]))
+                granted("override", &format!("set ({})", text(&e["status"])), e)
             })
         }
         OverrideCommand::List(f) => list_decisions(client, output, "overrides", &f),
         OverrideCommand::Clear(a) => end_decision(client, output, "override", &a.id, "cleared"),
+        OverrideCommand::Approve(a) => approval(client, output, "override", &a.id, true),
+        OverrideCommand::Reject(a) => approval(client, output, "override", &a.id, false),
     }
 }
 
@@ -643,6 +645,38 @@ fn list_decisions(
 }
 
 /// Ends one exception (`revoked`) or override (`cleared`).
+/// "exception 3 granted", or, when the org requires four eyes, that it waits.
+fn granted(kind: &str, verb: &str, e: &Value) -> String {
+    if e["approval"] == "pending" {
+        format!(
+            "{kind} {} recorded; it takes effect once a second admin or owner approves it (comply {kind} approve {})\n",
+            text(&e["id"]),
+            text(&e["id"])
+        )
+    } else {
+        format!("{kind} {} {verb}\n", text(&e["id"]))
+    }
+}
+
+fn approval(
+    client: &mut Client,
+    output: Output,
+    kind: &str,
+    id: &str,
+    approve: bool,
+) -> Result<()> {
+    let verb = if approve { "approve" } else { "reject" };
+    let path = client.org_path(&format!("/{kind}s/{id}/{verb}"))?;
+    let answer = client.post(&path, &json!({}))?;
+    emit(output, &answer, |e| {
+        if approve {
+            format!("{kind} {} approved: in effect from now\n", text(&e["id"]))
+        } else {
+            format!("{kind} {} rejected: it never took effect\n", text(&e["id"]))
+        }
+    })
+}
+
 fn end_decision(
     client: &mut Client,
     output: Output,

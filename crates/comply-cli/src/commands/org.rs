@@ -39,6 +39,7 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     "allow_unsigned_attestations",
                     args.allow_unsigned_attestations,
                 ),
+                ("decision_approval", args.decision_approval),
             ] {
                 if let Some(v) = value {
                     patch.insert(key.into(), json!(v.as_bool()));

@@ -188,6 +188,10 @@ pub struct CellStatus {
     /// What the components say, when an override or an exception sets the status.
     pub computed: Option<Status>,
     pub decision: Option<DecisionRef>,
+    /// An exception or override recorded for this cell that waits for a second
+    /// person's approval at `t`: not in effect, shown so nobody mistakes it for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_decision: Option<DecisionRef>,
     pub components: Vec<Component>,
     /// Explicit references in the subject's evidence at `t` whose requirement part names
     /// this requirement but that match it not (another framework, another org): the
@@ -286,6 +290,7 @@ pub(crate) fn compute(
         deadline: None,
         computed: None,
         decision: None,
+        pending_decision: None,
         components: Vec::new(),
         unmatched_references: Vec::new(),
     };
@@ -344,6 +349,11 @@ pub(crate) fn compute(
             })
             .max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
     };
+    cell.pending_decision = decisions
+        .iter()
+        .filter(|d| d.pending(t))
+        .max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
+        .map(|d| DecisionRef::decision(d));
     if let Some(d) = in_effect(true).or_else(|| in_effect(false)) {
         cell.status = match d.kind {
             DecisionKind::Override(Forced::Passed) => Status::Passed,

@@ -76,6 +76,24 @@ pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
         }
         lines.push(line);
     }
+    if let Some(p) = &cell.pending_decision {
+        let what = match p.kind {
+            DecisionRefKind::Override => format!(
+                "override {} forcing {}",
+                p.id,
+                p.forced.map_or("?", |f| match f {
+                    super::facts::Forced::Passed => "passed",
+                    super::facts::Forced::Failed => "failed",
+                })
+            ),
+            _ => format!("exception {}", p.id),
+        };
+        lines.push(format!(
+            "  {what} (requested by {} at {}) awaits approval by a second admin or owner: not in effect",
+            p.author.as_deref().unwrap_or("?"),
+            time(p.created_at)
+        ));
+    }
     if let Some(computed) = cell.computed {
         lines.push(format!("  the components alone say {}", computed.as_str()));
     }

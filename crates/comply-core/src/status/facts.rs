@@ -104,11 +104,43 @@ pub struct DecisionFact {
     /// is active at a time): the store records the instant here, so that a query for an
     /// earlier `t` still sees the decision.
     pub ended_at: Option<i64>,
+    /// Whether a second person had to approve it (the org's four-eyes setting when it
+    /// was recorded), and when they did.
+    pub approval: Approval,
+}
+
+/// Four-eyes approval of an exception or override.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "approval")]
+pub enum Approval {
+    /// In effect from when it was recorded.
+    #[default]
+    NotRequired,
+    /// In effect from its approval; `approved_at: None` while it waits.
+    Required {
+        approved_at: Option<i64>,
+        approved_by: Option<String>,
+    },
 }
 
 impl DecisionFact {
-    /// `created ≤ t < expiry`, and not yet ended.
+    /// `created ≤ t < expiry`, not yet ended, and approved by `t` where approval was
+    /// required.
     pub fn in_effect(&self, t: i64) -> bool {
+        self.live(t)
+            && match &self.approval {
+                Approval::NotRequired => true,
+                Approval::Required { approved_at, .. } => approved_at.is_some_and(|a| a <= t),
+            }
+    }
+
+    /// Recorded, waiting for its approval at `t`, and neither ended nor expired.
+    pub fn pending(&self, t: i64) -> bool {
+        self.live(t)
+            && matches!(&self.approval, Approval::Required { approved_at, .. } if approved_at.is_none_or(|a| t < a))
+    }
+
+    fn live(&self, t: i64) -> bool {
         self.created_at <= t
             && self.expires_at.is_none_or(|x| t < x)
             && self.ended_at.is_none_or(|x| t < x)

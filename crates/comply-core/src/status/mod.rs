@@ -22,8 +22,8 @@ pub use component::{
 pub use evidence::Evidence;
 pub use explain::explain;
 pub use facts::{
-    ApplicabilityFact, DecisionFact, DecisionKind, EvaluationFact, Forced, ProductVersionFacts,
-    ProjectFacts, ProofFact, RequirementFacts, Violation,
+    ApplicabilityFact, Approval, DecisionFact, DecisionKind, EvaluationFact, Forced,
+    ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Violation,
 };
 pub use matching::{
     AutoMatchHook, MatchSource, NoAutoMatch, PolicyCatalog, Verdict, judge, names_requirement,

@@ -242,6 +242,7 @@ fn decision(
         created_at: created,
         expires_at: None,
         ended_at: None,
+        approval: Default::default(),
     }
 }
 
@@ -487,6 +488,58 @@ fn decisions_count_only_while_in_effect() {
         [Status::NoData, Status::NotApplicable, Status::NoData],
         "applicability entries travel in time too"
     );
+}
+
+/// Issue 18, four eyes: a decision that needs approval is shown, not applied, until a
+/// second person approves it; from then on it is in effect, and the past stays as it was.
+#[test]
+fn decisions_awaiting_approval_are_shown_not_applied() {
+    let req = container_security();
+    let mut over = decision(
+        "o",
+        "container-security",
+        Some("api"),
+        OVERRIDE_PASSED,
+        T0 + H,
+    );
+    over.approval = comply_core::status::Approval::Required {
+        approved_at: None,
+        approved_by: None,
+    };
+    let pending = Cell {
+        decisions: vec![over.clone()],
+        ..Cell::default()
+    };
+    let s = status(&req, &pending, T0 + 2 * H);
+    assert_eq!(s.status, Status::NoData, "not in effect while pending");
+    assert!(s.decision.is_none());
+    assert_eq!(
+        s.pending_decision.as_ref().map(|d| d.id.as_str()),
+        Some("o")
+    );
+    let text = comply_core::status::explain(&s, &|t| t.to_string()).join("\n");
+    assert!(
+        text.contains("awaits approval by a second admin or owner"),
+        "{text}"
+    );
+
+    over.approval = comply_core::status::Approval::Required {
+        approved_at: Some(T0 + 3 * H),
+        approved_by: Some("bob".into()),
+    };
+    let approved = Cell {
+        decisions: vec![over],
+        ..Cell::default()
+    };
+    let at = |t| status(&req, &approved, t);
+    assert_eq!(at(T0 + 2 * H).status, Status::NoData, "before its approval");
+    assert!(at(T0 + 2 * H).pending_decision.is_some());
+    assert_eq!(
+        at(T0 + 3 * H).status,
+        Status::Passed,
+        "from its approval on"
+    );
+    assert!(at(T0 + 3 * H).pending_decision.is_none());
 }
 
 // ---------------------------------------------------------------------------------

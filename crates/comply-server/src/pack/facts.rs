@@ -4,8 +4,8 @@
 
 use comply_core::resource::{ManualProof, PolicyAttachment, PolicyInput, Scope};
 use comply_core::status::{
-    self, ApplicabilityFact, AutoMatchHook, DecisionFact, DecisionKind, EvaluationFact, Evidence,
-    Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Violation,
+    self, ApplicabilityFact, Approval, AutoMatchHook, DecisionFact, DecisionKind, EvaluationFact,
+    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Violation,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -110,6 +110,13 @@ pub struct PackDecision {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// Four-eyes approval; absent in packs written before it existed (not required).
+    #[serde(default, skip_serializing_if = "is_not_required")]
+    pub approval: Approval,
+}
+
+fn is_not_required(a: &Approval) -> bool {
+    *a == Approval::NotRequired
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -235,6 +242,7 @@ impl PackFacts {
                         created_at: d.created_at,
                         expires_at: d.expires_at,
                         ended_at: d.ended_at,
+                        approval: d.approval.clone(),
                     }
                 })
                 .collect(),
@@ -269,6 +277,7 @@ impl PackFacts {
                     created_at: d.created_at,
                     expires_at: d.expires_at,
                     ended_at: d.ended_at,
+                    approval: d.approval.clone(),
                 })
             })
             .collect::<Result<_, _>>()?;

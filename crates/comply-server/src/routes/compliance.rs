@@ -576,7 +576,10 @@ pub async fn overview(
     for d in state.store.list_decisions(ctx.org.id, None, None).await? {
         let m = manual.entry((d.product, d.product_version)).or_default();
         m.1 = m.1.max(d.id);
-        m.2 = m.2.max(d.ended_at.unwrap_or(0));
+        // An approval puts a decision in effect without ending anything.
+        m.2 =
+            m.2.max(d.ended_at.unwrap_or(0))
+                .max(d.approved_at.unwrap_or(0));
         m.3 += 1;
     }
     let manual_of = |product: &Product, version: &ProductVersion| {
@@ -1035,7 +1038,10 @@ fn decision_view(d: &DecisionRow, now: i64) -> Value {
         "project": d.project, "requirement": d.requirement, "status": d.forced_status,
         "reason": d.reason, "author": d.author, "created": fmt_time(d.created_at),
         "expires": opt_time(d.expires_at), "ended": opt_time(d.ended_at),
-        "active": d.active_at(now),
+        // In effect now: recorded, not ended or expired, and approved where required.
+        "active": d.active_at(now) && !d.pending(),
+        "approval": if !d.needs_approval { "not_required" } else if d.approved_at.is_some() { "approved" } else { "pending" },
+        "approved_by": d.approved_by, "approved": opt_time(d.approved_at),
     })
 }
 
@@ -1092,6 +1098,7 @@ async fn create_decision(
                 forced_status: forced,
                 reason: body.reason,
                 expires_at,
+                needs_approval: ctx.org.settings.decision_approval,
             },
             &ctx.principal.actor(),
             now,
@@ -1199,6 +1206,60 @@ async fn end(
         Some(d) => Ok(Json(decision_view(&d, now))),
         None => Err(ApiError::NotFound(format!("no active {kind} {id}"))),
     }
+}
+
+/// Four eyes: a second admin or owner approves or rejects a waiting decision.
+async fn approval(
+    state: &AppState,
+    ctx: &OrgCtx,
+    id: &str,
+    kind: &str,
+    approve: bool,
+) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("'{id}' is not an {kind} id")))?;
+    let now = now_ms();
+    match state
+        .store
+        .decide_approval(ctx.org.id, id, kind, approve, &ctx.principal.actor(), now)
+        .await?
+    {
+        Some(d) => Ok(Json(decision_view(&d, now))),
+        None => Err(ApiError::NotFound(format!("no {kind} {id}"))),
+    }
+}
+
+pub async fn approve_exception(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    approval(&state, &ctx, &id, "exception", true).await
+}
+
+pub async fn reject_exception(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    approval(&state, &ctx, &id, "exception", false).await
+}
+
+pub async fn approve_override(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    approval(&state, &ctx, &id, "override", true).await
+}
+
+pub async fn reject_override(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    approval(&state, &ctx, &id, "override", false).await
 }
 
 pub async fn revoke_exception(

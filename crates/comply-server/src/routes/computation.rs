@@ -7,8 +7,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use comply_core::resource::{Product, ProductVersion};
 use comply_core::status::{
-    self, ApplicabilityFact, CellStatus, Context, DecisionFact, DecisionKind, EvaluationFact,
-    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts,
+    self, ApplicabilityFact, Approval, CellStatus, Context, DecisionFact, DecisionKind,
+    EvaluationFact, Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact,
+    RequirementFacts,
 };
 use comply_store::DecisionRow;
 use rayon::prelude::*;
@@ -32,6 +33,14 @@ fn decision_fact(d: &DecisionRow) -> Option<DecisionFact> {
         created_at: d.created_at,
         expires_at: d.expires_at,
         ended_at: d.ended_at,
+        approval: if d.needs_approval {
+            Approval::Required {
+                approved_at: d.approved_at,
+                approved_by: d.approved_by.clone(),
+            }
+        } else {
+            Approval::NotRequired
+        },
     })
 }
 

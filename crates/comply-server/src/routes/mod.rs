@@ -364,8 +364,22 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Delete,
             "/api/v1/orgs/{org}/exceptions/{id}",
             Org(Role::Admin),
-            "Revoke an active exception.",
+            "Revoke an active exception (or withdraw one waiting for approval).",
             compliance::revoke_exception,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/exceptions/{id}/approve",
+            Org(Role::Admin),
+            "Approve an exception waiting for a second person (four eyes): it takes effect now.",
+            compliance::approve_exception,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/exceptions/{id}/reject",
+            Org(Role::Admin),
+            "Reject an exception waiting for a second person: it never takes effect.",
+            compliance::reject_exception,
         )
         .route_with_body(
             Post,
@@ -387,8 +401,22 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Delete,
             "/api/v1/orgs/{org}/overrides/{id}",
             Org(Role::Admin),
-            "Clear an active override.",
+            "Clear an active override (or withdraw one waiting for approval).",
             compliance::clear_override,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/overrides/{id}/approve",
+            Org(Role::Admin),
+            "Approve an override waiting for a second person (four eyes): it takes effect now.",
+            compliance::approve_override,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/overrides/{id}/reject",
+            Org(Role::Admin),
+            "Reject an override waiting for a second person: it never takes effect.",
+            compliance::reject_override,
         );
     api = api
         .route(

@@ -223,6 +223,7 @@ fn decision(kind: &str, status: Option<&str>) -> comply_store::NewDecision {
         forced_status: status.map(str::to_owned),
         reason: "because".into(),
         expires_at: None,
+        needs_approval: false,
     }
 }
 
