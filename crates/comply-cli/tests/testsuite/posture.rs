@@ -990,3 +990,90 @@ fn status_diff_between_versions_and_times() {
     // `status PRODUCT` still works beside the subcommand.
     assert_eq!(env.run(&["status", "portal"]).code, 0);
 }
+
+/// Issue 18, four eyes: with `--decision-approval on`, an exception waits (shown in the
+/// explanation, not applied) until a second admin or owner approves it; its author
+/// cannot; a rejected one never takes effect; every step is audited.
+#[test]
+fn exceptions_wait_for_a_second_persons_approval() {
+    let (env, _) = portal();
+    env.ok(&["org", "settings", "--decision-approval", "on"]);
+    let admin = env.json(&["token", "create", "--name", "second", "--role", "admin"]);
+    let admin = admin["token"].as_str().unwrap().to_owned();
+    let cell_args = |project: &'static str| {
+        vec![
+            "exception",
+            "create",
+            "--product",
+            "portal",
+            "--version",
+            "1.0",
+            "--project",
+            project,
+            "--requirement",
+            "no-vulns-high",
+            "--reason",
+            "vendor fix due",
+        ]
+    };
+    let out = env.ok(&cell_args("api"));
+    assert!(
+        out.contains("takes effect once a second admin or owner approves it"),
+        "{out}"
+    );
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+
+    let s = env.json(&["status", "portal", "--explain"]);
+    let api = cell(&s, "no-vulns-high", Some("api"));
+    assert_eq!(api["status"], "NO_DATA", "{api}");
+    assert!(
+        api["explanation"].to_string().contains("awaits approval"),
+        "{api}"
+    );
+    let list = env.json(&["exception", "list"]);
+    assert_eq!(list[0]["approval"], "pending", "{list}");
+    assert_eq!(list[0]["active"], false, "{list}");
+
+    // Its author cannot approve it.
+    let own = env.run(&["exception", "approve", &id]);
+    assert_ne!(own.code, 0);
+    assert!(
+        own.stderr.contains("a second admin or owner approves it"),
+        "{}",
+        own.stderr
+    );
+    // A second admin can.
+    let run = env.run_as(&admin, &["exception", "approve", &id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = env.json(&["status", "portal", "--explain"]);
+    assert_eq!(
+        cell(&s, "no-vulns-high", Some("api"))["status"],
+        "EXCEPTED",
+        "{s}"
+    );
+    let again = env.run_as(&admin, &["exception", "approve", &id]);
+    assert_ne!(again.code, 0, "approved once");
+
+    // Rejected: never in effect.
+    let out = env.ok(&cell_args("web"));
+    let web_id = out.split_whitespace().nth(1).unwrap().to_owned();
+    let run = env.run_as(&admin, &["exception", "reject", &web_id]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = env.json(&["status", "portal", "--explain"]);
+    let web = cell(&s, "no-vulns-high", Some("web"));
+    assert_eq!(web["status"], "NO_DATA", "{web}");
+    assert!(
+        !web["explanation"].to_string().contains("awaits approval"),
+        "{web}"
+    );
+
+    let audit = env.json(&["audit", "list"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"exception.approve"), "{actions:?}");
+    assert!(actions.contains(&"exception.reject"), "{actions:?}");
+}

@@ -220,7 +220,7 @@ async fn settings_round_trip_and_are_audited() {
         .await;
     assert_eq!(
         settings,
-        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false, "reference_data_max_age_days": 7})
+        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false, "reference_data_max_age_days": 7, "decision_approval": false})
     );
     let (status, settings) = s
         .call(
