@@ -325,6 +325,10 @@ pub struct SettingsArgs {
     pub requirements_auto_matching: Option<OnOff>,
     #[arg(long, value_enum)]
     pub allow_unsigned_attestations: Option<OnOff>,
+    /// Hosts a policy's `http.send` may reach in `comply attest` (comma-separated;
+    /// "" for none, the default). Chainloop's `--policies-allowed-hostnames`
+    #[arg(long, value_name = "HOSTS", alias = "policies-allowed-hostnames")]
+    pub policy_allowed_hostnames: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -521,6 +525,10 @@ pub struct EvalArgs {
     /// Project version the evaluation is for (as --project)
     #[arg(long = "project-version")]
     pub project_version: Option<String>,
+    /// Hosts the policy's `http.send` may reach (comma-separated or repeated; none by
+    /// default). The result then says it was networked: it depends on what they answer
+    #[arg(long = "allowed-hostnames", value_name = "HOST", value_delimiter = ',')]
+    pub allowed_hostnames: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrgSettings {
     /// Show and allow attaching built-in frameworks marked in-preview.
@@ -11,6 +11,9 @@ pub struct OrgSettings {
     pub requirements_auto_matching: bool,
     /// Accept attestations that no trusted key signed; each is recorded as unsigned.
     pub allow_unsigned_attestations: bool,
+    /// Hosts a policy's `http.send` may reach when `comply attest` evaluates the org's
+    /// contracts (decision 0025); empty: none, evaluation stays sealed. Sorted, lowercase.
+    pub policy_allowed_hostnames: Vec<String>,
 }
 
 impl Default for OrgSettings {
@@ -19,17 +22,64 @@ impl Default for OrgSettings {
             in_preview_frameworks: false,
             requirements_auto_matching: true,
             allow_unsigned_attestations: false,
+            policy_allowed_hostnames: Vec::new(),
         }
     }
 }
 
 /// A partial update: only the fields present change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsPatch {
     pub in_preview_frameworks: Option<bool>,
     pub requirements_auto_matching: Option<bool>,
     pub allow_unsigned_attestations: Option<bool>,
+    /// Replaces the list; `[]` clears it.
+    pub policy_allowed_hostnames: Option<Vec<String>>,
+}
+
+impl OrgSettingsPatch {
+    /// What is wrong with the patch, if anything (each hostname checked).
+    pub fn problems(&self) -> Vec<String> {
+        let hosts = self.policy_allowed_hostnames.iter().flatten();
+        hosts
+            .filter_map(|h| hostname_problem(h).map(|p| format!("policy_allowed_hostnames: {p}")))
+            .collect()
+    }
+}
+
+/// A host `http.send` may be allowed to reach: a DNS name or an IP address, optionally
+/// with `:port`; no scheme, path or wildcard.
+pub fn hostname_problem(host: &str) -> Option<String> {
+    let shown = crate::name::quote(host);
+    let host = host.trim();
+    if host.is_empty() {
+        return Some("an empty hostname".into());
+    }
+    if host.len() > 253 + 6 {
+        return Some(format!("{shown} is longer than a hostname can be"));
+    }
+    if host.contains("://") || host.contains('/') {
+        return Some(format!(
+            "{shown} is a URL; give the hostname only (e.g. app.chainloop.dev)"
+        ));
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') => (name, Some(port)),
+        _ => (host, None),
+    };
+    if let Some(port) = port
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Some(format!("{shown} has an invalid port"));
+    }
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | ':');
+    if name.is_empty() || !name.chars().all(valid) {
+        return Some(format!(
+            "{shown} is not a hostname (letters, digits, '-' and '.'; no wildcards)"
+        ));
+    }
+    None
 }
 
 impl OrgSettings {
@@ -42,6 +92,16 @@ impl OrgSettings {
         }
         if let Some(v) = patch.allow_unsigned_attestations {
             self.allow_unsigned_attestations = v;
+        }
+        if let Some(hosts) = &patch.policy_allowed_hostnames {
+            let mut hosts: Vec<String> = hosts
+                .iter()
+                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect();
+            hosts.sort();
+            hosts.dedup();
+            self.policy_allowed_hostnames = hosts;
         }
         self
     }
@@ -63,5 +123,32 @@ mod tests {
         assert_eq!(patched.in_preview_frameworks, s.in_preview_frameworks);
         let parsed: OrgSettings = serde_json::from_str("{}").unwrap();
         assert_eq!(parsed, OrgSettings::default());
+    }
+
+    #[test]
+    fn allowed_hostnames_are_normalized_and_checked() {
+        let patch = OrgSettingsPatch {
+            policy_allowed_hostnames: Some(vec![
+                "App.Chainloop.dev".into(),
+                "127.0.0.1:8080".into(),
+                "app.chainloop.dev.".into(),
+            ]),
+            ..Default::default()
+        };
+        assert!(patch.problems().is_empty());
+        let s = OrgSettings::default().apply(&patch);
+        assert_eq!(
+            s.policy_allowed_hostnames,
+            ["127.0.0.1:8080", "app.chainloop.dev"]
+        );
+        let cleared = s.apply(&OrgSettingsPatch {
+            policy_allowed_hostnames: Some(vec![]),
+            ..Default::default()
+        });
+        assert!(cleared.policy_allowed_hostnames.is_empty());
+        for bad in ["https://x.dev", "*.x.dev", "x.dev:0", "x.dev:http", " "] {
+            assert!(hostname_problem(bad).is_some(), "{bad}");
+        }
+        assert!(hostname_problem("[::1]:8080").is_none());
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! Evaluation is deterministic and sealed: `time.now_ns` returns the `now` the caller
 //! passes, `http.send` and the other impure builtins fail, and every evaluation runs
-//! under a time limit.
+//! under a time limit. The one exception is opt-in: [`Limits::network`] lets `http.send`
+//! reach listed hosts (decision 0025).
 
 pub mod args;
 mod boilerplate;
@@ -14,6 +15,7 @@ pub mod builtin;
 mod error;
 mod group;
 mod input;
+mod network;
 pub mod material;
 mod policy;
 mod script;
@@ -24,6 +26,7 @@ pub use error::PolicyError;
 pub use group::{GroupResult, evaluate_group};
 pub use input::PreparedInput;
 pub use material::Material;
+pub use network::Network;
 pub use policy::{
     CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata, prepare_input,
 };

@@ -61,7 +61,7 @@ impl Store {
              a.digest AS digest, e.policy AS policy, e.policy_digest AS policy_digest, \
              e.args AS args, e.violations AS violations, e.skipped AS skipped, \
              e.skip_reasons AS skip_reasons, e.requirements AS requirements, \
-             e.time_ms AS time_ms, a.received_at AS received_at";
+             e.time_ms AS time_ms, COALESCE(e.received_at, a.received_at) AS received_at";
         let mut out = Vec::new();
         for chunk in project_version_ids.chunks(CHUNK) {
             let ids: Vec<String> = (0..chunk.len())

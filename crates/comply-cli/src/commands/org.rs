@@ -44,6 +44,14 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     patch.insert(key.into(), json!(v.as_bool()));
                 }
             }
+            if let Some(hosts) = &args.policy_allowed_hostnames {
+                let hosts: Vec<&str> = hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                patch.insert("policy_allowed_hostnames".into(), json!(hosts));
+            }
             let settings = if patch.is_empty() {
                 client.get(&path)?
             } else {
@@ -55,12 +63,15 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     .into_iter()
                     .flatten()
                     .map(|(k, v)| {
-                        let on = if v.as_bool() == Some(true) {
-                            "on"
-                        } else {
-                            "off"
+                        let shown = match v {
+                            Value::Bool(true) => "on".to_owned(),
+                            Value::Array(items) if items.is_empty() => "none".to_owned(),
+                            Value::Array(items) => {
+                                items.iter().map(text).collect::<Vec<_>>().join(", ")
+                            }
+                            _ => "off".to_owned(),
                         };
-                        vec![k.replace('_', "-"), on.to_owned()]
+                        vec![k.replace('_', "-"), shown]
                     })
                     .collect();
                 table(&["setting", "value"], rows)

@@ -91,7 +91,7 @@ pub async fn create_org(
 }
 
 pub async fn get_settings(Extension(ctx): Extension<OrgCtx>) -> Json<OrgSettings> {
-    Json(ctx.org.settings)
+    Json(ctx.org.settings.clone())
 }
 
 pub async fn patch_settings(
@@ -99,6 +99,10 @@ pub async fn patch_settings(
     Extension(ctx): Extension<OrgCtx>,
     Body(patch): Body<OrgSettingsPatch>,
 ) -> Result<Json<OrgSettings>, ApiError> {
+    let problems = patch.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::BadRequest(problems.join("; ")));
+    }
     let settings = state
         .store
         .update_settings(ctx.org.id, &patch, &ctx.principal.actor(), now_ms())
