@@ -593,6 +593,17 @@ pub enum AttestationCommand {
     List(AttestationListArgs),
     /// Show one attestation and its policy evaluations
     Describe(DigestArg),
+    /// Supply the policy evaluations an attestation references (policyEvaluationsRef)
+    /// but did not carry: the bundle is checked against the reference's digest
+    AttachEvaluations(AttachEvaluationsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AttachEvaluationsArgs {
+    pub digest: String,
+    /// The policy-evaluation bundle (Chainloop's policy-evaluations.json)
+    #[arg(long)]
+    pub policy_evaluations: PathBuf,
 }
 
 #[derive(Args, Debug)]
