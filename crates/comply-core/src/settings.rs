@@ -115,7 +115,7 @@ mod tests {
     fn defaults_and_patch() {
         let s = OrgSettings::default();
         assert!(!s.in_preview_frameworks && s.requirements_auto_matching);
-        let patched = s.apply(&OrgSettingsPatch {
+        let patched = s.clone().apply(&OrgSettingsPatch {
             requirements_auto_matching: Some(false),
             ..Default::default()
         });

@@ -352,6 +352,7 @@ mod tests {
                 vec![]
             },
             gate: false,
+            networked: None,
         }
     }
 
@@ -384,6 +385,8 @@ mod tests {
                                 evaluation(digest, severity, requirement, skipped),
                                 evaluation(digest, severity, requirement, skipped),
                             ],
+                            evaluations_ref: None,
+                            evaluations_supplied: false,
                         };
                         store.ingest(org.id, &a, t).await.expect("ingest");
                     }
