@@ -62,8 +62,9 @@ impl Network {
             .any(|h| *h == host || with_port.as_deref() == Some(h.as_str()))
     }
 
-    /// One `http.send` call.
-    pub(crate) fn send(&self, request: &Value) -> anyhow::Result<Value> {
+    /// One `http.send` call, waiting at most `budget` (the evaluation's time limit: the
+    /// engine cannot interrupt a call in progress).
+    pub(crate) fn send(&self, request: &Value, budget: Duration) -> anyhow::Result<Value> {
         let request: Json = serde_json::to_value(request)?;
         let Some(request) = request.as_object() else {
             anyhow::bail!("http.send: the request must be an object");
@@ -72,7 +73,8 @@ impl Network {
         let method = text("method")
             .ok_or_else(|| anyhow::anyhow!("http.send: the request needs a `method`"))?
             .to_ascii_uppercase();
-        let url = text("url").ok_or_else(|| anyhow::anyhow!("http.send: the request needs a `url`"))?;
+        let url =
+            text("url").ok_or_else(|| anyhow::anyhow!("http.send: the request needs a `url`"))?;
         let uri: ureq::http::Uri = url
             .parse()
             .map_err(|e| anyhow::anyhow!("http.send: '{url}' is not a URL: {e}"))?;
@@ -97,7 +99,8 @@ impl Network {
         let timeout = match request.get("timeout") {
             Some(t) => timeout(t)?,
             None => DEFAULT_TIMEOUT,
-        };
+        }
+        .min(budget);
         let body: Option<Vec<u8>> = match (request.get("raw_body"), request.get("body")) {
             (Some(Json::String(raw)), _) => Some(raw.clone().into_bytes()),
             (_, Some(body)) if !body.is_null() => Some(serde_json::to_vec(body)?),
@@ -220,8 +223,14 @@ mod tests {
     #[test]
     fn timeouts_parse_as_opa_writes_them() {
         assert_eq!(timeout(&"5s".into()).unwrap(), Duration::from_secs(5));
-        assert_eq!(timeout(&"250ms".into()).unwrap(), Duration::from_millis(250));
-        assert_eq!(timeout(&1_000_000u64.into()).unwrap(), Duration::from_millis(1));
+        assert_eq!(
+            timeout(&"250ms".into()).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            timeout(&1_000_000u64.into()).unwrap(),
+            Duration::from_millis(1)
+        );
         assert!(timeout(&"soon".into()).is_err());
     }
 }

@@ -244,16 +244,19 @@ impl Script {
             )
             .map_err(|e| self.eval_error(e.to_string()))?;
         let network = limits.network.clone();
+        let budget = limits.time;
         engine
             .add_extension(
                 "http.send".to_owned(),
                 1,
-                Box::new(move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
-                    if !network.is_enabled() {
-                        anyhow::bail!(NO_NETWORK);
-                    }
-                    network.send(&args[0])
-                }),
+                Box::new(
+                    move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+                        if !network.is_enabled() {
+                            anyhow::bail!(NO_NETWORK);
+                        }
+                        network.send(&args[0], budget)
+                    },
+                ),
             )
             .map_err(|e| self.eval_error(e.to_string()))?;
         engine.set_execution_timer_config(ExecutionTimerConfig {
@@ -581,14 +584,24 @@ violations contains sprintf("version %s", [r.body.version]) if {
         };
         let url = format!("http://127.0.0.1:{port}/api/info");
         let passing = script
-            .evaluate(json!({"url": url, "expected": "v1.2.3"}), &Value::Null, 0, &limits)
+            .evaluate(
+                json!({"url": url, "expected": "v1.2.3"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
             .unwrap();
         assert!(passing.violations.is_empty(), "{passing:?}");
         let request = requests.recv().unwrap();
         assert!(request.starts_with("POST /api/info "), "{request}");
         assert!(request.ends_with(r#"{"ask":"version"}"#), "{request}");
         let failing = script
-            .evaluate(json!({"url": url, "expected": "v9"}), &Value::Null, 0, &limits)
+            .evaluate(
+                json!({"url": url, "expected": "v9"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
             .unwrap();
         assert_eq!(failing.violations[0].message, "version v1.2.3");
     }
@@ -603,17 +616,32 @@ violations contains sprintf("version %s", [r.body.version]) if {
         };
         let url = format!("http://127.0.0.1:{port}/");
         let err = script
-            .evaluate(json!({"url": url, "expected": "x"}), &Value::Null, 0, &limits)
+            .evaluate(
+                json!({"url": url, "expected": "x"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("host '127.0.0.1' is not in the allowed hostnames (127.0.0.1:1, example.com)"),
+            err.contains(
+                "host '127.0.0.1' is not in the allowed hostnames (127.0.0.1:1, example.com)"
+            ),
             "{err}"
         );
-        assert!(requests.try_recv().is_err(), "no request may reach the host");
+        assert!(
+            requests.try_recv().is_err(),
+            "no request may reach the host"
+        );
         // The same script, sealed again for the next caller.
         let sealed = script
-            .evaluate(json!({"url": url, "expected": "x"}), &Value::Null, 0, &Limits::default())
+            .evaluate(
+                json!({"url": url, "expected": "x"}),
+                &Value::Null,
+                0,
+                &Limits::default(),
+            )
             .unwrap_err()
             .to_string();
         assert!(sealed.contains("network access is not allowed"), "{sealed}");

@@ -47,12 +47,16 @@ pub struct EvaluationsRef {
 /// What [`Store::attach_evaluations`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachOutcome {
-    Attached { evaluations: usize },
+    Attached {
+        evaluations: usize,
+    },
     NoSuchAttestation,
     /// The attestation carries its evaluations or references none.
     NoReference,
     /// Supplied before, at this instant: evidence is immutable.
-    AlreadySupplied { at: i64 },
+    AlreadySupplied {
+        at: i64,
+    },
 }
 
 /// An attestation of a project version whose referenced evaluations had not been
@@ -627,7 +631,9 @@ impl Store {
                  ORDER BY project_version_id, finished_at, id",
                 ids.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(at_ms);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org_id)
+                .bind(at_ms);
             for id in chunk {
                 q = q.bind(*id);
             }

@@ -265,10 +265,8 @@ pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand)
         }
         AttestationCommand::AttachEvaluations(a) => {
             let bundle = read(&a.policy_evaluations)?;
-            let path = client.org_path(&format!(
-                "/attestations/{}/policy-evaluations",
-                a.digest
-            ))?;
+            let path =
+                client.org_path(&format!("/attestations/{}/policy-evaluations", a.digest))?;
             // Wrapped as a push wraps it: the bundle's exact bytes are what its digest is of.
             let answer = client.post(&path, &json!({"policy_evaluations": bundle}))?;
             emit(output, &answer, |r| {

@@ -570,7 +570,14 @@ fn policy_eval_reaches_allowed_hostnames_only() {
     env.write("policy.yaml", &hostname_policy(&format!("{base}/api/info")));
     env.write("empty.json", "{}");
     let eval = |extra: &[&str]| {
-        let mut args = vec!["policy", "eval", "--kind", "EVIDENCE", "--material", "empty.json"];
+        let mut args = vec![
+            "policy",
+            "eval",
+            "--kind",
+            "EVIDENCE",
+            "--material",
+            "empty.json",
+        ];
         args.extend_from_slice(extra);
         env.run(&args)
     };

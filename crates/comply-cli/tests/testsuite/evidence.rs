@@ -596,7 +596,14 @@ fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
     env.write("empty.json", "{}");
     let attest = |env: &Env| {
         env.ok(&[
-            "attest", "init", "--contract", "platform", "--project", "api", "--version", "2.0.0",
+            "attest",
+            "init",
+            "--contract",
+            "platform",
+            "--project",
+            "api",
+            "--version",
+            "2.0.0",
         ]);
         env.ok(&["attest", "add", "--name", "info", "--value", "empty.json"]);
         env.run(&["attest", "push", "--key", key.to_str().unwrap()])
@@ -611,7 +618,12 @@ fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
     );
     assert_eq!(env.json(&["attestation", "list"]), json!([]));
 
-    let run = env.run(&["org", "settings", "--policy-allowed-hostnames", "https://x.dev/"]);
+    let run = env.run(&[
+        "org",
+        "settings",
+        "--policy-allowed-hostnames",
+        "https://x.dev/",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is a URL"), "{}", run.stderr);
     let settings = env.ok(&["org", "settings", "--policy-allowed-hostnames", "127.0.0.1"]);
@@ -619,7 +631,11 @@ fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
 
     let run = attest(&env);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("policies may reach 127.0.0.1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("policies may reach 127.0.0.1"),
+        "{}",
+        run.stderr
+    );
     let digest = env.json(&["attestation", "list"])[0]["digest"]
         .as_str()
         .unwrap()
@@ -633,7 +649,10 @@ fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
     let signed = &described["statement"]["predicate"]["policyEvaluations"]["info"][0];
     assert_eq!(signed["annotations"]["comply.dev/networked"], "127.0.0.1");
     let text = env.ok(&["attestation", "describe", &digest, "-o", "table"]);
-    assert!(text.contains("ran with networking (http.send to 127.0.0.1)"), "{text}");
+    assert!(
+        text.contains("ran with networking (http.send to 127.0.0.1)"),
+        "{text}"
+    );
 
     env.ok(&["org", "settings", "--policy-allowed-hostnames", ""]);
     let settings = env.json(&["org", "settings"]);

@@ -66,7 +66,10 @@ impl Evidence {
     }
 
     /// The attestations received by `t` whose referenced evaluations were missing then.
-    pub fn referenced_missing_at(&self, t: i64) -> impl Iterator<Item = &ReferencedEvaluationsFact> {
+    pub fn referenced_missing_at(
+        &self,
+        t: i64,
+    ) -> impl Iterator<Item = &ReferencedEvaluationsFact> {
         self.referenced.iter().filter(move |r| r.missing_at(t))
     }
 

@@ -1970,7 +1970,10 @@ fn referenced_evaluations_not_supplied_are_explained() {
 
     let before = at(T0 + H / 2);
     assert_eq!(before.status, Status::NoData);
-    assert!(before.evaluations_not_supplied.is_empty(), "not received yet");
+    assert!(
+        before.evaluations_not_supplied.is_empty(),
+        "not received yet"
+    );
 
     let missing = at(T0 + 2 * H);
     assert_eq!(missing.status, Status::NoData, "the status is unchanged");
@@ -1990,11 +1993,19 @@ fn referenced_evaluations_not_supplied_are_explained() {
     let supplied = at(T0 + 4 * H);
     assert_eq!(supplied.status, Status::Passed);
     assert!(supplied.evaluations_not_supplied.is_empty());
-    assert!(!explain(&supplied, &time).join("\n").contains("not supplied"));
+    assert!(
+        !explain(&supplied, &time)
+            .join("\n")
+            .contains("not supplied")
+    );
 
     // Statuses without details (an overview) do not carry it.
     let policies = catalog();
     let mut ctx = Context::new("acme", T0 + 2 * H, &policies);
     ctx.details = false;
-    assert!(product_status(&ctx, &facts)[0].evaluations_not_supplied.is_empty());
+    assert!(
+        product_status(&ctx, &facts)[0]
+            .evaluations_not_supplied
+            .is_empty()
+    );
 }

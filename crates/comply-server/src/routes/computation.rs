@@ -8,8 +8,8 @@ use crate::state::AppState;
 use comply_core::resource::{Product, ProductVersion};
 use comply_core::status::{
     self, ApplicabilityFact, CellStatus, Context, DecisionFact, DecisionKind, EvaluationFact,
-    ReferencedEvaluationsFact,
-    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts,
+    Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact, ReferencedEvaluationsFact,
+    RequirementFacts,
 };
 use comply_store::DecisionRow;
 use std::collections::{BTreeMap, HashMap};
@@ -291,15 +291,14 @@ impl EvidenceByVersion {
                 .referenced_evaluations(ctx.org.id, &ids, at)
                 .await?
             {
-                by_version
-                    .entry(r.project_version_id)
-                    .or_default()
-                    .push(ReferencedEvaluationsFact {
+                by_version.entry(r.project_version_id).or_default().push(
+                    ReferencedEvaluationsFact {
                         attestation: r.digest,
                         time: r.finished_at,
                         received_at: r.received_at,
                         supplied_at: r.supplied_at,
-                    });
+                    },
+                );
             }
             for (id, facts) in by_version {
                 let e = evidence.remove(&id).unwrap_or_default();

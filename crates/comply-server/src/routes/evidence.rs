@@ -320,7 +320,11 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         "signer": new.signer,
         "evaluations": new.evaluations.len(),
     });
-    if let Some(reference) = new.evaluations_ref.as_ref().filter(|_| !evaluations_supplied) {
+    if let Some(reference) = new
+        .evaluations_ref
+        .as_ref()
+        .filter(|_| !evaluations_supplied)
+    {
         answer["evaluations_not_supplied"] = json!(reference);
     }
     Ok(Json(answer))

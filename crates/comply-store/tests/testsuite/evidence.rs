@@ -460,11 +460,18 @@ async fn referenced_evaluations_are_attached_once() {
             .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].action, "attestation.attach_evaluations");
-        assert!(store.audit_verify(acme.id).await.unwrap().is_ok(), "the chain holds");
+        assert!(
+            store.audit_verify(acme.id).await.unwrap().is_ok(),
+            "the chain holds"
+        );
 
         // An attestation carrying its evaluations references none.
         store
-            .ingest(acme.id, &attestation("sha256:inline", "api", "1.0.0", 5_000), 6_000)
+            .ingest(
+                acme.id,
+                &attestation("sha256:inline", "api", "1.0.0", 5_000),
+                6_000,
+            )
             .await
             .unwrap();
         assert_eq!(
