@@ -149,6 +149,13 @@ fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> Strin
                 MatchSource::Auto => "auto-matched",
             }
         );
+        if let Some(hosts) = &e.networked {
+            let _ = write!(
+                line,
+                ", networked (http.send could reach {})",
+                hosts.replace(',', ", ")
+            );
+        }
         if e.verdict.vetoed {
             line.push_str(", vetoed by the policy's matches_evaluation");
         } else if e.verdict.refiltered {

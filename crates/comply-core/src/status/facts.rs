@@ -32,6 +32,9 @@ pub struct EvaluationFact {
     /// The attestation's receipt sequence (shared by all its evaluations); breaks ties
     /// between equal `time`s.
     pub receipt: u64,
+    /// The hosts the policy's `http.send` could reach, when the run was networked
+    /// (decision 0025): the verdict then depends on what they answered.
+    pub networked: Option<String>,
 }
 
 /// An attestation of a project version that references its policy evaluations

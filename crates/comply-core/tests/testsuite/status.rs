@@ -118,6 +118,7 @@ fn eval(id: &str, policy: &str, time: i64) -> EvaluationFact {
         time,
         received_at: time,
         receipt: u64::try_from(time).unwrap(),
+        networked: None,
     }
 }
 
@@ -2008,4 +2009,28 @@ fn referenced_evaluations_not_supplied_are_explained() {
             .evaluations_not_supplied
             .is_empty()
     );
+}
+
+/// A verdict that depended on hosts the policy could reach says so where it decides.
+#[test]
+fn networked_evaluations_say_so_in_explanations() {
+    let req = requirement("signed", vec![attach("container-signed", &[])], vec![]);
+    let mut networked = eval("n1", "container-signed", T0);
+    networked.networked = Some("127.0.0.1,app.chainloop.dev".into());
+    let cell = Cell {
+        evaluations: vec![networked],
+        ..Cell::default()
+    };
+    let s = status(&req, &cell, T0 + H);
+    assert_eq!(s.status, Status::Passed, "evidence like any other");
+    let text = explained(&req, &cell, T0 + H);
+    assert!(
+        text.contains("networked (http.send could reach 127.0.0.1, app.chainloop.dev)"),
+        "{text}"
+    );
+    let sealed = Cell {
+        evaluations: vec![eval("s1", "container-signed", T0)],
+        ..Cell::default()
+    };
+    assert!(!explained(&req, &sealed, T0 + H).contains("networked"));
 }

@@ -256,7 +256,10 @@ async fn settings_round_trip_and_are_audited() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        problem["detail"].as_str().unwrap().contains("'*.evil.dev' is not a hostname"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'*.evil.dev' is not a hostname"),
         "{problem}"
     );
     let (_, events) = s

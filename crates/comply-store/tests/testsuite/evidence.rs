@@ -396,7 +396,9 @@ async fn referenced_evaluations_are_attached_once() {
             "not received yet at 5.5 s"
         );
 
-        let supplied = vec![evaluation("vulnerabilities", 1)];
+        let mut supplied = vec![evaluation("vulnerabilities", 1)];
+        // Run with networking on: kept with the evaluation, read back by status.
+        supplied[0].networked = Some("127.0.0.1".into());
         let outcome = store
             .attach_evaluations(acme.id, "sha256:ref", &supplied, "ci", 8_000)
             .await
@@ -416,6 +418,7 @@ async fn referenced_evaluations_are_attached_once() {
         assert_eq!(evaluations.len(), 1);
         assert_eq!(evaluations[0].received_at, 8_000, "received when supplied");
         assert_eq!(evaluations[0].time_ms, 5_000, "dated by the attestation");
+        assert_eq!(evaluations[0].networked.as_deref(), Some("127.0.0.1"));
         // At 7 s the evaluations had not arrived: still missing then, not after.
         assert_eq!(
             store
@@ -443,6 +446,7 @@ async fn referenced_evaluations_are_attached_once() {
             .unwrap();
         assert_eq!(facts.len(), 1);
         assert_eq!(facts[0].1.received_at, 8_000);
+        assert_eq!(facts[0].1.networked.as_deref(), Some("127.0.0.1"));
         assert_ne!(
             store.attestation_marks(acme.id).await.unwrap()[&pv],
             marks_before,
