@@ -658,3 +658,52 @@ fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
     let settings = env.json(&["org", "settings"]);
     assert_eq!(settings["policy_allowed_hostnames"], json!([]));
 }
+
+/// Chainloop's own fixture of an attestation whose evaluations sit in its artifact
+/// store (`app/controlplane/pkg/biz/testdata/attestations/full-with-policy-evaluations-ref.json`):
+/// stored with its materials, marked as missing them; a bundle that is not the
+/// referenced one is refused.
+#[test]
+fn chainloop_attestation_referencing_its_evaluations_is_stored_and_marked() {
+    let Some(path) = fixture("biz-full-with-policy-evaluations-ref.dsse.json") else {
+        return;
+    };
+    let env = Env::start();
+    env.ok(&["org", "settings", "--allow-unsigned-attestations", "on"]);
+    let pushed = env.json(&["attestation", "push", path.to_str().unwrap()]);
+    assert_eq!(pushed["created"], true, "{pushed}");
+    assert_eq!(pushed["evaluations"], 0);
+    assert_eq!(
+        pushed["evaluations_not_supplied"]["digest"],
+        "sha256:aabbccdd00112233aabbccdd00112233aabbccdd00112233aabbccdd00112233"
+    );
+    let digest = pushed["digest"].as_str().unwrap().to_owned();
+    let described = env.json(&["attestation", "describe", &digest]);
+    assert_eq!(described["project"], "foo");
+    assert_eq!(described["evaluations_supplied"], false);
+    assert_eq!(
+        described["policy_evaluations_ref"]["media_type"],
+        "application/vnd.chainloop.policy-evaluations.v1+proto"
+    );
+    assert_eq!(
+        described["statement"]["predicate"]["materials"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "what it carries is kept"
+    );
+    env.write("bundle.json", r#"{"evaluations": []}"#);
+    let run = env.run(&[
+        "attestation",
+        "attach-evaluations",
+        &digest,
+        "--policy-evaluations",
+        "bundle.json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("digest"), "{}", run.stderr);
+    assert_eq!(
+        env.json(&["attestation", "describe", &digest])["evaluations_supplied"],
+        false
+    );
+}
