@@ -198,6 +198,9 @@ pub fn print_push(output: Output, answer: &Value) -> Result<()> {
                 text(&a["digest"])
             ),
             None => String::new(),
+        } + &match a["evaluations_attached"].as_u64() {
+            Some(n) => format!("{n} referenced policy evaluations attached to it\n"),
+            None => String::new(),
         }
     })
 }

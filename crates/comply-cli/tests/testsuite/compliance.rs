@@ -494,4 +494,30 @@ fn referenced_evaluations_are_stored_marked_and_attached_later() {
     assert!(run.stderr.contains("were supplied at"), "{}", run.stderr);
     let audit = env.ok(&["audit", "list"]);
     assert!(audit.contains("attestation.attach_evaluations"), "{audit}");
+
+    // Pushing the stored attestation again with its bundle supplies it too.
+    let mut web = statement.clone();
+    web["predicate"]["metadata"]["project"] = json!("web");
+    let envelope = String::from_utf8(sign(
+        "application/vnd.in-toto+json",
+        web.to_string().as_bytes(),
+        &key,
+    ))
+    .unwrap();
+    env.write("web.json", &envelope);
+    env.ok(&["attestation", "push", "web.json"]);
+    let out = env.ok(&[
+        "attestation",
+        "push",
+        "web.json",
+        "--policy-evaluations",
+        "policy-evaluations.json",
+    ]);
+    assert!(out.contains("already stored"), "{out}");
+    assert!(
+        out.contains("1 referenced policy evaluations attached to it"),
+        "{out}"
+    );
+    let s = env.json(&["status", "portal"]);
+    assert_eq!(cell(&s, "no-vulns-high", Some("web"))["status"], "PASSED");
 }

@@ -311,6 +311,24 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         evaluations_supplied,
     };
     let outcome = state.store.ingest(ctx.org.id, &new, now).await?;
+    // Pushed again with the bundle it referenced: supplied now, as attach-evaluations
+    // would (a bundle supplied before is left as it is).
+    let mut attached = None;
+    if !outcome.created && new.evaluations_ref.is_some() && evaluations_supplied {
+        let stored = state
+            .store
+            .attach_evaluations(
+                ctx.org.id,
+                &outcome.digest,
+                &new.evaluations,
+                &ctx.principal.actor(),
+                now,
+            )
+            .await?;
+        if let AttachOutcome::Attached { evaluations } = stored {
+            attached = Some(evaluations);
+        }
+    }
     let mut answer = json!({
         "digest": outcome.digest,
         "project": outcome.project,
@@ -326,6 +344,9 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         .filter(|_| !evaluations_supplied)
     {
         answer["evaluations_not_supplied"] = json!(reference);
+    }
+    if let Some(n) = attached {
+        answer["evaluations_attached"] = json!(n);
     }
     Ok(Json(answer))
 }
