@@ -376,7 +376,8 @@ pub struct PolicyEvaluationBundle {
 }
 
 impl PolicyEvaluationBundle {
-    /// Decodes a protojson `PolicyEvaluationBundle` (`{"policyEvaluations": [...]}`),
+    /// Decodes a protojson `PolicyEvaluationBundle` (`{"evaluations": [...]}`, as
+    /// Chainloop uploads it; also `{"policyEvaluations": …}`),
     /// after checking that its SHA-256 is `expected_digest` (`sha256:<hex>` or bare hex,
     /// as in the predicate's `policyEvaluationsRef`).
     pub fn parse(bytes: &[u8], expected_digest: &str) -> Result<Self, AttestError> {
@@ -402,11 +403,14 @@ impl PolicyEvaluationBundle {
             ))
         })?;
         let object = Obj::new(&value, "policyEvaluationBundle", predicate_error)?;
-        let Some(evaluations) = object.value("policyEvaluations") else {
-            return Err(object.error("policyEvaluations", "missing"));
-        };
-        let (evaluations, form) =
-            PolicyEvaluation::decode_all(evaluations, &object.child("policyEvaluations"))?;
+        // Chainloop's CLI writes the protojson of `PolicyEvaluationBundle`, whose field
+        // is `evaluations`; `policyEvaluations` is the predicate's name for the same list.
+        let key = ["evaluations", "policyEvaluations", "policy_evaluations"]
+            .into_iter()
+            .find(|k| object.value(k).is_some())
+            .ok_or_else(|| object.error("evaluations", "missing"))?;
+        let evaluations = object.value(key).expect("found above");
+        let (evaluations, form) = PolicyEvaluation::decode_all(evaluations, &object.child(key))?;
         Ok(PolicyEvaluationBundle { evaluations, form })
     }
 }

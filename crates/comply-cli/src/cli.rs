@@ -336,6 +336,10 @@ pub struct SettingsArgs {
     /// Days after its release a reference data catalog (KEV) is called stale
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub reference_data_max_age_days: Option<u32>,
+    /// Hosts a policy's `http.send` may reach in `comply attest` (comma-separated;
+    /// "" for none, the default). Chainloop's `--policies-allowed-hostnames`
+    #[arg(long, value_name = "HOSTS", alias = "policies-allowed-hostnames")]
+    pub policy_allowed_hostnames: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -541,6 +545,10 @@ pub struct EvalArgs {
     /// Project version the evaluation is for (as --project)
     #[arg(long = "project-version")]
     pub project_version: Option<String>,
+    /// Hosts the policy's `http.send` may reach (comma-separated or repeated; none by
+    /// default). The result then says it was networked: it depends on what they answer
+    #[arg(long = "allowed-hostnames", value_name = "HOST", value_delimiter = ',')]
+    pub allowed_hostnames: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -605,6 +613,17 @@ pub enum AttestationCommand {
     List(AttestationListArgs),
     /// Show one attestation and its policy evaluations
     Describe(DigestArg),
+    /// Supply the policy evaluations an attestation references (policyEvaluationsRef)
+    /// but did not carry: the bundle is checked against the reference's digest
+    AttachEvaluations(AttachEvaluationsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AttachEvaluationsArgs {
+    pub digest: String,
+    /// The policy-evaluation bundle (Chainloop's policy-evaluations.json)
+    #[arg(long)]
+    pub policy_evaluations: PathBuf,
 }
 
 #[derive(Args, Debug)]

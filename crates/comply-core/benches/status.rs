@@ -187,6 +187,7 @@ fn evaluations(project: usize, rng: &mut Rng) -> Vec<EvaluationFact> {
                     time,
                     received_at: time + 60_000,
                     receipt,
+                    networked: None,
                 });
             }
         }

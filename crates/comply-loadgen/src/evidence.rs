@@ -250,8 +250,11 @@ pub fn ingest(agent: &ureq::Agent, postgres: bool, count: usize, clients: usize)
                     skip_reasons: e.skip_reasons.clone(),
                     requirements: e.requirements.clone(),
                     gate: e.gate,
+                    networked: None,
                 })
                 .collect(),
+            evaluations_ref: None,
+            evaluations_supplied: false,
         };
         let t = Instant::now();
         rt.block_on(store.ingest(org.id, &new, now))?;
@@ -447,6 +450,7 @@ pub fn portfolio(
                     skip_reasons: Vec::new(),
                     requirements: Vec::new(),
                     gate: false,
+                    networked: None,
                 })
                 .collect::<Vec<_>>();
             total += evaluations.len();
@@ -462,6 +466,8 @@ pub fn portfolio(
                 verified: true,
                 envelope: "{}".into(),
                 evaluations,
+                evaluations_ref: None,
+                evaluations_supplied: false,
             };
             rt.block_on(store.ingest(org.id, &a, finished))?;
         }
@@ -551,6 +557,8 @@ pub fn portfolio(
         verified: true,
         envelope: "{}".into(),
         evaluations: Vec::new(),
+        evaluations_ref: None,
+        evaluations_supplied: false,
     };
     rt.block_on(store.ingest(org.id, &a, now))?;
     let (after_ingest, _) = get(agent, &target, "/api/v1/orgs/default/status")?;

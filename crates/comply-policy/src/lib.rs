@@ -6,7 +6,8 @@
 //!
 //! Evaluation is deterministic and sealed: `time.now_ns` returns the `now` the caller
 //! passes, `http.send` and the other impure builtins fail, and every evaluation runs
-//! under a time limit.
+//! under a time limit. The one exception is opt-in: [`Limits::network`] lets `http.send`
+//! reach listed hosts (decision 0025).
 
 pub mod args;
 mod boilerplate;
@@ -15,6 +16,7 @@ mod error;
 mod group;
 mod input;
 pub mod material;
+mod network;
 mod policy;
 mod script;
 pub mod validate;
@@ -24,6 +26,7 @@ pub use error::PolicyError;
 pub use group::{GroupResult, evaluate_group};
 pub use input::PreparedInput;
 pub use material::Material;
+pub use network::Network;
 pub use policy::{
     CompiledPolicy, Evaluation, Outcome, engine_input, material_metadata, prepare_input,
 };

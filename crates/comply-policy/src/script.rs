@@ -3,6 +3,7 @@
 use crate::boilerplate;
 use crate::error::PolicyError;
 use crate::input::Needs;
+use crate::network::Network;
 use crate::verdict::Verdict;
 use regorus::Engine;
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -18,16 +19,19 @@ pub enum Syntax {
     V0,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Wall-clock budget of one evaluation.
     pub time: Duration,
+    /// The hosts `http.send` may reach; none by default (decision 0025).
+    pub network: Network,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             time: Duration::from_secs(10),
+            network: Network::default(),
         }
     }
 }
@@ -60,7 +64,6 @@ pub(crate) fn reference_data(data: &Value) -> Option<regorus::Value> {
 /// Builtins a policy may not call: they would make results depend on the network, on
 /// chance or on the machine.
 const FORBIDDEN: &[(&str, u8, &str)] = &[
-    ("http.send", 1, "network access is not allowed in policies"),
     (
         "rand.intn",
         2,
@@ -88,7 +91,11 @@ fn parse(path: &str, source: &str, syntax: Syntax) -> Result<(Engine, String), S
     Ok((engine, package))
 }
 
-/// Makes the impure builtins fail (see `FORBIDDEN`).
+const NO_NETWORK: &str = "http.send: network access is not allowed in policies (comply policy eval --allowed-hostnames, or the org setting policy_allowed_hostnames, lets a policy reach listed hosts)";
+
+/// Makes the impure builtins fail (see `FORBIDDEN`). `http.send` is added per
+/// evaluation instead (an engine keeps the first extension of a name), so that one
+/// compiled script serves sealed and networked evaluations alike.
 fn seal(engine: &mut Engine, policy: &str) -> Result<(), PolicyError> {
     for (name, nargs, reason) in FORBIDDEN {
         let message = format!("{name}: {reason}");
@@ -236,6 +243,22 @@ impl Script {
                 }),
             )
             .map_err(|e| self.eval_error(e.to_string()))?;
+        let network = limits.network.clone();
+        let budget = limits.time;
+        engine
+            .add_extension(
+                "http.send".to_owned(),
+                1,
+                Box::new(
+                    move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+                        if !network.is_enabled() {
+                            anyhow::bail!(NO_NETWORK);
+                        }
+                        network.send(&args[0], budget)
+                    },
+                ),
+            )
+            .map_err(|e| self.eval_error(e.to_string()))?;
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: limits.time,
             check_interval: NonZeroU32::new(64).expect("non-zero"),
@@ -283,6 +306,14 @@ impl AutoMatch {
         let path = format!("{policy}.automatch.rego");
         let (mut engine, package, _) = parse_any(policy, &path, source)?;
         seal(&mut engine, policy)?;
+        // Hooks run inside status computation: never networked.
+        engine
+            .add_extension(
+                "http.send".to_owned(),
+                1,
+                Box::new(|_| -> anyhow::Result<regorus::Value> { anyhow::bail!(NO_NETWORK) }),
+            )
+            .map_err(|e| crate::error::compile_error(policy, &e.to_string()))?;
         Ok(AutoMatch {
             policy: policy.to_owned(),
             engine,
@@ -496,6 +527,126 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
         );
     }
 
+    /// A loopback server answering each connection with `body` as JSON; returns its
+    /// port and the requests it saw (request line and headers, then body).
+    fn loopback(body: &'static str) -> (u16, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (seen, requests) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let mut content = vec![0; length];
+                reader.read_exact(&mut content).unwrap();
+                head.push_str(&String::from_utf8_lossy(&content));
+                let _ = seen.send(head);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        (port, requests)
+    }
+
+    const NETWORKED: &str = r#"package main
+import rego.v1
+violations contains sprintf("version %s", [r.body.version]) if {
+  r := http.send({"method": "POST", "url": input.url, "body": {"ask": "version"}, "timeout": "5s"})
+  r.status_code == 200
+  r.body.version != input.expected
+}
+"#;
+
+    #[test]
+    fn listed_hosts_are_reachable() {
+        let (port, requests) = loopback(r#"{"version": "v1.2.3"}"#);
+        let script = Script::compile("net", NETWORKED).unwrap();
+        let limits = Limits {
+            network: Network::allow(["127.0.0.1"]),
+            ..Limits::default()
+        };
+        let url = format!("http://127.0.0.1:{port}/api/info");
+        let passing = script
+            .evaluate(
+                json!({"url": url, "expected": "v1.2.3"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
+            .unwrap();
+        assert!(passing.violations.is_empty(), "{passing:?}");
+        let request = requests.recv().unwrap();
+        assert!(request.starts_with("POST /api/info "), "{request}");
+        assert!(request.ends_with(r#"{"ask":"version"}"#), "{request}");
+        let failing = script
+            .evaluate(
+                json!({"url": url, "expected": "v9"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
+            .unwrap();
+        assert_eq!(failing.violations[0].message, "version v1.2.3");
+    }
+
+    #[test]
+    fn hosts_not_listed_are_refused_before_any_connection() {
+        let (port, requests) = loopback("{}");
+        let script = Script::compile("net", NETWORKED).unwrap();
+        let limits = Limits {
+            network: Network::allow(["example.com", "127.0.0.1:1"]),
+            ..Limits::default()
+        };
+        let url = format!("http://127.0.0.1:{port}/");
+        let err = script
+            .evaluate(
+                json!({"url": url, "expected": "x"}),
+                &Value::Null,
+                0,
+                &limits,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "host '127.0.0.1' is not in the allowed hostnames (127.0.0.1:1, example.com)"
+            ),
+            "{err}"
+        );
+        assert!(
+            requests.try_recv().is_err(),
+            "no request may reach the host"
+        );
+        // The same script, sealed again for the next caller.
+        let sealed = script
+            .evaluate(
+                json!({"url": url, "expected": "x"}),
+                &Value::Null,
+                0,
+                &Limits::default(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(sealed.contains("network access is not allowed"), "{sealed}");
+    }
+
     #[test]
     fn syntax_errors_name_the_policy() {
         let err = Script::compile(
@@ -517,6 +668,7 @@ result := {"skipped": false, "violations": [], "findings": [{"message": "CVE-1 i
         let source = "package main\nimport rego.v1\nviolations contains \"big\" if {\n  count([x | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000); x < y]) > 0\n}\n";
         let limits = Limits {
             time: Duration::from_millis(200),
+            ..Limits::default()
         };
         let err = Script::compile("loop", source)
             .unwrap()

@@ -28,6 +28,46 @@ pub struct NewAttestation {
     /// The DSSE envelope in canonical form; the statement is its payload.
     pub envelope: String,
     pub evaluations: Vec<NewEvaluation>,
+    /// The predicate's `policyEvaluationsRef`, when its evaluations are kept apart.
+    pub evaluations_ref: Option<EvaluationsRef>,
+    /// Whether the referenced bundle came with it (its evaluations are `evaluations`).
+    pub evaluations_supplied: bool,
+}
+
+/// Where an attestation's policy evaluations are kept when it does not carry them
+/// (Chainloop's `policyEvaluationsRef`, a ResourceDescriptor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EvaluationsRef {
+    pub name: String,
+    /// `sha256:<hex>` of the bundle's bytes.
+    pub digest: String,
+    pub media_type: Option<String>,
+}
+
+/// What [`Store::attach_evaluations`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachOutcome {
+    Attached {
+        evaluations: usize,
+    },
+    NoSuchAttestation,
+    /// The attestation carries its evaluations or references none.
+    NoReference,
+    /// Supplied before, at this instant: evidence is immutable.
+    AlreadySupplied {
+        at: i64,
+    },
+}
+
+/// An attestation of a project version whose referenced evaluations had not been
+/// supplied at the instant asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferencedRow {
+    pub project_version_id: i64,
+    pub digest: String,
+    pub finished_at: i64,
+    pub received_at: i64,
+    pub supplied_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +86,8 @@ pub struct NewEvaluation {
     pub skip_reasons: Vec<String>,
     pub requirements: Vec<String>,
     pub gate: bool,
+    /// The hosts `http.send` could reach, when networking was on (decision 0025).
+    pub networked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +111,9 @@ pub struct AttestationRow {
     pub received_at: i64,
     pub signer: String,
     pub verified: bool,
+    pub evaluations_ref: Option<EvaluationsRef>,
+    /// When the referenced evaluations were stored; `None` while they are not.
+    pub evaluations_supplied_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,9 +133,10 @@ pub struct EvaluationRow {
     pub requirements: Vec<String>,
     pub gate: bool,
     pub time_ms: i64,
-    /// When the attestation carrying it arrived (evidence counts at `t` only if it
-    /// had arrived by then).
+    /// When the attestation carrying it arrived, or the evaluation when supplied later
+    /// (evidence counts at `t` only if it had arrived by then).
     pub received_at: i64,
+    pub networked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -283,8 +329,8 @@ impl Store {
             None => None,
         };
         let inserted = sqlx::query(
-            "INSERT INTO attestations (org_id, digest, project_version_id, workflow_id, contract, finished_at, received_at, signer, verified, envelope) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id, digest) DO NOTHING RETURNING id",
+            "INSERT INTO attestations (org_id, digest, project_version_id, workflow_id, contract, finished_at, received_at, signer, verified, envelope, evaluations_ref, evaluations_supplied_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (org_id, digest) DO NOTHING RETURNING id",
         )
         .bind(org_id)
         .bind(&a.digest)
@@ -296,6 +342,12 @@ impl Store {
         .bind(&a.signer)
         .bind(flag(a.verified))
         .bind(&a.envelope)
+        .bind(
+            a.evaluations_ref
+                .as_ref()
+                .map(|r| serde_json::to_string(r).expect("references serialize")),
+        )
+        .bind((a.evaluations_ref.is_some() && a.evaluations_supplied).then_some(now_ms))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = inserted else {
@@ -326,10 +378,53 @@ impl Store {
         .bind(a.finished_at.max(now_ms))
         .execute(&mut *tx)
         .await?;
+        let created = self
+            .insert_evaluations(
+                &mut tx,
+                org_id,
+                attestation_id,
+                version_id,
+                a.finished_at,
+                &a.evaluations,
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        // Only what committed is remembered.
+        let mut ids = self.ids.lock().expect("id cache");
+        ids.versions.insert(version_key, (project_id, version_id));
+        for ((policy, config), id) in created {
+            ids.series.insert((version_id, policy, config), id);
+        }
+        if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
+            let contract = a.contract.clone().or_else(|| {
+                ids.workflows
+                    .get(&(project_id, name.clone()))
+                    .and_then(|(_, c)| c.clone())
+            });
+            ids.workflows
+                .insert((project_id, name.clone()), (id, contract));
+        }
+        Ok(outcome(attestation_id, true))
+    }
+
+    /// Files evaluations of one attestation in their series and stores them; returns the
+    /// series it created (remembered once the transaction commits). `received_at`: set
+    /// when they arrive after their attestation.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_evaluations(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        attestation_id: i64,
+        version_id: i64,
+        finished_at: i64,
+        evaluations: &[NewEvaluation],
+        received_at: Option<i64>,
+    ) -> Result<Vec<((String, String), i64)>, StoreError> {
         // The series of each evaluation: ids this server has seen, else one upsert that
         // creates the missing ones or finds them (stored by another server or earlier).
-        let texts: Vec<(String, String, String)> = a
-            .evaluations
+        let texts: Vec<(String, String, String)> = evaluations
             .iter()
             .map(|e| {
                 let args = serde_json::to_string(&e.args).expect("maps serialize");
@@ -342,15 +437,14 @@ impl Store {
         let mut series: HashMap<(String, String), i64> = HashMap::new();
         {
             let ids = self.ids.lock().expect("id cache");
-            for (e, (_, _, config)) in a.evaluations.iter().zip(&texts) {
+            for (e, (_, _, config)) in evaluations.iter().zip(&texts) {
                 let key = (version_id, e.policy.clone(), config.clone());
                 if let Some(id) = ids.series.get(&key) {
                     series.insert((key.1, key.2), *id);
                 }
             }
         }
-        let mut missing: Vec<(&str, &str)> = a
-            .evaluations
+        let mut missing: Vec<(&str, &str)> = evaluations
             .iter()
             .zip(&texts)
             .map(|(e, (_, _, config))| (e.policy.as_str(), config.as_str()))
@@ -377,7 +471,7 @@ impl Store {
             for (policy, config) in &missing {
                 q = q.bind(*policy).bind(*config);
             }
-            for row in q.fetch_all(&mut *tx).await? {
+            for row in q.fetch_all(&mut **tx).await? {
                 let key: (String, String) = (row.try_get(1)?, row.try_get(2)?);
                 let id: i64 = row.try_get(0)?;
                 series.insert(key.clone(), id);
@@ -385,12 +479,12 @@ impl Store {
             }
         }
         // Many rows per statement: one round trip for a typical attestation.
-        let evaluations: Vec<_> = a.evaluations.iter().zip(&texts).collect();
+        let evaluations: Vec<_> = evaluations.iter().zip(&texts).collect();
         for chunk in evaluations.chunks(32) {
             let mut sql = String::from(
-                "INSERT INTO evaluations (org_id, attestation_id, project_version_id, policy, policy_ref, policy_digest, material, material_type, args, violations, violation_count, skipped, skip_reasons, requirements, gate, time_ms, series_id) VALUES ",
+                "INSERT INTO evaluations (org_id, attestation_id, project_version_id, policy, policy_ref, policy_digest, material, material_type, args, violations, violation_count, skipped, skip_reasons, requirements, gate, time_ms, series_id, received_at, networked) VALUES ",
             );
-            const COLS: usize = 17;
+            const COLS: usize = 19;
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push_str(", ");
@@ -424,28 +518,136 @@ impl Store {
                     .bind(serde_json::to_string(&e.skip_reasons).expect("lists serialize"))
                     .bind(requirements)
                     .bind(flag(e.gate))
-                    .bind(a.finished_at)
-                    .bind(series_id);
+                    .bind(finished_at)
+                    .bind(series_id)
+                    .bind(received_at)
+                    .bind(&e.networked);
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut **tx).await?;
         }
+        Ok(created)
+    }
+
+    /// Stores the evaluations of an attestation that referenced them without carrying
+    /// them (`policyEvaluationsRef`), received now, with an audit event. The caller has
+    /// checked the bundle against the reference; this checks, in the transaction, that
+    /// they were not supplied already (evidence is never replaced).
+    pub async fn attach_evaluations(
+        &self,
+        org_id: i64,
+        digest: &str,
+        evaluations: &[NewEvaluation],
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<AttachOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut audit = crate::audit::AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+        let Some(row) = sqlx::query(
+            "SELECT id, project_version_id, finished_at, evaluations_ref, evaluations_supplied_at \
+             FROM attestations WHERE org_id = $1 AND digest = $2",
+        )
+        .bind(org_id)
+        .bind(digest)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(AttachOutcome::NoSuchAttestation);
+        };
+        let attestation_id: i64 = row.try_get(0)?;
+        let version_id: i64 = row.try_get(1)?;
+        let finished_at: i64 = row.try_get(2)?;
+        let reference: Option<String> = row.try_get(3)?;
+        if reference.is_none() {
+            return Ok(AttachOutcome::NoReference);
+        }
+        if let Some(at) = row.try_get::<Option<i64>, _>(4)? {
+            return Ok(AttachOutcome::AlreadySupplied { at });
+        }
+        let created = self
+            .insert_evaluations(
+                &mut tx,
+                org_id,
+                attestation_id,
+                version_id,
+                finished_at,
+                evaluations,
+                Some(now_ms),
+            )
+            .await?;
+        sqlx::query("UPDATE attestations SET evaluations_supplied_at = $1 WHERE id = $2")
+            .bind(now_ms)
+            .bind(attestation_id)
+            .execute(&mut *tx)
+            .await?;
+        // New evidence of the project version: what cached statuses are keyed by moves,
+        // as an ingestion moves it.
+        sqlx::query(
+            "UPDATE project_versions SET attestation_count = attestation_count + 1, \
+             evidence_at = CASE WHEN evidence_at > $1 THEN evidence_at ELSE $1 END WHERE id = $2",
+        )
+        .bind(now_ms)
+        .bind(version_id)
+        .execute(&mut *tx)
+        .await?;
+        audit.push(
+            comply_core::audit::NewEvent::new(
+                actor,
+                "attestation.attach_evaluations",
+                format!("Attestation/{digest}"),
+            )
+            .detail(serde_json::json!({
+                "evaluations": evaluations.len(),
+                "reference": serde_json::from_str::<Value>(reference.as_deref().unwrap_or("null"))
+                    .unwrap_or(Value::Null),
+            })),
+        );
+        audit.flush(&mut tx).await?;
         tx.commit().await?;
-        // Only what committed is remembered.
         let mut ids = self.ids.lock().expect("id cache");
-        ids.versions.insert(version_key, (project_id, version_id));
         for ((policy, config), id) in created {
             ids.series.insert((version_id, policy, config), id);
         }
-        if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
-            let contract = a.contract.clone().or_else(|| {
-                ids.workflows
-                    .get(&(project_id, name.clone()))
-                    .and_then(|(_, c)| c.clone())
-            });
-            ids.workflows
-                .insert((project_id, name.clone()), (id, contract));
+        Ok(AttachOutcome::Attached {
+            evaluations: evaluations.len(),
+        })
+    }
+
+    /// The attestations of these project versions that had arrived by `at_ms` and
+    /// referenced policy evaluations not supplied by then (explanations read them).
+    pub async fn referenced_evaluations(
+        &self,
+        org_id: i64,
+        project_version_ids: &[i64],
+        at_ms: i64,
+    ) -> Result<Vec<ReferencedRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in project_version_ids.chunks(400) {
+            let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT project_version_id, digest, finished_at, received_at, evaluations_supplied_at \
+                 FROM attestations WHERE project_version_id IN ({}) AND evaluations_ref IS NOT NULL \
+                 AND org_id = $1 AND received_at <= $2 \
+                 AND (evaluations_supplied_at IS NULL OR evaluations_supplied_at > $2) \
+                 ORDER BY project_version_id, finished_at, id",
+                ids.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org_id)
+                .bind(at_ms);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push(ReferencedRow {
+                    project_version_id: row.try_get(0)?,
+                    digest: row.try_get(1)?,
+                    finished_at: row.try_get(2)?,
+                    received_at: row.try_get(3)?,
+                    supplied_at: row.try_get(4)?,
+                });
+            }
         }
-        Ok(outcome(attestation_id, true))
+        Ok(out)
     }
 
     /// Newest first. `after` is the digest of the last attestation of the previous
@@ -477,7 +679,7 @@ impl Store {
         };
         let (after_time, after_id) = cursor.unwrap_or((i64::MAX, i64::MAX));
         let rows = sqlx::query(
-            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified \
+            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified, a.evaluations_ref, a.evaluations_supplied_at \
              FROM attestations a JOIN project_versions v ON v.id = a.project_version_id \
              JOIN projects p ON p.id = v.project_id LEFT JOIN workflows w ON w.id = a.workflow_id \
              WHERE a.org_id = $1 AND ($2 = '' OR p.name = $2) AND ($3 = '' OR v.version = $3) \
@@ -504,7 +706,7 @@ impl Store {
         digest: &str,
     ) -> Result<Option<(AttestationRow, String, Vec<EvaluationRow>)>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified, a.envelope \
+            "SELECT a.id, a.digest, p.name, v.version, w.name, a.contract, a.finished_at, a.received_at, a.signer, a.verified, a.evaluations_ref, a.evaluations_supplied_at, a.envelope \
              FROM attestations a JOIN project_versions v ON v.id = a.project_version_id \
              JOIN projects p ON p.id = v.project_id LEFT JOIN workflows w ON w.id = a.workflow_id \
              WHERE a.org_id = $1 AND a.digest = $2",
@@ -517,7 +719,7 @@ impl Store {
             return Ok(None);
         };
         let attestation = attestation_row(&row)?;
-        let envelope: String = row.try_get(10)?;
+        let envelope: String = row.try_get(12)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{EVALUATION_SELECT} WHERE e.attestation_id = $1 ORDER BY e.id"
         )))
@@ -839,7 +1041,7 @@ fn latest_version(versions: &[ProjectVersionRow], pinned: Option<&str>) -> Optio
 }
 
 const EVALUATION_SELECT: &str = "SELECT e.id, e.attestation_id, a.digest, e.policy, e.policy_ref, e.policy_digest, e.material, e.material_type, \
-     e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, a.received_at \
+     e.args, e.violations, e.skipped, e.skip_reasons, e.requirements, e.gate, e.time_ms, COALESCE(e.received_at, a.received_at), e.networked \
      FROM evaluations e JOIN attestations a ON a.id = e.attestation_id";
 
 fn json_text<T: serde::de::DeserializeOwned + Default>(
@@ -879,6 +1081,7 @@ fn evaluation_row(row: &sqlx::any::AnyRow) -> Result<EvaluationRow, StoreError> 
         gate: row.try_get::<i64, _>(13)? != 0,
         time_ms: row.try_get(14)?,
         received_at: row.try_get(15)?,
+        networked: row.try_get(16)?,
     })
 }
 
@@ -894,5 +1097,13 @@ fn attestation_row(row: &sqlx::any::AnyRow) -> Result<AttestationRow, StoreError
         received_at: row.try_get(7)?,
         signer: row.try_get(8)?,
         verified: row.try_get::<i64, _>(9)? != 0,
+        evaluations_ref: row
+            .try_get::<Option<String>, _>(10)?
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("attestation evaluations_ref: {e}")))
+            })
+            .transpose()?,
+        evaluations_supplied_at: row.try_get(11)?,
     })
 }

@@ -31,8 +31,8 @@ pub use audit::AuditQuery;
 pub use decisions::{DecisionRow, NewDecision, NewProof, ProofRow};
 pub use error::StoreError;
 pub use evidence::{
-    AttestationRow, EvaluationRow, IngestOutcome, NewAttestation, NewEvaluation, ProjectRow,
-    ProjectVersionRow, WorkflowRow,
+    AttachOutcome, AttestationRow, EvaluationRow, EvaluationsRef, IngestOutcome, NewAttestation,
+    NewEvaluation, ProjectRow, ProjectVersionRow, ReferencedRow, WorkflowRow,
 };
 pub use keys::KeyRow;
 pub use orgs::OrgRow;

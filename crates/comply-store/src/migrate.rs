@@ -60,6 +60,13 @@ const MIGRATIONS: &[Migration] = &[
         data: None,
     },
     Migration {
+        version: 6,
+        description: "referenced policy evaluations, late and networked evaluations",
+        sqlite: include_str!("../migrations/sqlite/0006_referenced_evaluations.sql"),
+        postgres: include_str!("../migrations/postgres/0006_referenced_evaluations.sql"),
+        data: None,
+    },
+    Migration {
         version: 8,
         description: "instance signing keys",
         sqlite: include_str!("../migrations/sqlite/0008_instance_keys.sql"),

@@ -154,7 +154,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let org = org_from_row(&row)?;
-        let updated = org.settings.apply(patch);
+        let updated = org.settings.clone().apply(patch);
         if updated != org.settings {
             sqlx::query("UPDATE orgs SET settings = $1 WHERE id = $2")
                 .bind(serde_json::to_string(&updated).expect("settings serialize"))

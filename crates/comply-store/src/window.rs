@@ -61,7 +61,8 @@ impl Store {
              a.digest AS digest, e.policy AS policy, e.policy_digest AS policy_digest, \
              e.args AS args, e.violations AS violations, e.skipped AS skipped, \
              e.skip_reasons AS skip_reasons, e.requirements AS requirements, \
-             e.time_ms AS time_ms, a.received_at AS received_at";
+             e.time_ms AS time_ms, COALESCE(e.received_at, a.received_at) AS received_at, \
+             e.networked AS networked";
         let mut out = Vec::new();
         for chunk in project_version_ids.chunks(CHUNK) {
             let ids: Vec<String> = (0..chunk.len())
@@ -115,6 +116,7 @@ impl Store {
                     "r.requirements",
                     "r.time_ms",
                     "r.received_at",
+                    "r.networked",
                 ],
                 &rows,
             );
@@ -151,6 +153,7 @@ struct Packed(
     Embedded<Vec<String>>,
     i64,
     i64,
+    Option<String>,
 );
 
 /// A text column that holds JSON, arriving as a string of it: parsed here rather than
@@ -193,6 +196,7 @@ impl Packed {
             Embedded(requirements),
             time,
             received_at,
+            networked,
         ) = self;
         let fact = EvaluationFact {
             id: id.to_string(),
@@ -214,6 +218,7 @@ impl Packed {
             time,
             received_at,
             receipt: attestation_id as u64,
+            networked,
         };
         (pv, fact)
     }
@@ -352,6 +357,7 @@ mod tests {
                 vec![]
             },
             gate: false,
+            networked: None,
         }
     }
 
@@ -384,6 +390,8 @@ mod tests {
                                 evaluation(digest, severity, requirement, skipped),
                                 evaluation(digest, severity, requirement, skipped),
                             ],
+                            evaluations_ref: None,
+                            evaluations_supplied: false,
                         };
                         store.ingest(org.id, &a, t).await.expect("ingest");
                     }

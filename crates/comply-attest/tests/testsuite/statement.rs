@@ -404,6 +404,36 @@ fn policy_evaluation_bundle_is_checked_and_decoded() {
     assert!(PolicyEvaluationBundle::parse(&bytes, digest.trim_start_matches("sha256:")).is_ok());
 }
 
+/// Chainloop's CLI uploads `protojson.Marshal(&PolicyEvaluationBundle{Evaluations: …})`
+/// (app/cli/pkg/action/attestation_push.go): the list is under `evaluations`, each one
+/// in the crafting state's protojson (enum names for `type`, ResourceDescriptor refs).
+#[test]
+fn chainloop_uploaded_bundle_is_decoded() {
+    let bytes = serde_json::to_vec(&json!({"evaluations": [{
+        "name": "sbom-present",
+        "materialName": "sbom",
+        "type": "SBOM_CYCLONEDX_JSON",
+        "policyReference": {"name": "sbom-present", "digest": {"sha256": "ab12"},
+                            "annotations": {"name": "sbom-present", "organization": "acme"}},
+        "violations": [{"subject": "sbom-present", "message": "no components"}],
+        "skipped": false
+    }]}))
+    .unwrap();
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let bundle = PolicyEvaluationBundle::parse(&bytes, &digest).unwrap();
+    assert_eq!(bundle.evaluations.len(), 1);
+    let e = &bundle.evaluations[0];
+    assert_eq!(e.material_name.as_deref(), Some("sbom"));
+    assert_eq!(e.violations[0].message, "no components");
+    let reference = e.policy_reference.as_ref().unwrap();
+    assert_eq!(reference.digest.as_deref(), Some("sha256:ab12"));
+    assert_eq!(reference.org.as_deref(), Some("acme"));
+    let empty = br#"{"something": []}"#;
+    let digest = hex::encode(Sha256::digest(empty));
+    let error = PolicyEvaluationBundle::parse(empty, &digest).unwrap_err();
+    assert!(error.to_string().contains("evaluations"), "{error}");
+}
+
 #[test]
 fn policy_evaluation_bundle_with_another_digest_is_refused() {
     let bytes = evaluation_bundle();

@@ -24,7 +24,7 @@ use comply_core::resource::{
     Attachment, Contract, FileContext, PolicyGroup, Resource, parse_file_with,
 };
 use comply_policy::material::{self, Material};
-use comply_policy::{CompiledPolicy, Evaluation, Limits, Outcome, builtin};
+use comply_policy::{CompiledPolicy, Evaluation, Limits, Network, Outcome, builtin};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -578,7 +578,10 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
     if uses_compliance_gate(&contract, &mut catalog, &mut client)? {
         data["compliance"] = compliance_data(&mut client, &state.project, &state.version)?;
     }
-    let limits = Limits::default();
+    let limits = Limits {
+        network: org_network(&mut client)?,
+        ..Limits::default()
+    };
     let no_bindings = BTreeMap::new();
     let mut evaluations = Vec::new();
 
@@ -788,6 +791,7 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
     }
     predicate.policy_evaluations.extend(attestation_evaluations);
     name_reference_data(&mut predicate.policy_evaluations, reference.as_deref());
+    name_network(&mut predicate.policy_evaluations, &limits.network);
 
     let statement = render_statement(&subjects, &predicate);
     let envelope = sign(comply_attest::IN_TOTO_PAYLOAD_TYPE, &statement, &key);
@@ -841,6 +845,42 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
             "the attestation was stored, but gated policies failed: {}",
             gated.join(", ")
         )))
+    }
+}
+
+/// The annotation an evaluation run with networking carries: the hosts it could reach.
+pub const NETWORKED_ANNOTATION: &str = "comply.dev/networked";
+
+/// The hosts the org lets policies reach (`policy_allowed_hostnames`; decision 0025).
+fn org_network(client: &mut Client) -> Result<Network> {
+    let path = client.org_path("/settings")?;
+    let settings = client.get(&path)?;
+    let hosts: Vec<String> = settings["policy_allowed_hostnames"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.as_str().map(str::to_owned))
+        .collect();
+    let network = Network::allow(&hosts);
+    if network.is_enabled() {
+        eprintln!(
+            "note: policies may reach {} (org setting policy_allowed_hostnames); their evaluations say so",
+            network.hosts().join(", ")
+        );
+    }
+    Ok(network)
+}
+
+/// With networking on, every evaluation says so: its verdict may depend on what those
+/// hosts answered, so it is not reproducible from the attestation alone.
+fn name_network(evaluations: &mut [PolicyEvaluation], network: &Network) {
+    if !network.is_enabled() {
+        return;
+    }
+    let hosts = network.hosts().join(",");
+    for e in evaluations.iter_mut() {
+        e.annotations
+            .insert(NETWORKED_ANNOTATION.into(), hosts.clone());
     }
 }
 

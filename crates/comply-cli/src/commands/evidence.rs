@@ -191,7 +191,17 @@ pub fn print_push(output: Output, answer: &Value) -> Result<()> {
             } else {
                 "UNSIGNED, accepted because the org allows unsigned attestations".into()
             }
-        )
+        ) + &match a["evaluations_not_supplied"].as_object() {
+            Some(reference) => format!(
+                "its policy evaluations are referenced ({}) but were not supplied: until they are, they count for nothing; supply them with: comply attestation attach-evaluations {} --policy-evaluations BUNDLE\n",
+                text(&reference["digest"]),
+                text(&a["digest"])
+            ),
+            None => String::new(),
+        } + &match a["evaluations_attached"].as_u64() {
+            Some(n) => format!("{n} referenced policy evaluations attached to it\n"),
+            None => String::new(),
+        }
     })
 }
 
@@ -256,6 +266,21 @@ pub fn attestation(client: &mut Client, output: Output, cmd: AttestationCommand)
             let att = client.get(&path)?;
             emit(output, &att, describe_attestation)
         }
+        AttestationCommand::AttachEvaluations(a) => {
+            let bundle = read(&a.policy_evaluations)?;
+            let path =
+                client.org_path(&format!("/attestations/{}/policy-evaluations", a.digest))?;
+            // Wrapped as a push wraps it: the bundle's exact bytes are what its digest is of.
+            let answer = client.post(&path, &json!({"policy_evaluations": bundle}))?;
+            emit(output, &answer, |r| {
+                format!(
+                    "{} policy evaluations attached to {} (bundle {})\n",
+                    text(&r["evaluations"]),
+                    text(&r["digest"]),
+                    text(&r["reference"]["digest"])
+                )
+            })
+        }
     }
 }
 
@@ -274,6 +299,34 @@ fn describe_attestation(a: &Value) -> String {
         out.push_str(&format!("{:<10}{}\n", format!("{label}:"), text(&a[key])));
     }
     let evaluations = a["evaluations"].as_array().cloned().unwrap_or_default();
+    if let Some(reference) = a["policy_evaluations_ref"].as_object() {
+        let digest = text(&reference["digest"]);
+        if a["evaluations_supplied"] == Value::Bool(true) {
+            out.push_str(&format!(
+                "\nPolicy evaluations referenced ({digest}), supplied at {}\n",
+                text(&a["evaluations_supplied_at"])
+            ));
+        } else {
+            out.push_str(&format!(
+                "\nPolicy evaluations referenced ({}, {digest}) but NOT SUPPLIED: Chainloop keeps them in its artifact store.\n\
+                 Supply them with: comply attestation attach-evaluations {} --policy-evaluations BUNDLE\n",
+                text(&reference["name"]),
+                text(&a["digest"])
+            ));
+        }
+    }
+    let networked: Vec<String> = evaluations
+        .iter()
+        .filter_map(|e| e["networked"].as_str())
+        .map(str::to_owned)
+        .collect();
+    if !networked.is_empty() {
+        out.push_str(&format!(
+            "\n{} of the evaluations ran with networking (http.send to {}): their verdicts depend on what those hosts answered\n",
+            networked.len(),
+            networked[0].replace(',', ", ")
+        ));
+    }
     out.push_str(&format!("\nPolicy evaluations ({}):\n", evaluations.len()));
     out.push_str(&table(
         &["policy", "material", "result", "with", "requirements"],

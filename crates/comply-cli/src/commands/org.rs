@@ -48,6 +48,14 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
             if let Some(days) = args.reference_data_max_age_days {
                 patch.insert("reference_data_max_age_days".into(), json!(days));
             }
+            if let Some(hosts) = &args.policy_allowed_hostnames {
+                let hosts: Vec<&str> = hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                patch.insert("policy_allowed_hostnames".into(), json!(hosts));
+            }
             let settings = if patch.is_empty() {
                 client.get(&path)?
             } else {
@@ -59,12 +67,16 @@ pub fn org(client: &mut Client, output: Output, cmd: OrgCommand) -> Result<()> {
                     .into_iter()
                     .flatten()
                     .map(|(k, v)| {
-                        let value = match v.as_bool() {
-                            Some(true) => "on".to_owned(),
-                            Some(false) => "off".to_owned(),
-                            None => text(v),
+                        let shown = match v {
+                            Value::Bool(true) => "on".to_owned(),
+                            Value::Bool(false) => "off".to_owned(),
+                            Value::Array(items) if items.is_empty() => "none".to_owned(),
+                            Value::Array(items) => {
+                                items.iter().map(text).collect::<Vec<_>>().join(", ")
+                            }
+                            other => text(other),
                         };
-                        vec![k.replace('_', "-"), value]
+                        vec![k.replace('_', "-"), shown]
                     })
                     .collect();
                 table(&["setting", "value"], rows)

@@ -6,7 +6,7 @@ use crate::cli::{EvalArgs, Global, LintArgs, PolicyCommand};
 use crate::client::Client;
 use crate::error::{CliError, Result};
 use comply_core::resource::{Resource, parse_file_with};
-use comply_policy::{CompiledPolicy, Evaluation, Limits, Script, builtin, material};
+use comply_policy::{CompiledPolicy, Evaluation, Limits, Network, Script, builtin, material};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -312,6 +312,10 @@ fn eval(args: EvalArgs) -> Result<()> {
     }
     let data = reference_data(&args)?;
     let now_ms = jiff::Timestamp::now().as_millisecond();
+    let limits = Limits {
+        network: Network::allow(&args.allowed_hostnames),
+        ..Limits::default()
+    };
     let outcome = compiled
         .evaluate(
             Evaluation {
@@ -321,7 +325,7 @@ fn eval(args: EvalArgs) -> Result<()> {
                 now_ms,
                 data: &data,
             },
-            &Limits::default(),
+            &limits,
         )
         .map_err(|e| CliError::failed(e.to_string()))?;
     let Some(outcome) = outcome else {
@@ -338,6 +342,10 @@ fn eval(args: EvalArgs) -> Result<()> {
         &mut output,
         compiled.policy.metadata.finding_type.as_deref(),
     );
+    // Beside Chainloop's `result`, never inside it: a networked verdict says so.
+    if limits.network.is_enabled() {
+        output["networked"] = serde_json::json!({"allowed_hostnames": limits.network.hosts()});
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&output).expect("JSON serializes")

@@ -342,7 +342,7 @@ fn missing_policy_files_name_the_document_and_line() {
 }
 
 /// Serves `body` for every request on a loopback port, `count` times.
-fn serve(body: &'static str, count: usize) -> String {
+pub(crate) fn serve(body: &'static str, count: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -526,4 +526,98 @@ spec:
     let run = env.run(&["policy", "lint", "--format"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("no Rego formatter"), "{}", run.stderr);
+}
+
+/// Chainloop's `docs/examples/policies/http-hostname-validation`, pointed at a loopback
+/// host instead of app.chainloop.dev: its test.sh cases through `comply policy eval`.
+pub(crate) fn hostname_policy(url: &str) -> String {
+    format!(
+        r#"apiVersion: chainloop.dev/v1
+kind: Policy
+metadata:
+  name: http-hostname-validation
+  description: Validates the platform version by asking its API
+spec:
+  inputs:
+    - name: expected_version
+      default: "1.2.3"
+  policies:
+    - kind: EVIDENCE
+      embedded: |
+        package main
+
+        import rego.v1
+
+        result := {{"skipped": false, "violations": violations, "skip_reason": ""}}
+
+        api_response := http.send({{"method": "GET", "url": "{url}", "cache": true}})
+
+        platform_version := api_response.body.platform.version
+
+        violations contains msg if {{
+        	api_response.status_code == 200
+        	platform_version != input.args.expected_version
+        	msg := sprintf("Platform version violation: expected '%s', got '%s'", [input.args.expected_version, platform_version])
+        }}
+"#
+    )
+}
+
+#[test]
+fn policy_eval_reaches_allowed_hostnames_only() {
+    let env = Env::start();
+    let base = serve(r#"{"platform": {"version": "v1.5.0"}}"#, 10);
+    env.write("policy.yaml", &hostname_policy(&format!("{base}/api/info")));
+    env.write("empty.json", "{}");
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "policy",
+            "eval",
+            "--kind",
+            "EVIDENCE",
+            "--material",
+            "empty.json",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+
+    // No allowed hostnames: the evaluation fails (Chainloop's "failed_eval").
+    let run = eval(&[]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("network access is not allowed"),
+        "{}",
+        run.stderr
+    );
+    // A host that is not the one asked: refused before any connection.
+    let run = eval(&["--allowed-hostnames", "example.com"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("host '127.0.0.1' is not in the allowed hostnames (example.com)"),
+        "{}",
+        run.stderr
+    );
+    // The right host: the policy runs, fails on the version, and says it was networked.
+    let run = eval(&["--allowed-hostnames", "example.com,127.0.0.1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["result"]["violations"],
+        serde_json::json!(["Platform version violation: expected '1.2.3', got 'v1.5.0'"])
+    );
+    assert_eq!(
+        v["networked"]["allowed_hostnames"],
+        serde_json::json!(["127.0.0.1", "example.com"])
+    );
+    let run = eval(&[
+        "--allowed-hostnames",
+        "127.0.0.1",
+        "--input",
+        "expected_version=v1.5.0",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["result"]["violations"], serde_json::json!([]));
 }

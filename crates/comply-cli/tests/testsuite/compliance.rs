@@ -376,3 +376,155 @@ fn status_follows_evidence_proofs_and_decisions() {
         );
     }
 }
+
+/// Chainloop keeps an attestation's policy evaluations in its artifact store when it
+/// has one; the predicate then carries only `policyEvaluationsRef` (a ResourceDescriptor
+/// naming the uploaded `PolicyEvaluationBundle`). Such an attestation is stored with what
+/// it carries, says its evaluations are missing, and takes them later, checked by digest.
+#[test]
+fn referenced_evaluations_are_stored_marked_and_attached_later() {
+    let env = Env::start();
+    let key = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    env.write("script.pub", &key.public().to_pem());
+    env.ok(&["key", "add", "script", "--public-key", "script.pub"]);
+    env.write("resources.yaml", RESOURCES);
+    env.ok(&["apply", "-f", "resources.yaml"]);
+
+    // What Chainloop's CLI uploads: protojson of PolicyEvaluationBundle{evaluations}.
+    let bundle = json!({"evaluations": [{
+        "name": "vulnerabilities", "materialName": "scan", "type": "SARIF",
+        "policyReference": {"name": "vulnerabilities", "uri": "chainloop://vulnerabilities"},
+        "with": {"severity": "HIGH"}, "violations": [],
+    }]})
+    .to_string();
+    env.write("policy-evaluations.json", &bundle);
+    let digest = comply_core::digest::sha256(bundle.as_bytes())
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let finished = jiff::Timestamp::now().as_millisecond() - HOUR;
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "ghcr.io/acme/api", "digest": {"sha256": "ab".repeat(32)}}],
+        "predicateType": "chainloop.dev/attestation/v0.2",
+        "predicate": {
+            "buildType": "chainloop.dev/workflowrun/v0.1",
+            "metadata": {"name": "build", "workflowName": "build", "project": "api",
+                          "projectVersion": "1.0.0", "contractName": "build",
+                          "finishedAt": rfc3339(finished)},
+            "materials": [{"name": "scan.sarif", "digest": {"sha256": "cd".repeat(32)},
+                           "annotations": {"chainloop.material.name": "scan",
+                                           "chainloop.material.type": "SARIF"}}],
+            "policyEvaluationsRef": {"name": "policy-evaluations", "digest": {"sha256": digest},
+                                     "mediaType": "application/vnd.chainloop.policy-evaluations.v1+json"},
+            "policyHasViolations": false, "policyEvaluationsCount": 1,
+        },
+    });
+    let envelope = String::from_utf8(sign(
+        "application/vnd.in-toto+json",
+        statement.to_string().as_bytes(),
+        &key,
+    ))
+    .unwrap();
+    env.write("att.json", &envelope);
+    let run = env.run(&["attestation", "push", "att.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("its policy evaluations are referenced (sha256:"),
+        "{}",
+        run.stdout
+    );
+    let att = env.json(&["attestation", "list"])[0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let described = env.json(&["attestation", "describe", &att]);
+    assert_eq!(described["evaluations_supplied"], false, "{described}");
+    assert_eq!(
+        described["policy_evaluations_ref"]["digest"],
+        format!("sha256:{digest}")
+    );
+    assert_eq!(described["evaluations"], json!([]));
+    let text = env.ok(&["attestation", "describe", &att, "-o", "table"]);
+    assert!(text.contains("NOT SUPPLIED"), "{text}");
+
+    let s = env.json(&["status", "portal", "--explain"]);
+    let api = cell(&s, "no-vulns-high", Some("api"));
+    assert_eq!(api["status"], "NO_DATA");
+    let explanation = api["explanation"].to_string();
+    assert!(
+        explanation.contains(&format!(
+            "attestation {att} referenced its policy evaluations (policyEvaluationsRef) but they were not supplied"
+        )),
+        "{explanation}"
+    );
+    // web has no attestation: only NO_DATA.
+    let web = cell(&s, "no-vulns-high", Some("web"));
+    assert!(!web["explanation"].to_string().contains("not supplied"));
+
+    // Another bundle than the one referenced is refused, and nothing changes.
+    env.write("other.json", &bundle.replace("HIGH", "LOW"));
+    let run = env.run(&[
+        "attestation",
+        "attach-evaluations",
+        &att,
+        "--policy-evaluations",
+        "other.json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("digest"), "{}", run.stderr);
+
+    let out = env.ok(&[
+        "attestation",
+        "attach-evaluations",
+        &att,
+        "--policy-evaluations",
+        "policy-evaluations.json",
+    ]);
+    assert!(out.contains("1 policy evaluations attached"), "{out}");
+    let s = env.json(&["status", "portal", "--explain"]);
+    let api = cell(&s, "no-vulns-high", Some("api"));
+    assert_eq!(api["status"], "PASSED", "{api}");
+    assert!(!api["explanation"].to_string().contains("not supplied"));
+    let described = env.json(&["attestation", "describe", &att]);
+    assert_eq!(described["evaluations_supplied"], true);
+    assert_eq!(described["evaluations"][0]["policy"], "vulnerabilities");
+    // Evidence is never replaced.
+    let run = env.run(&[
+        "attestation",
+        "attach-evaluations",
+        &att,
+        "--policy-evaluations",
+        "policy-evaluations.json",
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("were supplied at"), "{}", run.stderr);
+    let audit = env.ok(&["audit", "list"]);
+    assert!(audit.contains("attestation.attach_evaluations"), "{audit}");
+
+    // Pushing the stored attestation again with its bundle supplies it too.
+    let mut web = statement.clone();
+    web["predicate"]["metadata"]["project"] = json!("web");
+    let envelope = String::from_utf8(sign(
+        "application/vnd.in-toto+json",
+        web.to_string().as_bytes(),
+        &key,
+    ))
+    .unwrap();
+    env.write("web.json", &envelope);
+    env.ok(&["attestation", "push", "web.json"]);
+    let out = env.ok(&[
+        "attestation",
+        "push",
+        "web.json",
+        "--policy-evaluations",
+        "policy-evaluations.json",
+    ]);
+    assert!(out.contains("already stored"), "{out}");
+    assert!(
+        out.contains("1 referenced policy evaluations attached to it"),
+        "{out}"
+    );
+    let s = env.json(&["status", "portal"]);
+    assert_eq!(cell(&s, "no-vulns-high", Some("web"))["status"], "PASSED");
+}

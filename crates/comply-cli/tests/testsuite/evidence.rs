@@ -575,3 +575,135 @@ fn compliance_requirement_gate_reads_the_servers_status() {
     let run = push_release("log4j-free, pen-tested");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
+
+/// The org setting `policy_allowed_hostnames` lets `comply attest` run policies that
+/// call `http.send` to listed hosts; every evaluation of such a run says so, in the
+/// signed attestation and in what the server stored.
+#[test]
+fn attest_flow_networks_only_with_the_org_setting_and_records_it() {
+    let env = Env::start();
+    let key = trusted_key(&env);
+    let base = crate::chainloop::serve(r#"{"platform": {"version": "v1.5.0"}}"#, 10);
+    env.write(
+        "policy.yaml",
+        &crate::chainloop::hostname_policy(&format!("{base}/api/info")),
+    );
+    env.write(
+        "contract.yaml",
+        "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: platform\nspec:\n  materials:\n    - name: info\n      type: EVIDENCE\n  policies:\n    materials:\n      - ref: http-hostname-validation\n        with: {expected_version: v1.5.0}\n",
+    );
+    env.ok(&["apply", "-f", "policy.yaml", "-f", "contract.yaml"]);
+    env.write("empty.json", "{}");
+    let attest = |env: &Env| {
+        env.ok(&[
+            "attest",
+            "init",
+            "--contract",
+            "platform",
+            "--project",
+            "api",
+            "--version",
+            "2.0.0",
+        ]);
+        env.ok(&["attest", "add", "--name", "info", "--value", "empty.json"]);
+        env.run(&["attest", "push", "--key", key.to_str().unwrap()])
+    };
+    // Sealed by default: the policy cannot run, nothing is stored.
+    let run = attest(&env);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("network access is not allowed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.json(&["attestation", "list"]), json!([]));
+
+    let run = env.run(&[
+        "org",
+        "settings",
+        "--policy-allowed-hostnames",
+        "https://x.dev/",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a URL"), "{}", run.stderr);
+    let settings = env.ok(&["org", "settings", "--policy-allowed-hostnames", "127.0.0.1"]);
+    assert!(settings.contains("127.0.0.1"), "{settings}");
+
+    let run = attest(&env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("policies may reach 127.0.0.1"),
+        "{}",
+        run.stderr
+    );
+    let digest = env.json(&["attestation", "list"])[0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let described = env.json(&["attestation", "describe", &digest]);
+    let e = &described["evaluations"][0];
+    assert_eq!(e["policy"], "http-hostname-validation");
+    assert_eq!(e["violations"], json!([]), "{e}");
+    assert_eq!(e["networked"], "127.0.0.1");
+    // In the signed statement too.
+    let signed = &described["statement"]["predicate"]["policyEvaluations"]["info"][0];
+    assert_eq!(signed["annotations"]["comply.dev/networked"], "127.0.0.1");
+    let text = env.ok(&["attestation", "describe", &digest, "-o", "table"]);
+    assert!(
+        text.contains("ran with networking (http.send to 127.0.0.1)"),
+        "{text}"
+    );
+
+    env.ok(&["org", "settings", "--policy-allowed-hostnames", ""]);
+    let settings = env.json(&["org", "settings"]);
+    assert_eq!(settings["policy_allowed_hostnames"], json!([]));
+}
+
+/// Chainloop's own fixture of an attestation whose evaluations sit in its artifact
+/// store (`app/controlplane/pkg/biz/testdata/attestations/full-with-policy-evaluations-ref.json`):
+/// stored with its materials, marked as missing them; a bundle that is not the
+/// referenced one is refused.
+#[test]
+fn chainloop_attestation_referencing_its_evaluations_is_stored_and_marked() {
+    let Some(path) = fixture("biz-full-with-policy-evaluations-ref.dsse.json") else {
+        return;
+    };
+    let env = Env::start();
+    env.ok(&["org", "settings", "--allow-unsigned-attestations", "on"]);
+    let pushed = env.json(&["attestation", "push", path.to_str().unwrap()]);
+    assert_eq!(pushed["created"], true, "{pushed}");
+    assert_eq!(pushed["evaluations"], 0);
+    assert_eq!(
+        pushed["evaluations_not_supplied"]["digest"],
+        "sha256:aabbccdd00112233aabbccdd00112233aabbccdd00112233aabbccdd00112233"
+    );
+    let digest = pushed["digest"].as_str().unwrap().to_owned();
+    let described = env.json(&["attestation", "describe", &digest]);
+    assert_eq!(described["project"], "foo");
+    assert_eq!(described["evaluations_supplied"], false);
+    assert_eq!(
+        described["policy_evaluations_ref"]["media_type"],
+        "application/vnd.chainloop.policy-evaluations.v1+proto"
+    );
+    assert_eq!(
+        described["statement"]["predicate"]["materials"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "what it carries is kept"
+    );
+    env.write("bundle.json", r#"{"evaluations": []}"#);
+    let run = env.run(&[
+        "attestation",
+        "attach-evaluations",
+        &digest,
+        "--policy-evaluations",
+        "bundle.json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("digest"), "{}", run.stderr);
+    assert_eq!(
+        env.json(&["attestation", "describe", &digest])["evaluations_supplied"],
+        false
+    );
+}

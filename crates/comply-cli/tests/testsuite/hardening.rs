@@ -53,6 +53,8 @@ fn names_from_the_server_never_reach_the_terminal_raw() {
                     verified: false,
                     envelope: "{}".into(),
                     evaluations: vec![],
+                    evaluations_ref: None,
+                    evaluations_supplied: false,
                 },
                 1_700_000_000_000,
             )

@@ -2,7 +2,9 @@
 //! applicable, override, exception, computed) and the combination of its components.
 
 use super::Context;
-use super::component::{Component, ComponentStatus, policy_components, proof_component};
+use super::component::{
+    Component, ComponentKind, ComponentStatus, policy_components, proof_component,
+};
 use super::evidence::Evidence;
 use super::facts::{
     ApplicabilityFact, DecisionFact, DecisionKind, Forced, ProofFact, RequirementFacts,
@@ -198,6 +200,11 @@ pub struct CellStatus {
     /// evidence meant for it that does not count (explanations only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmatched_references: Vec<String>,
+    /// When a policy component has no evaluation: the subject's attestations at `t`
+    /// that referenced their policy evaluations (`policyEvaluationsRef`) without
+    /// carrying them, which comply has not been given (explanations only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evaluations_not_supplied: Vec<String>,
 }
 
 /// The subject of a cell.
@@ -293,6 +300,7 @@ pub(crate) fn compute(
         pending_decision: None,
         components: Vec::new(),
         unmatched_references: Vec::new(),
+        evaluations_not_supplied: Vec::new(),
     };
     if !requirement.active {
         return Some(cell);
@@ -333,6 +341,17 @@ pub(crate) fn compute(
             .filter(|m| !m.optional)
             .map(|m| proof_component(t, m, proofs)),
     );
+    if ctx.details
+        && let Some(evidence) = evidence
+        && components
+            .iter()
+            .any(|c| c.kind == ComponentKind::Policy && c.evaluation.is_none())
+    {
+        cell.evaluations_not_supplied = evidence
+            .referenced_missing_at(t)
+            .map(|r| r.attestation.clone())
+            .collect();
+    }
     let computed = combine(components.iter().map(|c| c.status));
     for c in &mut components {
         c.decisive = decisive(computed, c.status);

@@ -71,6 +71,9 @@ pub struct EvaluationRef {
     /// How many unsuppressed violations there were in all (`findings` may be fewer).
     #[serde(skip_serializing_if = "is_zero")]
     pub findings_total: usize,
+    /// The hosts the evaluation could reach (decision 0025); `None`: sealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networked: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -550,6 +553,7 @@ fn component_from(
             verdict: deciding.verdict,
             findings: Vec::new(),
             findings_total: 0,
+            networked: e.networked.clone(),
         });
     }
     c.expires_at = period_ms(c.periodicity).map(|ms| e.time + ms);

@@ -1,7 +1,7 @@
 //! The evaluations of one project version, sorted and indexed once so that each of the
 //! version's cells reads only the evaluations of its own policies.
 
-use super::facts::EvaluationFact;
+use super::facts::{EvaluationFact, ReferencedEvaluationsFact};
 use crate::reference::RequirementRef;
 use std::collections::HashMap;
 
@@ -16,6 +16,8 @@ pub struct Evidence {
     by_policy: HashMap<String, Vec<u32>>,
     /// Requirement name → evaluations whose explicit references name it.
     by_requirement: HashMap<String, Vec<u32>>,
+    /// Attestations whose evaluations are referenced but were not supplied, by time.
+    referenced: Vec<ReferencedEvaluationsFact>,
 }
 
 impl Evidence {
@@ -52,7 +54,23 @@ impl Evidence {
             refs,
             by_policy,
             by_requirement,
+            referenced: Vec::new(),
         }
+    }
+
+    /// With the attestations that referenced evaluations comply was not given.
+    pub fn with_referenced(mut self, mut referenced: Vec<ReferencedEvaluationsFact>) -> Evidence {
+        referenced.sort_by(|a, b| (a.time, &a.attestation).cmp(&(b.time, &b.attestation)));
+        self.referenced = referenced;
+        self
+    }
+
+    /// The attestations received by `t` whose referenced evaluations were missing then.
+    pub fn referenced_missing_at(
+        &self,
+        t: i64,
+    ) -> impl Iterator<Item = &ReferencedEvaluationsFact> {
+        self.referenced.iter().filter(move |r| r.missing_at(t))
     }
 
     /// All evaluations, in the order status uses.

@@ -103,6 +103,17 @@ pub fn explain(cell: &CellStatus, time: &dyn Fn(i64) -> String) -> Vec<String> {
     for c in &cell.components {
         component(&mut lines, c, time);
     }
+    match cell.evaluations_not_supplied.as_slice() {
+        [] => {}
+        [one] => lines.push(format!(
+            "  attestation {one} referenced its policy evaluations (policyEvaluationsRef) but they were not supplied; supply them with: comply attestation attach-evaluations {one} --policy-evaluations BUNDLE"
+        )),
+        many => lines.push(format!(
+            "  {} attestations referenced their policy evaluations (policyEvaluationsRef) but they were not supplied: {}; supply each with: comply attestation attach-evaluations DIGEST --policy-evaluations BUNDLE",
+            many.len(),
+            many.join(", ")
+        )),
+    }
     for r in &cell.unmatched_references {
         lines.push(format!(
             "  evidence names '{r}', which matches nothing here: no such framework attached to this product version, or another org"
@@ -156,6 +167,13 @@ fn component(lines: &mut Vec<String>, c: &Component, time: &dyn Fn(i64) -> Strin
                 MatchSource::Auto => "auto-matched",
             }
         );
+        if let Some(hosts) = &e.networked {
+            let _ = write!(
+                line,
+                ", networked (http.send could reach {})",
+                hosts.replace(',', ", ")
+            );
+        }
         if e.verdict.vetoed {
             line.push_str(", vetoed by the policy's matches_evaluation");
         } else if e.verdict.refiltered {

@@ -32,6 +32,29 @@ pub struct EvaluationFact {
     /// The attestation's receipt sequence (shared by all its evaluations); breaks ties
     /// between equal `time`s.
     pub receipt: u64,
+    /// The hosts the policy's `http.send` could reach, when the run was networked
+    /// (decision 0025): the verdict then depends on what they answered.
+    pub networked: Option<String>,
+}
+
+/// An attestation of a project version that references its policy evaluations
+/// (Chainloop's `policyEvaluationsRef`) without carrying them: until they are supplied it
+/// is evidence of a run whose results comply does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferencedEvaluationsFact {
+    pub attestation: String,
+    /// The attestation's `finishedAt`.
+    pub time: i64,
+    pub received_at: i64,
+    /// When the evaluations were supplied; `None`: not yet.
+    pub supplied_at: Option<i64>,
+}
+
+impl ReferencedEvaluationsFact {
+    /// Received by `t` and its evaluations not supplied by then.
+    pub fn missing_at(&self, t: i64) -> bool {
+        self.received_at <= t && self.supplied_at.is_none_or(|s| s > t)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,8 @@ pub use evidence::Evidence;
 pub use explain::explain;
 pub use facts::{
     ApplicabilityFact, Approval, DecisionFact, DecisionKind, EvaluationFact, Forced,
-    ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Violation,
+    ProductVersionFacts, ProjectFacts, ProofFact, ReferencedEvaluationsFact, RequirementFacts,
+    Violation,
 };
 pub use matching::{
     AutoMatchHook, MatchSource, NoAutoMatch, PolicyCatalog, Verdict, judge, names_requirement,

@@ -118,6 +118,7 @@ fn eval(id: &str, policy: &str, time: i64) -> EvaluationFact {
         time,
         received_at: time,
         receipt: u64::try_from(time).unwrap(),
+        networked: None,
     }
 }
 
@@ -1991,4 +1992,98 @@ fn explanations_report_references_that_match_nothing() {
         ),
         "{text}"
     );
+}
+
+/// An attestation that referenced its policy evaluations (Chainloop's
+/// `policyEvaluationsRef`) without carrying them: the cell has no evaluation, and says
+/// why, until the evaluations arrive; its status does not depend on it.
+#[test]
+fn referenced_evaluations_not_supplied_are_explained() {
+    use comply_core::status::ReferencedEvaluationsFact;
+    let req = requirement("signed", vec![attach("container-signed", &[])], vec![]);
+    let referenced = ReferencedEvaluationsFact {
+        attestation: "sha256:ref".into(),
+        time: T0,
+        received_at: T0 + H,
+        supplied_at: Some(T0 + 3 * H),
+    };
+    let facts = ProductVersionFacts {
+        requirements: vec![req],
+        projects: vec![ProjectFacts {
+            name: "api".into(),
+            version: Some("1.0.0".into()),
+            evidence: Evidence::new(vec![
+                eval("late", "container-signed", T0).received(T0 + 3 * H),
+            ])
+            .with_referenced(vec![referenced]),
+        }],
+        ..ProductVersionFacts::default()
+    };
+    let time = |t: i64| t.to_string();
+    let at = |t: i64| run(&facts, t).remove(0);
+
+    let before = at(T0 + H / 2);
+    assert_eq!(before.status, Status::NoData);
+    assert!(
+        before.evaluations_not_supplied.is_empty(),
+        "not received yet"
+    );
+
+    let missing = at(T0 + 2 * H);
+    assert_eq!(missing.status, Status::NoData, "the status is unchanged");
+    assert_eq!(missing.evaluations_not_supplied, ["sha256:ref"]);
+    let text = explain(&missing, &time).join("\n");
+    assert!(
+        text.contains(
+            "attestation sha256:ref referenced its policy evaluations (policyEvaluationsRef) but they were not supplied"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("comply attestation attach-evaluations sha256:ref"),
+        "{text}"
+    );
+
+    let supplied = at(T0 + 4 * H);
+    assert_eq!(supplied.status, Status::Passed);
+    assert!(supplied.evaluations_not_supplied.is_empty());
+    assert!(
+        !explain(&supplied, &time)
+            .join("\n")
+            .contains("not supplied")
+    );
+
+    // Statuses without details (an overview) do not carry it.
+    let policies = catalog();
+    let mut ctx = Context::new("acme", T0 + 2 * H, &policies);
+    ctx.details = false;
+    assert!(
+        product_status(&ctx, &facts)[0]
+            .evaluations_not_supplied
+            .is_empty()
+    );
+}
+
+/// A verdict that depended on hosts the policy could reach says so where it decides.
+#[test]
+fn networked_evaluations_say_so_in_explanations() {
+    let req = requirement("signed", vec![attach("container-signed", &[])], vec![]);
+    let mut networked = eval("n1", "container-signed", T0);
+    networked.networked = Some("127.0.0.1,app.chainloop.dev".into());
+    let cell = Cell {
+        evaluations: vec![networked],
+        ..Cell::default()
+    };
+    let s = status(&req, &cell, T0 + H);
+    assert_eq!(s.status, Status::Passed, "evidence like any other");
+    let text = explained(&req, &cell, T0 + H);
+    assert!(
+        text.contains("networked (http.send could reach 127.0.0.1, app.chainloop.dev)"),
+        "{text}"
+    );
+    let sealed = Cell {
+        evaluations: vec![eval("s1", "container-signed", T0)],
+        ..Cell::default()
+    };
+    assert!(!explained(&req, &sealed, T0 + H).contains("networked"));
 }

@@ -61,6 +61,9 @@ pub struct PackEvaluation {
     pub time: i64,
     pub received_at: i64,
     pub receipt: u64,
+    /// Absent from packs of sealed evidence (and from packs written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networked: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,6 +327,7 @@ impl PackFacts {
                                 time: e.time,
                                 received_at: e.received_at,
                                 receipt: e.receipt,
+                                networked: e.networked.clone(),
                             })
                             .collect(),
                     ),
@@ -380,6 +384,7 @@ fn evaluation(e: &EvaluationFact) -> PackEvaluation {
         time: e.time,
         received_at: e.received_at,
         receipt: e.receipt,
+        networked: e.networked.clone(),
     }
 }
 

@@ -9,6 +9,7 @@ use comply_core::resource::{Product, ProductVersion};
 use comply_core::status::{
     self, ApplicabilityFact, Approval, CellStatus, Context, DecisionFact, DecisionKind,
     EvaluationFact, Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact,
+    ReferencedEvaluationsFact,
     RequirementFacts,
 };
 use comply_store::DecisionRow;
@@ -126,7 +127,9 @@ pub async fn compute_many(
     let requirements = requirement_facts(catalog, targets);
     let resolved = resolve_projects(targets, stored);
     let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
-    let mut evidence = EvidenceByVersion::read(state, ctx, &resolved, at, &windows).await?;
+    let referenced = detail == Detail::Full;
+    let mut evidence =
+        EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
     let (decisions, proofs) = if let [(p, v)] = targets {
         let store = &state.store;
         (
@@ -278,6 +281,9 @@ impl EvidenceByVersion {
         resolved: &[Vec<ResolvedProject>],
         at: i64,
         windows: &BTreeMap<String, i64>,
+        // Also the attestations whose referenced evaluations were missing at `at`
+        // (what explanations say; statuses do not depend on them).
+        referenced: bool,
     ) -> Result<EvidenceByVersion, ApiError> {
         let mut uses: HashMap<i64, usize> = HashMap::new();
         for id in resolved.iter().flatten().filter_map(|(_, _, id)| *id) {
@@ -310,10 +316,31 @@ impl EvidenceByVersion {
                 )
             });
         }
-        let mut evidence = HashMap::with_capacity(ids.len());
+        let mut evidence: HashMap<i64, Evidence> = HashMap::with_capacity(ids.len());
         while let Some(read) = reads.join_next().await {
             let read = read.map_err(|e| ApiError::Internal(format!("evidence read: {e}")))??;
             evidence.extend(read);
+        }
+        if referenced {
+            let mut by_version: HashMap<i64, Vec<ReferencedEvaluationsFact>> = HashMap::new();
+            for r in state
+                .store
+                .referenced_evaluations(ctx.org.id, &ids, at)
+                .await?
+            {
+                by_version.entry(r.project_version_id).or_default().push(
+                    ReferencedEvaluationsFact {
+                        attestation: r.digest,
+                        time: r.finished_at,
+                        received_at: r.received_at,
+                        supplied_at: r.supplied_at,
+                    },
+                );
+            }
+            for (id, facts) in by_version {
+                let e = evidence.remove(&id).unwrap_or_default();
+                evidence.insert(id, e.with_referenced(facts));
+            }
         }
         Ok(EvidenceByVersion { evidence, uses })
     }

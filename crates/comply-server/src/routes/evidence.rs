@@ -14,7 +14,7 @@ use comply_attest::{
 };
 use comply_core::Role;
 use comply_core::reference::PolicyRef;
-use comply_store::{KeyRow, NewAttestation, NewEvaluation};
+use comply_store::{AttachOutcome, EvaluationsRef, KeyRow, NewAttestation, NewEvaluation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -209,8 +209,16 @@ fn new_evaluation(e: &PolicyEvaluation) -> NewEvaluation {
         skip_reasons: e.skip_reasons.clone(),
         requirements: e.requirements.clone(),
         gate: e.gate,
+        networked: e
+            .annotations
+            .get(NETWORKED_ANNOTATION)
+            .filter(|hosts| !hosts.is_empty())
+            .cloned(),
     }
 }
+
+/// What `comply attest` writes on an evaluation run with networking on (decision 0025).
+const NETWORKED_ANNOTATION: &str = "comply.dev/networked";
 
 /// Parses, verifies and stores one push. Nothing is stored unless all of it is valid.
 async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Value>, ApiError> {
@@ -262,18 +270,29 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         Err(e) => return Err(attest_error(e)),
     };
     let mut evaluations = predicate.policy_evaluations.clone();
+    // Chainloop keeps the evaluations in its artifact store and the predicate only
+    // references them: stored with what it carries, and marked, until they are supplied
+    // (now, alongside, or later by attach-evaluations).
+    let mut evaluations_ref = None;
+    let mut evaluations_supplied = false;
     if let Some(reference) = &predicate.policy_evaluations_ref
         && evaluations.is_empty()
     {
-        let Some(bundle) = &push.bundle else {
-            return Err(ApiError::BadRequest(format!(
-                "attestation rejected: its policy evaluations are in a separate bundle ({}, {}); send it alongside (comply attestation push FILE --policy-evaluations BUNDLE)",
-                reference.name, reference.digest
-            )));
-        };
-        evaluations = PolicyEvaluationBundle::parse(bundle, &reference.digest)
-            .map_err(attest_error)?
-            .evaluations;
+        evaluations_ref = Some(EvaluationsRef {
+            name: reference.name.clone(),
+            digest: reference.digest.clone(),
+            media_type: reference.media_type.clone(),
+        });
+        if let Some(bundle) = &push.bundle {
+            evaluations = PolicyEvaluationBundle::parse(bundle, &reference.digest)
+                .map_err(attest_error)?
+                .evaluations;
+            evaluations_supplied = true;
+        }
+    } else if push.bundle.is_some() && predicate.policy_evaluations_ref.is_none() {
+        return Err(ApiError::BadRequest(
+            "attestation rejected: a policy-evaluation bundle was sent, but the attestation references none (it has no policyEvaluationsRef, or carries its evaluations)".into(),
+        ));
     }
     boundary::check_evaluations(&evaluations)?;
     let new = NewAttestation {
@@ -288,9 +307,29 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         verified,
         envelope: String::from_utf8_lossy(&signed.envelope_json()).into_owned(),
         evaluations: evaluations.iter().map(new_evaluation).collect(),
+        evaluations_ref,
+        evaluations_supplied,
     };
     let outcome = state.store.ingest(ctx.org.id, &new, now).await?;
-    Ok(Json(json!({
+    // Pushed again with the bundle it referenced: supplied now, as attach-evaluations
+    // would (a bundle supplied before is left as it is).
+    let mut attached = None;
+    if !outcome.created && new.evaluations_ref.is_some() && evaluations_supplied {
+        let stored = state
+            .store
+            .attach_evaluations(
+                ctx.org.id,
+                &outcome.digest,
+                &new.evaluations,
+                &ctx.principal.actor(),
+                now,
+            )
+            .await?;
+        if let AttachOutcome::Attached { evaluations } = stored {
+            attached = Some(evaluations);
+        }
+    }
+    let mut answer = json!({
         "digest": outcome.digest,
         "project": outcome.project,
         "version": outcome.version,
@@ -298,7 +337,84 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         "verified": new.verified,
         "signer": new.signer,
         "evaluations": new.evaluations.len(),
-    })))
+    });
+    if let Some(reference) = new
+        .evaluations_ref
+        .as_ref()
+        .filter(|_| !evaluations_supplied)
+    {
+        answer["evaluations_not_supplied"] = json!(reference);
+    }
+    if let Some(n) = attached {
+        answer["evaluations_attached"] = json!(n);
+    }
+    Ok(Json(answer))
+}
+
+/// `POST …/attestations/{digest}/policy-evaluations`: the bundle an attestation
+/// referenced (`policyEvaluationsRef`) without carrying it, checked against the
+/// reference's digest and stored with an audit event; once only.
+pub async fn attach_evaluations(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<OrgCtx>,
+    Path((_, digest)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    boundary::refuse_nul("body", &body)?;
+    let (row, _, _) = state
+        .store
+        .get_attestation(ctx.org.id, &digest)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("attestation {digest} does not exist")))?;
+    let Some(reference) = &row.evaluations_ref else {
+        return Err(ApiError::Conflict(format!(
+            "attestation {digest} references no policy-evaluation bundle (no policyEvaluationsRef): it carries its evaluations"
+        )));
+    };
+    if let Some(at) = row.evaluations_supplied_at {
+        return Err(supplied_already(&digest, at));
+    }
+    // The bundle as a file's bytes, or wrapped as a push wraps it.
+    let bytes = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(o)) if o.len() == 1 => match o.get("policy_evaluations") {
+            Some(Value::String(bundle)) => bundle.as_bytes().to_vec(),
+            _ => body.to_vec(),
+        },
+        _ => body.to_vec(),
+    };
+    let evaluations = PolicyEvaluationBundle::parse(&bytes, &reference.digest)
+        .map_err(|e| ApiError::BadRequest(crate::error::short(&format!("bundle rejected: {e}"))))?
+        .evaluations;
+    boundary::check_evaluations(&evaluations)?;
+    let new: Vec<NewEvaluation> = evaluations.iter().map(new_evaluation).collect();
+    let now = now_ms();
+    match state
+        .store
+        .attach_evaluations(ctx.org.id, &digest, &new, &ctx.principal.actor(), now)
+        .await?
+    {
+        AttachOutcome::Attached { evaluations } => Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "digest": digest, "evaluations": evaluations,
+                "reference": reference, "supplied_at": fmt_time(now),
+            })),
+        )),
+        AttachOutcome::AlreadySupplied { at } => Err(supplied_already(&digest, at)),
+        AttachOutcome::NoSuchAttestation => Err(ApiError::NotFound(format!(
+            "attestation {digest} does not exist"
+        ))),
+        AttachOutcome::NoReference => Err(ApiError::Conflict(format!(
+            "attestation {digest} references no policy-evaluation bundle"
+        ))),
+    }
+}
+
+fn supplied_already(digest: &str, at: i64) -> ApiError {
+    ApiError::Conflict(format!(
+        "the policy evaluations of attestation {digest} were supplied at {}; evidence is never replaced",
+        fmt_time(at)
+    ))
 }
 
 pub async fn push(
@@ -343,6 +459,9 @@ fn attestation_view(a: &comply_store::AttestationRow) -> Value {
         "workflow": a.workflow, "contract": a.contract,
         "finished_at": fmt_time(a.finished_at), "received_at": fmt_time(a.received_at),
         "signer": a.signer, "verified": a.verified,
+        "policy_evaluations_ref": a.evaluations_ref,
+        "evaluations_supplied": a.evaluations_ref.as_ref().map(|_| a.evaluations_supplied_at.is_some()),
+        "evaluations_supplied_at": a.evaluations_supplied_at.map(fmt_time),
     })
 }
 
@@ -396,6 +515,7 @@ pub async fn get_attestation(
                 "violations": e.violations, "skipped": e.skipped,
                 "skip_reasons": e.skip_reasons, "requirements": e.requirements,
                 "gate": e.gate, "time": fmt_time(e.time_ms),
+                "received_at": fmt_time(e.received_at), "networked": e.networked,
             }))
             .collect::<Vec<_>>()
     );

@@ -234,6 +234,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "One attestation with its statement and policy evaluations.",
             evidence::get_attestation,
         )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/attestations/{digest}/policy-evaluations",
+            Org(Role::Member),
+            "Supply the policy-evaluation bundle an attestation references (policyEvaluationsRef) without carrying it: checked against the reference's digest, stored once.",
+            Some(r#"{"evaluations":[{"name":"sbom-present","materialName":"sbom","violations":[]}]}"#),
+            evidence::attach_evaluations,
+        )
         .route(
             Get,
             "/api/v1/orgs/{org}/projects",

@@ -152,7 +152,10 @@ pub async fn evidence_pack(
     let stored = stored_project_versions(&state, &ctx, &targets).await?;
     let resolved = resolve_projects(&targets, &stored);
     let windows = evidence_windows(&requirements.iter().collect::<Vec<_>>());
-    let mut evidence = EvidenceByVersion::read(&state, &ctx, &resolved, at, &windows).await?;
+    // Packs record what statuses depend on; referenced-but-missing evaluations only
+    // explain, and are not part of a pack's facts.
+    let mut evidence =
+        EvidenceByVersion::read(&state, &ctx, &resolved, at, &windows, false).await?;
     let decisions = state
         .store
         .list_decisions(org, Some(&name), Some(&version.name))

@@ -91,7 +91,7 @@ pub async fn create_org(
 }
 
 pub async fn get_settings(Extension(ctx): Extension<OrgCtx>) -> Json<OrgSettings> {
-    Json(ctx.org.settings)
+    Json(ctx.org.settings.clone())
 }
 
 pub async fn patch_settings(
@@ -99,8 +99,9 @@ pub async fn patch_settings(
     Extension(ctx): Extension<OrgCtx>,
     Body(patch): Body<OrgSettingsPatch>,
 ) -> Result<Json<OrgSettings>, ApiError> {
-    if let Some(problem) = patch.problem() {
-        return Err(ApiError::BadRequest(problem));
+    let problems = patch.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::BadRequest(problems.join("; ")));
     }
     let settings = state
         .store

@@ -220,7 +220,8 @@ async fn settings_round_trip_and_are_audited() {
         .await;
     assert_eq!(
         settings,
-        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false, "reference_data_max_age_days": 7, "decision_approval": false})
+        json!({"in_preview_frameworks": false, "requirements_auto_matching": true, "allow_unsigned_attestations": false,
+               "reference_data_max_age_days": 7, "decision_approval": false, "policy_allowed_hostnames": []})
     );
     let (status, settings) = s
         .call(
@@ -260,6 +261,22 @@ async fn settings_round_trip_and_are_audited() {
             .unwrap()
             .contains("between 1 and 3650"),
         "{body}"
+    );
+    let (status, problem) = s
+        .call(
+            Method::PATCH,
+            "/api/v1/orgs/default/settings",
+            Some(&s.admin),
+            Some(json!({"policy_allowed_hostnames": ["app.chainloop.dev", "*.evil.dev"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'*.evil.dev' is not a hostname"),
+        "{problem}"
     );
     let (_, events) = s
         .call(

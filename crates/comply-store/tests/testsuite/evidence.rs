@@ -22,6 +22,7 @@ fn evaluation(policy: &str, violations: usize) -> NewEvaluation {
         skip_reasons: vec![],
         requirements: vec!["my-fw/no-vulns".into()],
         gate: false,
+        networked: None,
     }
 }
 
@@ -38,6 +39,8 @@ pub fn attestation(digest: &str, project: &str, version: &str, finished_at: i64)
         verified: true,
         envelope: "{}".into(),
         evaluations: vec![evaluation("vulnerabilities", 1), evaluation("sbom-ntia", 0)],
+        evaluations_ref: None,
+        evaluations_supplied: false,
     }
 }
 
@@ -342,6 +345,153 @@ async fn proofs_keep_files_by_digest() {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+    })
+    .await;
+}
+
+/// An attestation that references its evaluations (Chainloop's `policyEvaluationsRef`)
+/// is stored without them and marked; supplying them later files them as received
+/// then, once, audited; statuses before that instant still see them missing.
+#[tokio::test]
+async fn referenced_evaluations_are_attached_once() {
+    each_backend(|store| async move {
+        use comply_store::{AttachOutcome, EvaluationsRef};
+        let acme = org(&store, "acme").await;
+        let reference = EvaluationsRef {
+            name: "policy-evaluations".into(),
+            digest: "sha256:abcd".into(),
+            media_type: Some("application/vnd.chainloop.policy-evaluations.v1+json".into()),
+        };
+        let mut a = attestation("sha256:ref", "api", "1.0.0", 5_000);
+        a.evaluations = vec![];
+        a.evaluations_ref = Some(reference.clone());
+        store.ingest(acme.id, &a, 6_000).await.unwrap();
+        let (row, _, evaluations) = store
+            .get_attestation(acme.id, "sha256:ref")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(evaluations.is_empty());
+        assert_eq!(row.evaluations_ref.as_ref(), Some(&reference));
+        assert_eq!(row.evaluations_supplied_at, None);
+        let versions = store
+            .project_versions(acme.id, &["api".to_owned()])
+            .await
+            .unwrap();
+        let pv = versions["api"].1["1.0.0"];
+        let marks_before = store.attestation_marks(acme.id).await.unwrap()[&pv];
+
+        let missing = store
+            .referenced_evaluations(acme.id, &[pv], 7_000)
+            .await
+            .unwrap();
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].digest, "sha256:ref");
+        assert!(
+            store
+                .referenced_evaluations(acme.id, &[pv], 5_500)
+                .await
+                .unwrap()
+                .is_empty(),
+            "not received yet at 5.5 s"
+        );
+
+        let mut supplied = vec![evaluation("vulnerabilities", 1)];
+        // Run with networking on: kept with the evaluation, read back by status.
+        supplied[0].networked = Some("127.0.0.1".into());
+        let outcome = store
+            .attach_evaluations(acme.id, "sha256:ref", &supplied, "ci", 8_000)
+            .await
+            .unwrap();
+        assert_eq!(outcome, AttachOutcome::Attached { evaluations: 1 });
+        let again = store
+            .attach_evaluations(acme.id, "sha256:ref", &supplied, "ci", 9_000)
+            .await
+            .unwrap();
+        assert_eq!(again, AttachOutcome::AlreadySupplied { at: 8_000 });
+        let (row, _, evaluations) = store
+            .get_attestation(acme.id, "sha256:ref")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.evaluations_supplied_at, Some(8_000));
+        assert_eq!(evaluations.len(), 1);
+        assert_eq!(evaluations[0].received_at, 8_000, "received when supplied");
+        assert_eq!(evaluations[0].time_ms, 5_000, "dated by the attestation");
+        assert_eq!(evaluations[0].networked.as_deref(), Some("127.0.0.1"));
+        // At 7 s the evaluations had not arrived: still missing then, not after.
+        assert_eq!(
+            store
+                .referenced_evaluations(acme.id, &[pv], 7_000)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .referenced_evaluations(acme.id, &[pv], 8_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let facts = store
+            .status_evidence(
+                acme.id,
+                &[pv],
+                10_000,
+                &BTreeMap::from([("vulnerabilities".to_owned(), 86_400_000)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].1.received_at, 8_000);
+        assert_eq!(facts[0].1.networked.as_deref(), Some("127.0.0.1"));
+        assert_ne!(
+            store.attestation_marks(acme.id).await.unwrap()[&pv],
+            marks_before,
+            "cached statuses of the version are invalidated"
+        );
+        let events = store
+            .audit_list(
+                acme.id,
+                &comply_store::AuditQuery {
+                    target: Some("Attestation/sha256:ref".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].action, "attestation.attach_evaluations");
+        assert!(
+            store.audit_verify(acme.id).await.unwrap().is_ok(),
+            "the chain holds"
+        );
+
+        // An attestation carrying its evaluations references none.
+        store
+            .ingest(
+                acme.id,
+                &attestation("sha256:inline", "api", "1.0.0", 5_000),
+                6_000,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .attach_evaluations(acme.id, "sha256:inline", &supplied, "ci", 9_000)
+                .await
+                .unwrap(),
+            AttachOutcome::NoReference
+        );
+        assert_eq!(
+            store
+                .attach_evaluations(acme.id, "sha256:none", &supplied, "ci", 9_000)
+                .await
+                .unwrap(),
+            AttachOutcome::NoSuchAttestation
         );
     })
     .await;

@@ -57,6 +57,7 @@ fn scan(rng: &mut Rng, failing: bool) -> NewEvaluation {
         skip_reasons: vec![],
         requirements: vec![],
         gate: false,
+        networked: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn sbom(rng: &mut Rng) -> NewEvaluation {
         skip_reasons: vec![],
         requirements: vec![],
         gate: false,
+        networked: None,
     }
 }
 
