@@ -9,8 +9,7 @@ use comply_core::resource::{Product, ProductVersion};
 use comply_core::status::{
     self, ApplicabilityFact, Approval, CellStatus, Context, DecisionFact, DecisionKind,
     EvaluationFact, Evidence, Forced, ProductVersionFacts, ProjectFacts, ProofFact,
-    ReferencedEvaluationsFact,
-    RequirementFacts,
+    ReferencedEvaluationsFact, RequirementFacts,
 };
 use comply_store::DecisionRow;
 use rayon::prelude::*;
