@@ -1,0 +1,28 @@
+//! Memory the server no longer uses goes back to the operating system (decision 0034).
+//!
+//! mimalloc returns freed memory to the system only when a thread calls into it: the
+//! freed pages are scheduled to be released `purge_delay` later, and the release runs
+//! on a later allocation. A server that goes idle after a burst allocates nothing more,
+//! so everything the burst took stayed resident. A thread of our own asks mimalloc
+//! now and then to release what is due.
+
+use std::time::Duration;
+
+/// How often freed memory is released: after a burst, RSS falls within about twice this.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// Starts the releasing thread, for the lifetime of the process. Also used by
+/// `comply-loadgen` (through `#[path]`), so that its embedded server measures this.
+pub fn return_freed_memory() -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("memory-release".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(EVERY);
+                // SAFETY: `mi_collect` has no preconditions; with `false` it releases only
+                // what mimalloc has already scheduled, program-wide.
+                unsafe { libmimalloc_sys::mi_collect(false) };
+            }
+        })
+        .map(drop)
+}
