@@ -17,6 +17,10 @@ pub fn return_freed_memory() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("memory-release".into())
         .spawn(|| {
+            // A thread that has not allocated has no mimalloc heap yet, and
+            // `mi_collect` on it returns before reaching the arenas.
+            // SAFETY: no preconditions; idempotent.
+            unsafe { libmimalloc_sys::mi_thread_init() };
             loop {
                 std::thread::sleep(EVERY);
                 // SAFETY: `mi_collect` has no preconditions; with `false` it releases only

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The server under load: a child process running this binary with `--serve-child`,
@@ -224,7 +224,14 @@ fn burst(
 ) {
     let mut rng = Rng(0xb0057 + round as u64);
     let envelopes: Vec<Vec<u8>> = (0..count)
-        .map(|i| large_envelope(key, &format!("large-{i:02}"), &format!("{round}.0"), &mut rng))
+        .map(|i| {
+            large_envelope(
+                key,
+                &format!("large-{i:02}"),
+                &format!("{round}.0"),
+                &mut rng,
+            )
+        })
         .collect();
     std::thread::scope(|scope| {
         for chunk in envelopes.chunks(count.div_ceil(clients.max(1))) {
@@ -427,10 +434,7 @@ pub fn soak(agent: &ureq::Agent, args: SoakArgs) -> Result<()> {
         // A few full overviews (?at=, nothing reused) among the cached ones.
         scope.spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let path = format!(
-                    "/api/v1/orgs/default/status?at={}",
-                    jiff::Timestamp::now()
-                );
+                let path = format!("/api/v1/orgs/default/status?at={}", jiff::Timestamp::now());
                 record.add("overview ?at=", timed(agent, target, &path, None));
                 std::thread::sleep(Duration::from_secs(3));
             }
