@@ -281,6 +281,7 @@ pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
+    memory::limit_c_allocator_arenas();
     let args = Args::parse();
     memory::return_freed_memory()?;
     if args.serve_child {
