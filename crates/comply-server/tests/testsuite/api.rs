@@ -255,10 +255,7 @@ async fn settings_round_trip_and_are_audited() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("between 1 and 3650"),
+        body["detail"].as_str().unwrap().contains("between 1 and 3650"),
         "{body}"
     );
     let (_, events) = s
