@@ -39,7 +39,7 @@ struct Args {
     /// ingest: attestations to push
     #[arg(long, default_value_t = 5000)]
     attestations: usize,
-    /// ingest: concurrent clients
+    /// ingest, memory: concurrent clients
     #[arg(long, default_value_t = 8)]
     clients: usize,
     /// portfolio: projects (each gets one daily attestation of 10 evaluations)
