@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod config;
 mod error;
+mod memory;
 mod output;
 
 use clap::Parser;

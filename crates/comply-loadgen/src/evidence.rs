@@ -41,10 +41,10 @@ fn policies() -> Vec<(&'static str, BTreeMap<String, String>)> {
 }
 
 /// Deterministic pseudo-randomness: the same portfolio every run.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -71,14 +71,14 @@ fn evaluations(rng: &mut Rng) -> Vec<(String, BTreeMap<String, String>, Vec<Valu
         .collect()
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .expect("valid time")
         .to_string()
 }
 
 /// A signed Chainloop statement, as a CI system would push it.
-fn envelope(
+pub(crate) fn envelope(
     key: &SigningKey,
     project: &str,
     version: &str,
@@ -144,7 +144,7 @@ fn get(agent: &ureq::Agent, target: &Target, path: &str) -> Result<(Duration, Va
     Ok((elapsed, answer))
 }
 
-fn trust(agent: &ureq::Agent, target: &Target, key: &SigningKey) -> Result<()> {
+pub(crate) fn trust(agent: &ureq::Agent, target: &Target, key: &SigningKey) -> Result<()> {
     let body = json!({"name": "loadgen", "pem": key.public().to_pem()}).to_string();
     post(agent, target, "/api/v1/orgs/default/keys", body.as_bytes()).map(|_| ())
 }
@@ -273,7 +273,7 @@ pub fn ingest(agent: &ureq::Agent, postgres: bool, count: usize, clients: usize)
 /// 150 requirements over the ten policies (arguments compatible with the synthetic
 /// evaluations, several periodicities and SLAs) in framework `bench`, and a 20-
 /// requirement framework `small` for the overview's products.
-fn resources(products: usize, projects: usize, projects_per_big: usize) -> String {
+pub(crate) fn resources(products: usize, projects: usize, projects_per_big: usize) -> String {
     let mut docs = Vec::new();
     let variants = [
         (
@@ -387,7 +387,7 @@ fn concurrent_status(
     Ok(times)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
 }

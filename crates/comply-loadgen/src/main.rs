@@ -4,10 +4,14 @@
 //!
 //! Scenario `apply` (default): N requirements and M frameworks in one `apply`, then
 //! the same documents again (all unchanged), then again with every requirement edited.
-//! Scenarios `ingest` and `portfolio`: see `evidence.rs`.
+//! Scenarios `ingest` and `portfolio`: see `evidence.rs`; `soak` and `memory`: see
+//! `soak.rs`.
 
 mod dashboard;
 mod evidence;
+#[path = "../../comply-cli/src/memory.rs"]
+mod memory;
+mod soak;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -23,6 +27,8 @@ enum Scenario {
     Ingest,
     Portfolio,
     Coverage,
+    Soak,
+    Memory,
 }
 
 #[derive(Parser)]
@@ -33,7 +39,7 @@ struct Args {
     /// ingest: attestations to push
     #[arg(long, default_value_t = 5000)]
     attestations: usize,
-    /// ingest: concurrent clients
+    /// ingest, memory: concurrent clients
     #[arg(long, default_value_t = 8)]
     clients: usize,
     /// portfolio: projects (each gets one daily attestation of 10 evaluations)
@@ -75,6 +81,31 @@ struct Args {
     server: Option<String>,
     #[arg(long, env = "COMPLY_TOKEN")]
     token: Option<String>,
+    /// soak, memory: the process id of `--server`, whose memory is read from /proc
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// soak: seconds of load (then the server idles for --idle-seconds)
+    #[arg(long, default_value_t = 180)]
+    seconds: u64,
+    /// soak: clients pushing signed attestations (20 ms between pushes)
+    #[arg(long, default_value_t = 4)]
+    pushers: usize,
+    /// soak: seconds between samples of the server's memory
+    #[arg(long, default_value_t = 5)]
+    sample_seconds: u64,
+    /// soak: seconds between bursts of four large attestations
+    #[arg(long, default_value_t = 30)]
+    burst_every: u64,
+    /// soak, memory: seconds the server idles after the load, its memory sampled
+    #[arg(long, default_value_t = 15)]
+    idle_seconds: u64,
+    /// memory: large attestations (1,000 subjects, 10,000 evaluations) in the burst
+    #[arg(long, default_value_t = 16)]
+    large: usize,
+    /// Internal: run only the server, for `soak` and `memory` (address and token on
+    /// stdout; ends when stdin closes)
+    #[arg(long, hide = true)]
+    serve_child: bool,
 }
 
 fn requirement(i: usize, severity: &str) -> String {
@@ -118,6 +149,18 @@ pub(crate) struct Target {
     pub(crate) token: String,
     _db: Option<TestDb>,
     _dir: Option<TempDir>,
+}
+
+impl Target {
+    /// A server this process did not start.
+    pub(crate) fn remote(base: String, token: String) -> Target {
+        Target {
+            base,
+            token,
+            _db: None,
+            _dir: None,
+        }
+    }
 }
 
 fn start_server(postgres: bool) -> Result<Target> {
@@ -238,14 +281,54 @@ pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
+    memory::limit_c_allocator_arenas();
     let args = Args::parse();
+    memory::return_freed_memory()?;
+    if args.serve_child {
+        return soak::serve_child();
+    }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
+    let external = || -> Result<Option<(String, String, u32)>> {
+        let Some(base) = &args.server else {
+            return Ok(None);
+        };
+        Ok(Some((
+            base.clone(),
+            args.token.clone().context("--server needs --token")?,
+            args.server_pid
+                .context("--server needs --server-pid to read its memory")?,
+        )))
+    };
     match args.scenario {
         Scenario::Apply => {}
+        Scenario::Soak => {
+            return soak::soak(
+                &agent,
+                soak::SoakArgs {
+                    external: external()?,
+                    seconds: args.seconds,
+                    pushers: args.pushers,
+                    sample_seconds: args.sample_seconds.max(1),
+                    burst_every: args.burst_every.max(1),
+                    idle_seconds: args.idle_seconds,
+                },
+            );
+        }
+        Scenario::Memory => {
+            return soak::memory(
+                &agent,
+                soak::MemoryArgs {
+                    external: external()?,
+                    count: args.large,
+                    clients: args.clients,
+                    idle_seconds: args.idle_seconds,
+                },
+            );
+        }
         Scenario::Ingest => {
             return evidence::ingest(&agent, args.postgres, args.attestations, args.clients);
         }

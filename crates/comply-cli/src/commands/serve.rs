@@ -52,7 +52,11 @@ fn redact(url: &str) -> String {
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
+    crate::memory::limit_c_allocator_arenas();
     init_logging(args.log_format);
+    if let Err(e) = crate::memory::return_freed_memory() {
+        tracing::warn!("memory will not be returned to the system after load: {e}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for Server {
 }
 
 /// Starts `comply serve`; its address and, on first start, the token it printed.
-fn start(dir: &TempDir, database_url: Option<&str>) -> (Server, String, Option<String>) {
+pub(crate) fn start(dir: &TempDir, database_url: Option<&str>) -> (Server, String, Option<String>) {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir", "data"])
         .current_dir(dir.path())
@@ -85,7 +85,7 @@ fn first_token(stdout: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn new_agent() -> ureq::Agent {
+pub(crate) fn new_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(20)))
@@ -93,7 +93,7 @@ fn new_agent() -> ureq::Agent {
         .into()
 }
 
-fn call(
+pub(crate) fn call(
     agent: &ureq::Agent,
     method: &str,
     url: &str,

@@ -10,6 +10,7 @@ mod crash;
 mod declarative;
 mod evidence;
 mod hardening;
+mod memory;
 mod policy;
 mod posture;
 mod report;
