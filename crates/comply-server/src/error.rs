@@ -119,12 +119,20 @@ impl IntoResponse for ApiError {
             errors,
         })
         .expect("problems serialize");
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy, not broken: the client may retry, and is told when.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(crate::middleware::RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -146,6 +154,13 @@ impl From<StoreError> for ApiError {
                 ApiError::BadRequest(
                 "a value contains a character the database cannot store (NUL); remove control characters".into(),
                 )
+            }
+            busy if busy.is_busy() => {
+                tracing::warn!(error = %busy, "database busy; answered 503");
+                ApiError::Unavailable(format!(
+                    "the database is busy with other writes; retry in {} seconds",
+                    crate::middleware::RETRY_AFTER_SECONDS
+                ))
             }
             other => ApiError::Internal(other.to_string()),
         }

@@ -19,6 +19,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database could not take the work in time (SQLite's single writer past its
+    /// busy timeout, the pool exhausted, PostgreSQL's lock or serialization conflicts):
+    /// retrying may succeed, so callers answer "busy", not "broken".
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Database(sqlx::Error::Database(d)) => {
+                matches!(
+                    d.code().as_deref(),
+                    Some("5" | "6" | "517" | "40001" | "40P01" | "55P03")
+                ) || d.message().contains("database is locked")
+            }
+            _ => false,
+        }
+    }
+
     /// A unique-constraint violation, on either backend.
     pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         match err {

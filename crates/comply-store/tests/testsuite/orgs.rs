@@ -104,3 +104,22 @@ async fn tokens_are_per_org_and_revocable() {
     })
     .await;
 }
+
+/// SQLite's "database is locked" (its single writer taken) is a busy database, which
+/// the server answers 503 with Retry-After, not a failure.
+#[tokio::test]
+async fn a_locked_sqlite_database_is_busy_not_broken() {
+    use sqlx::{Connection, Executor};
+    let db = comply_store::testing::TestDb::sqlite();
+    let _store = comply_store::Store::connect(&db.url).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let mut holder = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let mut other = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+    let err = other.execute("BEGIN IMMEDIATE").await.unwrap_err();
+    let err = comply_store::StoreError::Database(err);
+    assert!(err.is_busy(), "{err}");
+    holder.execute("ROLLBACK").await.unwrap();
+    assert!(!comply_store::StoreError::NotFound("x".into()).is_busy());
+}
