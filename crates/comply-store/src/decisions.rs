@@ -119,6 +119,26 @@ fn decision_row(r: &sqlx::any::AnyRow) -> Result<DecisionRow, StoreError> {
     })
 }
 
+/// The org's decision `id` of `kind`, read in the write transaction.
+async fn decision_in(
+    tx: &mut crate::Tx,
+    org_id: i64,
+    id: i64,
+    kind: &str,
+) -> Result<Option<DecisionRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND id = $2 AND kind = $3"
+    )))
+    .bind(org_id)
+    .bind(id)
+    .bind(kind)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(decision_row)
+    .transpose()
+}
+
 impl Store {
     /// Records a proof; a file's bytes are kept once per digest.
     pub async fn add_proof(
@@ -316,18 +336,9 @@ impl Store {
     ) -> Result<Option<DecisionRow>, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND id = $2 AND kind = $3"
-        )))
-        .bind(org_id)
-        .bind(id)
-        .bind(kind)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        let Some(mut d) = decision_in(&mut tx, org_id, id, kind).await? else {
             return Ok(None);
         };
-        let mut d = decision_row(&row)?;
         if !d.active_at(now_ms) {
             return Ok(None);
         }
@@ -370,18 +381,9 @@ impl Store {
     ) -> Result<Option<DecisionRow>, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND id = $2 AND kind = $3"
-        )))
-        .bind(org_id)
-        .bind(id)
-        .bind(kind)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        let Some(mut d) = decision_in(&mut tx, org_id, id, kind).await? else {
             return Ok(None);
         };
-        let mut d = decision_row(&row)?;
         if !d.pending() || !d.active_at(now_ms) {
             return Err(StoreError::Conflict(format!(
                 "{kind} {id} is not waiting for approval{}",
