@@ -97,7 +97,11 @@ pub fn measure(target: &Target, samples: usize) -> Result<()> {
     for (name, path, panel) in pages {
         // The sign-in form is what a signed-out browser sees: a session is sent there
         // to the overview instead.
-        let cookie = if path == "/signin" { "" } else { cookie.as_str() };
+        let cookie = if path == "/signin" {
+            ""
+        } else {
+            cookie.as_str()
+        };
         // Untimed first request: caches and connection warm, as for the API figures.
         page(&agent, target, cookie, path, panel)?;
         let mut times = Vec::new();

@@ -892,6 +892,19 @@ pub async fn submit_proof(
     Extension(ctx): Extension<OrgCtx>,
     Body(body): Body<ProofIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // Free text is stored and shown to others: no control characters but line breaks
+    // and tabs (decision 0026), refused before anything else is checked.
+    for (what, text, multiline) in [
+        ("proof text", body.text.as_deref(), true),
+        ("proof URL", body.url.as_deref(), false),
+        ("file name", body.file_name.as_deref(), false),
+    ] {
+        if let Some(problem) =
+            text.and_then(|t| comply_core::name::text_problem(what, t, 64 * 1024, multiline))
+        {
+            return Err(ApiError::BadRequest(problem));
+        }
+    }
     let (cell, requirement) = check_cell(
         &state,
         &ctx,
@@ -1053,6 +1066,9 @@ async fn create_decision(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if body.reason.trim().is_empty() {
         return Err(ApiError::BadRequest(format!("an {kind} needs a reason")));
+    }
+    if let Some(problem) = comply_core::name::text_problem("reason", &body.reason, 4096, true) {
+        return Err(ApiError::BadRequest(problem));
     }
     let forced = match (kind, body.status.as_deref()) {
         ("override", Some(s @ ("passed" | "failed"))) => Some(s.to_owned()),

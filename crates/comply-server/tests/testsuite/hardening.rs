@@ -735,3 +735,52 @@ fn mutated_signed_pushes_store_all_or_nothing() {
         })
         .unwrap();
 }
+
+/// Free text others will read (decision reasons, proof texts and URLs) refuses control
+/// characters other than line breaks and tabs, as names do: an ANSI escape in a reason
+/// would otherwise reach every terminal that lists it.
+#[tokio::test]
+async fn control_characters_in_free_text_are_refused() {
+    let s = Server::sqlite().await;
+    let admin = s.token("default", comply_core::Role::Admin).await;
+    for (path, body) in [
+        (
+            "/api/v1/orgs/default/exceptions",
+            json!({"product": "p", "version": "1", "project": "api", "requirement": "r", "reason": "why\u{1b}[31m"}),
+        ),
+        (
+            "/api/v1/orgs/default/overrides",
+            json!({"product": "p", "version": "1", "requirement": "r", "status": "passed", "reason": "ok\u{7}"}),
+        ),
+        (
+            "/api/v1/orgs/default/proofs",
+            json!({"product": "p", "version": "1", "requirement": "r", "proof": "x", "text": "a\u{1b}b"}),
+        ),
+    ] {
+        let (status, answer) = s.call(Method::POST, path, Some(&admin), Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{path}: {answer}"
+        );
+    }
+    // Line breaks and tabs stay allowed in a reason: it fails later, on the cell.
+    let (_, answer) = s
+        .call(
+            Method::POST,
+            "/api/v1/orgs/default/exceptions",
+            Some(&admin),
+            Some(json!({"product": "p", "version": "1", "requirement": "r", "reason": "line one\n\tline two"})),
+        )
+        .await;
+    assert!(
+        !answer["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("control character"),
+        "{answer}"
+    );
+}
