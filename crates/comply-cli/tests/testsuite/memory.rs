@@ -91,10 +91,12 @@ fn memory_freed_after_load_goes_back_to_the_system() {
         "the pushes took memory: {before:.0} → {after:.0} MiB"
     );
     // Freed ranges are due a second after they were freed; the release thread runs
-    // every second. Five seconds is ample even on a loaded machine.
+    // every second. Alone this takes about a second; beside the rest of the suite on
+    // two cores it took over five once, so the bound is fifteen (without the release
+    // thread nothing is given back however long it waits).
     let started = Instant::now();
     let mut now = after;
-    while started.elapsed() < Duration::from_secs(5) {
+    while started.elapsed() < Duration::from_secs(15) {
         std::thread::sleep(Duration::from_millis(250));
         now = rss_mib(pid);
         if after - now >= 25.0 {
