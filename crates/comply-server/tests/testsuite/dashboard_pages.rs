@@ -775,4 +775,53 @@ async fn the_staleness_limit_is_set_in_general_settings() {
     assert!(a.body.contains("not a whole number of days"), "{}", a.body);
     let settings = api(&s, &owner, "/settings").await;
     assert_eq!(settings["reference_data_max_age_days"], 30, "{settings}");
+
+    // Four eyes and the hosts policies may reach, from the same form.
+    let a = send(
+        &s,
+        Method::POST,
+        "/settings",
+        Some(&cookie),
+        Some(&form(&[
+            ("present", "1"),
+            ("requirements_auto_matching", "true"),
+            ("decision_approval", "true"),
+            ("reference_data_max_age_days", "30"),
+            (
+                "policy_allowed_hostnames",
+                "App.Chainloop.dev, 127.0.0.1:8080",
+            ),
+            ("csrf", &csrf),
+        ])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let settings = api(&s, &owner, "/settings").await;
+    assert_eq!(settings["decision_approval"], true, "{settings}");
+    assert_eq!(
+        settings["policy_allowed_hostnames"],
+        json!(["127.0.0.1:8080", "app.chainloop.dev"]),
+        "{settings}"
+    );
+    let a = send(&s, Method::GET, "/settings", Some(&cookie), None).await;
+    assert!(
+        a.body.contains("127.0.0.1:8080, app.chainloop.dev"),
+        "{}",
+        a.body
+    );
+    let a = send(
+        &s,
+        Method::POST,
+        "/settings",
+        Some(&cookie),
+        Some(&form(&[
+            ("present", "1"),
+            ("reference_data_max_age_days", "30"),
+            ("policy_allowed_hostnames", "*.evil.dev"),
+            ("csrf", &csrf),
+        ])),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("is not a hostname"), "{}", a.body);
 }

@@ -141,6 +141,17 @@ fn render(
                         "Count an evaluation for a requirement when its policy and arguments match, without an explicit contract link."))
                     (switch("allow_unsigned_attestations", s.allow_unsigned_attestations, "Accept unsigned attestations",
                         "Store attestations that no trusted key signed; each is recorded as unsigned."))
+                    (switch("decision_approval", s.decision_approval, "Four eyes for exceptions and overrides",
+                        "An exception or override takes effect only once an admin or owner other than its requester approves it."))
+                    div.field {
+                        label for="policy_allowed_hostnames" { "Hosts policies may reach in comply attest" }
+                        input #policy_allowed_hostnames type="text" name="policy_allowed_hostnames"
+                            value=(s.policy_allowed_hostnames.join(", ")) placeholder="none: evaluation stays sealed"
+                            aria-describedby="policy_allowed_hostnames-help";
+                        p.muted.small id="policy_allowed_hostnames-help" {
+                            "Comma-separated hostnames a policy's http.send may call; every such evaluation is recorded as networked. Empty: none."
+                        }
+                    }
                     div.field {
                         label for="reference_data_max_age_days" { "Reference data is stale after (days)" }
                         input #reference_data_max_age_days type="number" name="reference_data_max_age_days"
@@ -177,7 +188,11 @@ pub struct SettingsForm {
     #[serde(default)]
     allow_unsigned_attestations: Option<String>,
     #[serde(default)]
+    decision_approval: Option<String>,
+    #[serde(default)]
     reference_data_max_age_days: Option<String>,
+    #[serde(default)]
+    policy_allowed_hostnames: Option<String>,
 }
 
 async fn save(
@@ -189,7 +204,17 @@ async fn save(
         "in_preview_frameworks": f.in_preview_frameworks.is_some(),
         "requirements_auto_matching": f.requirements_auto_matching.is_some(),
         "allow_unsigned_attestations": f.allow_unsigned_attestations.is_some(),
+        "decision_approval": f.decision_approval.is_some(),
     });
+    // Absent (an older form): the list stays as it is; present and empty: none.
+    if let Some(hosts) = &f.policy_allowed_hostnames {
+        let hosts: Vec<&str> = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
+        patch["policy_allowed_hostnames"] = json!(hosts);
+    }
     if let Some(days) = f.reference_data_max_age_days.as_deref().map(str::trim) {
         match days.parse::<u32>() {
             Ok(d) => patch["reference_data_max_age_days"] = json!(d),
