@@ -89,6 +89,19 @@ impl OrgCatalog {
     /// since, else read from revisions and lifecycle events (semantics: status at a past
     /// `t` uses the definitions of `t`). Past catalogs are kept per configuration epoch,
     /// so a year of history reads each distinct configuration once.
+    /// The catalog a query answers from: the current one when no time was asked for
+    /// (most requests: no epoch query on the hot path), else [`OrgCatalog::at`].
+    pub async fn at_or_now(
+        state: &AppState,
+        org_id: i64,
+        at_ms: Option<i64>,
+    ) -> Result<Arc<OrgCatalog>, ApiError> {
+        match at_ms {
+            None => Self::get(state, org_id).await,
+            Some(t) => Self::at(state, org_id, t).await,
+        }
+    }
+
     pub async fn at(
         state: &AppState,
         org_id: i64,

@@ -345,7 +345,7 @@ pub async fn product_status(
         Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
+    let catalog = OrgCatalog::at_or_now(&state, ctx.org.id, q.at.is_some().then_some(at)).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
     check_filters(
@@ -498,7 +498,7 @@ pub async fn project_status(
         }
         None => latest.clone().unwrap_or_default(),
     };
-    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
+    let catalog = OrgCatalog::at_or_now(&state, ctx.org.id, q.at.is_some().then_some(at)).await?;
     let targets: Vec<(&Product, &ProductVersion)> = catalog
         .products
         .values()
@@ -550,7 +550,7 @@ pub async fn overview(
         Some(t) => parse_instant(t, "at")?,
         None => now_ms(),
     };
-    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
+    let catalog = OrgCatalog::at_or_now(&state, ctx.org.id, q.at.is_some().then_some(at)).await?;
     let targets: Vec<(&Product, &ProductVersion)> = catalog
         .products
         .values()

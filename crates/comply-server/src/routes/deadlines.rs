@@ -120,7 +120,7 @@ pub async fn list(
         None => 7 * 86_400_000,
     };
     let to = at.saturating_add(within);
-    let catalog = OrgCatalog::at(&state, ctx.org.id, at).await?;
+    let catalog = OrgCatalog::at_or_now(&state, ctx.org.id, q.at.is_some().then_some(at)).await?;
     if let Some(p) = &q.product {
         catalog.product(p)?;
     }

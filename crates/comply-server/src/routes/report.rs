@@ -132,7 +132,7 @@ pub async fn evidence_pack(
         None => now_ms(),
     };
     let org = ctx.org.id;
-    let catalog = OrgCatalog::at(&state, org, at).await?;
+    let catalog = OrgCatalog::at_or_now(&state, org, q.at.is_some().then_some(at)).await?;
     let product = catalog.product(&name)?;
     let version = version_of(product, q.version.as_deref())?;
     if let Some(fw) = &q.framework
