@@ -229,6 +229,18 @@ impl Page<'_> {
         self.c.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
+    /// Waits until exactly `n` elements match `css`: after an htmx swap the old content
+    /// stays until the new arrives, so a count read at once may still be the old one.
+    async fn wait_count(&self, css: &str, n: usize, what: &str) {
+        for _ in 0..100 {
+            if self.count(css).await == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.count(css).await, n, "{what}");
+    }
+
     /// Screenshot (when asked for) and the accessibility check of the current page.
     async fn check(&self, name: &str) {
         if std::env::var("COMPLY_SCREENSHOTS").is_ok_and(|v| v == "1") {
@@ -464,17 +476,8 @@ async fn scenario() {
     // The overview, now with something to show.
     p.go("/").await;
     p.wait_text("table.grid th a", "portal").await;
-    for _ in 0..50 {
-        if p.count(".spark svg").await == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        p.count(".spark svg").await,
-        1,
-        "the overview's sparkline loads"
-    );
+    p.wait_count(".spark svg", 1, "the overview's sparkline loads")
+        .await;
     p.check("overview").await;
 
     // Frameworks: the list with its badges, the custom framework's tree.
@@ -510,12 +513,13 @@ async fn scenario() {
         .select_by_value("NONE")
         .await
         .unwrap();
+    p.wait_count(
+        r#"table.coverage th a[href="/projects/api"]"#,
+        0,
+        "the NONE filter leaves api out",
+    )
+    .await;
     p.wait_text("table.coverage th a", "web").await;
-    assert_eq!(
-        p.count(r#"table.coverage th a[href="/projects/api"]"#)
-            .await,
-        0
-    );
     p.c.find(Locator::Css("#cov-status"))
         .await
         .unwrap()
@@ -574,12 +578,9 @@ async fn scenario() {
         .await
         .unwrap();
     p.click("form.filters button[type=submit]").await;
+    p.wait_count("table.grid tbody tr", 1, "one exception recorded")
+        .await;
     p.wait_text("p.muted.small", "1 of ").await;
-    assert_eq!(
-        p.count("table.grid tbody tr").await,
-        1,
-        "one exception recorded"
-    );
 
     // Settings: a token created shows its secret once; trusted keys list ci.
     p.go("/settings/tokens").await;
