@@ -242,7 +242,7 @@ fn vulnerability(v: &Value, refs: &HashMap<String, Component>, out: &mut Normali
                 entry.purl = c.purl.clone();
             }
             None => {
-                if let Some((name, version)) = purl_parts(reference) {
+                if let Some((name, version)) = super::purl::name_and_version(reference) {
                     entry.package = Some(name);
                     entry.version = version;
                     entry.purl = Some(reference.to_owned());
@@ -265,66 +265,5 @@ fn vulnerability(v: &Value, refs: &HashMap<String, Component>, out: &mut Normali
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         });
-    }
-}
-
-/// Name and version of a package URL (`pkg:type/namespace/name@version?q#sub`).
-fn purl_parts(purl: &str) -> Option<(String, Option<String>)> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let (path, version) = match rest.rsplit_once('@') {
-        Some((p, v)) if !p.ends_with('/') => (p, Some(percent_decode(v))),
-        _ => (rest, None),
-    };
-    let name = path.trim_end_matches('/').rsplit('/').next()?;
-    if name.is_empty() || !path.contains('/') {
-        return None;
-    }
-    Some((percent_decode(name), version.filter(|v| !v.is_empty())))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn purls_give_name_and_version() {
-        assert_eq!(
-            purl_parts("pkg:maven/org.eclipse.jgit/org.eclipse.jgit@6.10.0.202406032230-r"),
-            Some((
-                "org.eclipse.jgit".into(),
-                Some("6.10.0.202406032230-r".into())
-            ))
-        );
-        assert_eq!(
-            purl_parts("pkg:npm/%40angular/core@1.2.3?x=y#sub"),
-            Some(("core".into(), Some("1.2.3".into())))
-        );
-        assert_eq!(
-            purl_parts("pkg:golang/ariga.io/atlas"),
-            Some(("atlas".into(), None))
-        );
-        assert_eq!(purl_parts("7f2ee811-6b35"), None);
-        assert_eq!(purl_parts("pkg:x"), None);
-        assert_eq!(percent_decode("a%2Fb%zz"), "a/b%zz");
     }
 }

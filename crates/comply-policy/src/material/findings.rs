@@ -328,7 +328,10 @@ fn sarif_vulnerability(
             .find(|n| n.starts_with("pkg:"))
             .map(str::to_owned)
     });
-    let (purl_name, purl_version) = purl.as_deref().map(purl_parts).unwrap_or((None, None));
+    let (purl_name, purl_version) = match purl.as_deref().and_then(super::purl::name_and_version) {
+        Some((name, version)) => (Some(name), version),
+        None => (None, None),
+    };
     Vulnerability {
         id,
         aliases: Vec::new(),
@@ -353,20 +356,6 @@ fn label_value(text: &str, label: &str) -> Option<String> {
         let value = line.trim().strip_prefix(label)?.strip_prefix(':')?.trim();
         (!value.is_empty()).then(|| value.to_owned())
     })
-}
-
-/// Name and version of a purl (`pkg:type/ns/name@version?q#s`).
-fn purl_parts(purl: &str) -> (Option<String>, Option<String>) {
-    let main = purl.split(['?', '#']).next().unwrap_or(purl);
-    let (path, version) = match main.rsplit_once('@') {
-        Some((p, v)) if !p.ends_with('/') => (p, Some(v.to_owned())),
-        _ => (main, None),
-    };
-    let name = path
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty() && !n.starts_with("pkg:"));
-    (name.map(Into::into), version)
 }
 
 /// The vulnerability id a rule id starts with (`CVE-1999-0001-package-1` →
@@ -547,17 +536,5 @@ mod tests {
         assert_eq!(substitute("'{0}' and {1}", &args), "'a' and b");
         assert_eq!(substitute("{{0}} {2} {x}", &args), "{0} {2} {x}");
         assert_eq!(substitute("} {0 {", &args), "} {0 {");
-    }
-
-    #[test]
-    fn purl_name_and_version() {
-        assert_eq!(
-            purl_parts("pkg:maven/org.acme/component1@1.1.4?type=jar"),
-            (Some("component1".into()), Some("1.1.4".into()))
-        );
-        assert_eq!(
-            purl_parts("pkg:npm/left-pad"),
-            (Some("left-pad".into()), None)
-        );
     }
 }

@@ -14,6 +14,7 @@ mod findings;
 mod junit;
 mod pitest;
 mod provenance;
+mod purl;
 mod radamsa;
 mod scm;
 mod spdx;

@@ -335,7 +335,9 @@ fn ghas(doc: &Value, out: &mut Normalized) -> bool {
             id,
             aliases,
             severity: normalize_severity(severity),
-            purl: name.as_deref().and_then(|n| package_purl(ecosystem, n)),
+            purl: name
+                .as_deref()
+                .and_then(|n| super::purl::for_advisory_package(ecosystem, n)),
             package: name,
             version: None,
             fixed_version: owned(
@@ -346,30 +348,6 @@ fn ghas(doc: &Value, out: &mut Normalized) -> bool {
         });
     }
     true
-}
-
-/// A versionless purl for a GitHub advisory ecosystem and package name.
-fn package_purl(ecosystem: &str, name: &str) -> Option<String> {
-    let kind = match ecosystem.to_ascii_lowercase().as_str() {
-        "npm" => "npm",
-        "pip" | "pypi" => "pypi",
-        "maven" => "maven",
-        "nuget" => "nuget",
-        "rubygems" => "gem",
-        "go" => "golang",
-        "rust" | "cargo" => "cargo",
-        "composer" => "composer",
-        "pub" => "pub",
-        "swift" => "swift",
-        _ => return None,
-    };
-    let path = match kind {
-        "maven" => name.replacen(':', "/", 1),
-        "npm" => name.replace('@', "%40"),
-        "pypi" => name.to_ascii_lowercase().replace('_', "-"),
-        _ => name.to_owned(),
-    };
-    Some(format!("pkg:{kind}/{path}"))
 }
 
 #[cfg(test)]
@@ -415,19 +393,6 @@ mod tests {
             out.vulnerabilities[1].severity, "CRITICAL",
             "from the CVSS score"
         );
-    }
-
-    #[test]
-    fn purls_for_advisory_ecosystems() {
-        assert_eq!(
-            package_purl("npm", "@types/node").unwrap(),
-            "pkg:npm/%40types/node"
-        );
-        assert_eq!(
-            package_purl("maven", "org.a:b").unwrap(),
-            "pkg:maven/org.a/b"
-        );
-        assert_eq!(package_purl("other", "x"), None);
     }
 
     #[test]
