@@ -225,27 +225,19 @@ fn problem_to_error(status: u16, problem: &Value, no_token: bool) -> CliError {
     err.with_details(details)
 }
 
-/// `?k=v&…` of the pairs that have a value, percent-encoded.
+/// `?k=v&…` of the pairs that have a value, form-encoded as the server's query
+/// extractor reads them (`+` in time offsets arrives as `+`, not a space).
 pub fn query(pairs: &[(&str, Option<&str>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            form.append_pair(k, v);
+        }
     }
-}
-
-/// Percent-encodes what may appear in names, versions and times (`+` in offsets).
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let encoded = form.finish();
+    if encoded.is_empty() {
+        encoded
+    } else {
+        format!("?{encoded}")
+    }
 }

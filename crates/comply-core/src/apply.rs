@@ -2,8 +2,8 @@
 //! and whether the invocation as a whole is valid. All or nothing: any problem in any
 //! document means nothing is applied.
 
+use crate::compatibility::severity_rank;
 use crate::diagnostic::Diagnostic;
-use crate::matching::severity_rank;
 use crate::resource::{InputType, Kind, LocatedArg, ParsedDocument, PolicyInput, Resource};
 use crate::suggest;
 use serde::{Deserialize, Serialize};

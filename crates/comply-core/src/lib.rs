@@ -7,10 +7,10 @@
 pub mod apply;
 pub mod arguments;
 pub mod audit;
+pub mod compatibility;
 pub mod coverage;
 pub mod diagnostic;
 pub mod digest;
-pub mod matching;
 pub mod material;
 pub mod name;
 pub mod periodicity;

@@ -75,9 +75,12 @@ fn main() {
         let mut scripts = Vec::new();
         for (policy, with) in &case.policies {
             let compiled = builtin::policy(policy).unwrap();
-            let (args, _) =
-                comply_policy::args::compute(&compiled.policy.spec.inputs, with, &BTreeMap::new())
-                    .unwrap();
+            let (args, _) = comply_policy::input_args::compute(
+                &compiled.policy.spec.inputs,
+                with,
+                &BTreeMap::new(),
+            )
+            .unwrap();
             let input = engine_input(&case.material, &args);
             for (i, (kind, script)) in compiled.scripts().enumerate() {
                 if kind.is_some_and(|k| k != case.material.kind) {

@@ -2,8 +2,8 @@
 //! checked, material names interpolated, each attached policy evaluated with the group
 //! arguments bound into its `with` values.
 
-use crate::args;
 use crate::error::PolicyError;
+use crate::input_args;
 use crate::material::Material;
 use crate::policy::{CompiledPolicy, Evaluation, Outcome};
 use crate::script::Limits;
@@ -44,12 +44,15 @@ pub fn evaluate_group<'p>(
         message,
     };
     let (bindings, _) =
-        args::compute(&group.spec.inputs, with, &BTreeMap::new()).map_err(group_error)?;
+        input_args::compute(&group.spec.inputs, with, &BTreeMap::new()).map_err(group_error)?;
     let mut results = Vec::new();
     // Converted once for every evaluation of the group.
     let converted_data = crate::script::reference_data(data);
     for entry in &group.spec.policies.materials {
-        let name = entry.name.as_deref().map(|n| args::bind(n, &bindings));
+        let name = entry
+            .name
+            .as_deref()
+            .map(|n| input_args::bind(n, &bindings));
         let selected: Vec<(&Material, crate::PreparedInput)> = materials
             .iter()
             .filter(|m| match (&name, &entry.material_type) {

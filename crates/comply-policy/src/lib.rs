@@ -9,12 +9,12 @@
 //! under a time limit. The one exception is opt-in: [`Limits::network`] lets `http.send`
 //! reach listed hosts (decision 0025).
 
-pub mod args;
 mod boilerplate;
 pub mod builtin;
 mod error;
 mod group;
 mod input;
+pub mod input_args;
 pub mod material;
 mod network;
 mod policy;

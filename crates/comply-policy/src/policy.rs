@@ -1,9 +1,9 @@
 //! Evaluating a whole `Policy` against one material: script selection by material
 //! kind, arguments, and the merge of the scripts' verdicts.
 
-use crate::args;
 use crate::error::PolicyError;
 use crate::input::PreparedInput;
+use crate::input_args;
 use crate::material::Material;
 use crate::script::{Limits, Script};
 use crate::verdict::Verdict;
@@ -104,11 +104,13 @@ impl CompiledPolicy {
         data: Option<&regorus::Value>,
         limits: &Limits,
     ) -> Result<Option<Outcome>, PolicyError> {
-        let (effective, dropped) = args::compute(&self.policy.spec.inputs, e.with, e.bindings)
-            .map_err(|message| PolicyError::Eval {
-                policy: self.policy.metadata.name.clone(),
-                message,
-            })?;
+        let (effective, dropped) =
+            input_args::compute(&self.policy.spec.inputs, e.with, e.bindings).map_err(
+                |message| PolicyError::Eval {
+                    policy: self.policy.metadata.name.clone(),
+                    message,
+                },
+            )?;
         let own;
         let prepared = if prepared.is_for(e.material) {
             prepared
@@ -184,7 +186,7 @@ fn engine_input_metadata(material: &Material, effective: &BTreeMap<String, Strin
     for (key, value) in &material.annotations {
         metadata["annotations"][key] = Value::String(value.clone());
     }
-    json!({"chainloop_metadata": metadata, "args": args::to_input(effective)})
+    json!({"chainloop_metadata": metadata, "args": input_args::to_input(effective)})
 }
 
 /// `input.chainloop_metadata` for a material file.

@@ -749,7 +749,7 @@ fn push(global: &Global, state_path: &Path, key: &Path, envelope_out: Option<&Pa
     for g in &contract.spec.policy_groups {
         let group = catalog.group(&mut client, &g.reference)?;
         let (bindings, _) =
-            comply_policy::args::compute(&group.spec.inputs, &g.with, &BTreeMap::new())
+            comply_policy::input_args::compute(&group.spec.inputs, &g.with, &BTreeMap::new())
                 .map_err(|e| CliError::failed(format!("group {}: {e}", group.metadata.name)))?;
         for a in group
             .spec

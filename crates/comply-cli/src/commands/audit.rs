@@ -1,44 +1,20 @@
 //! `comply audit …`.
 
 use crate::cli::{AuditCommand, Output};
-use crate::client::Client;
+use crate::client::{Client, query};
 use crate::error::{CliError, Result};
 use crate::output::{emit, table, text};
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 pub fn run(client: &mut Client, output: Output, cmd: AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::List(args) => {
-            let mut query = Vec::new();
-            if let Some(s) = &args.since {
-                query.push(format!("since={}", encode(s)));
-            }
-            for (key, value) in [
-                ("target", &args.target),
-                ("until", &args.until),
-                ("actor", &args.actor),
-                ("action", &args.action),
-            ] {
-                if let Some(v) = value {
-                    query.push(format!("{key}={}", encode(v)));
-                }
-            }
-            let q = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", query.join("&"))
-            };
+            let q = query(&[
+                ("since", args.since.as_deref()),
+                ("target", args.target.as_deref()),
+                ("until", args.until.as_deref()),
+                ("actor", args.actor.as_deref()),
+                ("action", args.action.as_deref()),
+            ]);
             let path = client.org_path(&format!("/audit{q}"))?;
             let events = client.get(&path)?;
             emit(output, &events, |events| {

@@ -414,18 +414,7 @@ pub fn project(client: &mut Client, output: Output, cmd: ProjectCommand) -> Resu
             })
         }
         ProjectCommand::Status(a) => {
-            let mut query = Vec::new();
-            if let Some(v) = &a.version {
-                query.push(format!("version={v}"));
-            }
-            if let Some(t) = &a.at {
-                query.push(format!("at={}", t.replace('+', "%2B")));
-            }
-            let suffix = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", query.join("&"))
-            };
+            let suffix = query(&[("version", a.version.as_deref()), ("at", a.at.as_deref())]);
             let path = client.org_path(&format!("/projects/{}/status{suffix}", a.name))?;
             let answer = client.get(&path)?;
             emit(output, &answer, |s| {
@@ -565,10 +554,7 @@ pub fn workflow(client: &mut Client, output: Output, cmd: WorkflowCommand) -> Re
             })
         }
         WorkflowCommand::List(a) => {
-            let suffix = a
-                .project
-                .map(|p| format!("?project={p}"))
-                .unwrap_or_default();
+            let suffix = query(&[("project", a.project.as_deref())]);
             let path = client.org_path(&format!("/workflows{suffix}"))?;
             let list = client.get(&path)?;
             emit(output, &list, workflow_table)

@@ -39,15 +39,16 @@ fn database_url(args: &ServeArgs) -> Result<String> {
     ))
 }
 
-/// Shows a database URL without its password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+/// Shows a database URL without its password (text that is no URL is shown as given:
+/// it carries no parsed password either).
+fn redact(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only URLs that cannot carry a password refuse this, and this one has one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
         }
-        _ => url.to_owned(),
+        _ => database.to_owned(),
     }
 }
 
@@ -173,4 +174,26 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_urls_lose_their_password_only() {
+        assert_eq!(
+            redact("postgres://comply:s3cr%40t@db.internal:5432/comply?sslmode=require"),
+            "postgres://comply:***@db.internal:5432/comply?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://comply@db/comply"),
+            "postgres://comply@db/comply"
+        );
+        assert_eq!(
+            redact("sqlite:///var/lib/comply/comply.db?mode=rwc"),
+            "sqlite:///var/lib/comply/comply.db?mode=rwc"
+        );
+        assert_eq!(redact("not a url"), "not a url");
+    }
 }

@@ -5,7 +5,7 @@
 use super::CoverageContext;
 use super::attachments::{EffectiveAttachment, IgnoredAttachment, IgnoredBecause};
 use super::report::{PolicyMatch, PolicyMatchStatus};
-use crate::matching::check_arguments;
+use crate::compatibility::check_arguments;
 use crate::resource::PolicyInput;
 use crate::status::{ArgumentComparison, MatchSource, names_requirement, parameters_match};
 use std::collections::BTreeMap;

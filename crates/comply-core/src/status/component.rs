@@ -1,10 +1,10 @@
 //! The state at `t` of one policy or proof component of a cell (semantics §3).
 
 use super::Context;
+use super::candidates::{MatchSource, Verdict, judge, names_requirement, parameters_match};
 use super::evidence::Evidence;
 use super::facts::{EvaluationFact, ProofFact, RequirementFacts};
-use super::matching::{MatchSource, Verdict, judge, names_requirement, parameters_match};
-use crate::matching::check_arguments;
+use crate::compatibility::check_arguments;
 use crate::periodicity::Periodicity;
 use crate::reference::{PolicyRef, RequirementRef};
 use crate::resource::{ManualProof, PolicyAttachment, PolicyInput};

@@ -1,9 +1,9 @@
 //! Status answers in words: which decision or component decided, on what evidence, and
 //! what happens next. Times are rendered by the caller (the server writes RFC 3339).
 
+use super::candidates::MatchSource;
 use super::cell::{CellStatus, DecisionRefKind, Status};
 use super::component::{Component, ComponentKind, ComponentStatus, Finding};
-use super::matching::MatchSource;
 use std::fmt::Write;
 
 /// One line per fact, indented under the cell's headline.

@@ -6,14 +6,18 @@
 //! one cell, [`Score::of`] over any set of cells, [`explain`] for words.
 //! Decisions behind the details: `docs/decisions/0010-status-computation.md`.
 
+mod candidates;
 mod cell;
 mod component;
 mod evidence;
 mod explain;
 mod facts;
-mod matching;
 mod score;
 
+pub use candidates::{
+    AutoMatchHook, MatchSource, NoAutoMatch, PolicyCatalog, Verdict, judge, names_requirement,
+    parameters_match, severity_threshold,
+};
 pub use cell::{CellStatus, DecisionRef, DecisionRefKind, Status, Subject, cell_status, combine};
 pub use component::{
     ArgumentComparison, Component, ComponentKind, ComponentStatus, EvaluationRef, Finding,
@@ -25,10 +29,6 @@ pub use facts::{
     ApplicabilityFact, Approval, DecisionFact, DecisionKind, EvaluationFact, Forced,
     ProductVersionFacts, ProjectFacts, ProofFact, ReferencedEvaluationsFact, RequirementFacts,
     Violation,
-};
-pub use matching::{
-    AutoMatchHook, MatchSource, NoAutoMatch, PolicyCatalog, Verdict, judge, names_requirement,
-    parameters_match, severity_threshold,
 };
 pub use score::Score;
 

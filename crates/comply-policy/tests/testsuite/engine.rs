@@ -124,9 +124,12 @@ fn reference_verdict(
     data: &Value,
 ) -> Result<Option<Verdict>, String> {
     let compiled = builtin::policy(policy).unwrap();
-    let (effective, _) =
-        comply_policy::args::compute(&compiled.policy.spec.inputs, &with(args), &BTreeMap::new())
-            .map_err(|e| e.to_string())?;
+    let (effective, _) = comply_policy::input_args::compute(
+        &compiled.policy.spec.inputs,
+        &with(args),
+        &BTreeMap::new(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut input = whole.clone();
     let full = engine_input(material, &effective);
     for key in ["args", "chainloop_metadata"] {
@@ -177,7 +180,7 @@ fn prepared_input_gives_every_policy_the_verdict_of_the_whole_input() {
             // are evaluated once.
             let mut seen = Vec::new();
             for args in ARG_SETS {
-                let effective = comply_policy::args::compute(
+                let effective = comply_policy::input_args::compute(
                     &policy.policy.spec.inputs,
                     &with(args),
                     &BTreeMap::new(),

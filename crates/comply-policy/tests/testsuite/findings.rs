@@ -1236,7 +1236,7 @@ fn scorecard_check_on_real_results() {
 
 #[test]
 fn declared_inputs_and_their_matching() {
-    use comply_core::matching::check_arguments;
+    use comply_core::compatibility::check_arguments;
     use comply_core::resource::{InputType, IntKind};
     use std::collections::BTreeMap;
 

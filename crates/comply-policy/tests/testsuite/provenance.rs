@@ -93,9 +93,12 @@ fn eval_annotated(
     args: &[(&str, &str)],
 ) -> Verdict {
     let compiled = builtin::policy(policy).unwrap_or_else(|| panic!("no policy {policy}"));
-    let (effective, _) =
-        comply_policy::args::compute(&compiled.policy.spec.inputs, &with(args), &BTreeMap::new())
-            .unwrap();
+    let (effective, _) = comply_policy::input_args::compute(
+        &compiled.policy.spec.inputs,
+        &with(args),
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let mut input = engine_input(material, &effective);
     let annotations = input["chainloop_metadata"]["annotations"]
         .as_object_mut()

@@ -2,7 +2,7 @@
 //! whether one satisfies it (§3 step 5, with the re-filter of §4.3).
 
 use super::facts::EvaluationFact;
-use crate::matching::{arguments_compatible, severity_rank};
+use crate::compatibility::{arguments_compatible, severity_rank};
 use crate::reference::RequirementRef;
 use crate::resource::{InputType, PolicyInput};
 use serde::{Deserialize, Serialize};

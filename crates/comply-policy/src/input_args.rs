@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Splits one argument value into its items (shared with matching, in comply-core).
-pub use comply_core::matching::split_list as split;
+pub use comply_core::compatibility::split_list as split;
 
 /// The `input.args` object a policy sees for these effective arguments.
 pub fn to_input(args: &BTreeMap<String, String>) -> Value {
