@@ -6,10 +6,12 @@
 //! or nothing is. The same envelope (by digest) is stored once.
 
 use crate::{Store, StoreError, Tx, flag};
+use lru::LruCache;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
 
 /// An attestation the server has parsed and verified, ready to store.
 #[derive(Debug, Clone)]
@@ -177,15 +179,43 @@ fn series_config(digest: Option<&str>, args: &str, requirements: &str, skipped: 
     )
 }
 
-/// Ids ingestion has already resolved (see [`Store::ingest`]).
-#[derive(Debug, Default)]
+/// Ids ingestion has already resolved (see [`Store::ingest`]), each map bounded: a
+/// server that runs for months sees every project version of the org pass, and only the
+/// recently attested ones are worth remembering (a miss costs one upsert, not an error).
+#[derive(Debug)]
 pub(crate) struct IdCache {
     /// (org, project, version) → (project id, version id)
-    versions: std::collections::HashMap<(i64, String, String), (i64, i64)>,
+    versions: LruCache<(i64, String, String), (i64, i64)>,
     /// (project id, workflow) → (workflow id, the contract it was last seen with)
-    workflows: std::collections::HashMap<(i64, String), (i64, Option<String>)>,
+    workflows: LruCache<(i64, String), (i64, Option<String>)>,
     /// (project version id, policy, config) → evaluation series id
-    series: HashMap<(i64, String, String), i64>,
+    series: LruCache<(i64, String, String), i64>,
+}
+
+/// Entries kept per map: a few tens of MiB at most (a series key is ~200 bytes), far
+/// more than the project versions attested in any hour of the benchmark portfolio.
+const ID_CACHE_VERSIONS: NonZeroUsize = NonZeroUsize::new(20_000).unwrap();
+const ID_CACHE_SERIES: NonZeroUsize = NonZeroUsize::new(100_000).unwrap();
+
+impl Default for IdCache {
+    fn default() -> Self {
+        Self::with_capacity(ID_CACHE_VERSIONS, ID_CACHE_SERIES)
+    }
+}
+
+impl IdCache {
+    pub(crate) fn with_capacity(versions: NonZeroUsize, series: NonZeroUsize) -> Self {
+        Self {
+            versions: LruCache::new(versions),
+            workflows: LruCache::new(versions),
+            series: LruCache::new(series),
+        }
+    }
+
+    /// Entries held: (versions, workflows, series).
+    pub(crate) fn len(&self) -> (usize, usize, usize) {
+        (self.versions.len(), self.workflows.len(), self.series.len())
+    }
 }
 
 /// Creates the workflow when missing and records the contract its latest attestation
@@ -246,6 +276,17 @@ async fn project_id(tx: &mut Tx, org_id: i64, name: &str, now_ms: i64) -> Result
 }
 
 impl Store {
+    /// Bounds ingestion's id cache to `versions` project versions (and as many
+    /// workflows) and `series` evaluation series; what it held is forgotten.
+    pub fn limit_id_cache(&self, versions: NonZeroUsize, series: NonZeroUsize) {
+        *self.ids.lock().expect("id cache") = IdCache::with_capacity(versions, series);
+    }
+
+    /// Entries ingestion's id cache holds: (project versions, workflows, series).
+    pub fn id_cache_entries(&self) -> (usize, usize, usize) {
+        self.ids.lock().expect("id cache").len()
+    }
+
     /// Stores a verified attestation with its evaluations, creating project, version
     /// and workflow as needed. Idempotent by digest.
     ///
@@ -392,9 +433,9 @@ impl Store {
         tx.commit().await?;
         // Only what committed is remembered.
         let mut ids = self.ids.lock().expect("id cache");
-        ids.versions.insert(version_key, (project_id, version_id));
+        ids.versions.put(version_key, (project_id, version_id));
         for ((policy, config), id) in created {
-            ids.series.insert((version_id, policy, config), id);
+            ids.series.put((version_id, policy, config), id);
         }
         if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
             let contract = a.contract.clone().or_else(|| {
@@ -403,7 +444,7 @@ impl Store {
                     .and_then(|(_, c)| c.clone())
             });
             ids.workflows
-                .insert((project_id, name.clone()), (id, contract));
+                .put((project_id, name.clone()), (id, contract));
         }
         Ok(outcome(attestation_id, true))
     }
@@ -436,7 +477,7 @@ impl Store {
             .collect();
         let mut series: HashMap<(String, String), i64> = HashMap::new();
         {
-            let ids = self.ids.lock().expect("id cache");
+            let mut ids = self.ids.lock().expect("id cache");
             for (e, (_, _, config)) in evaluations.iter().zip(&texts) {
                 let key = (version_id, e.policy.clone(), config.clone());
                 if let Some(id) = ids.series.get(&key) {
@@ -605,7 +646,7 @@ impl Store {
         tx.commit().await?;
         let mut ids = self.ids.lock().expect("id cache");
         for ((policy, config), id) in created {
-            ids.series.insert((version_id, policy, config), id);
+            ids.series.put((version_id, policy, config), id);
         }
         Ok(AttachOutcome::Attached {
             evaluations: evaluations.len(),

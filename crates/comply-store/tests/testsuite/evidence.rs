@@ -496,3 +496,61 @@ async fn referenced_evaluations_are_attached_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_id_cache_stays_bounded_and_ingestion_stays_right() {
+    use std::num::NonZeroUsize;
+    each_backend(|store| async move {
+        let one = NonZeroUsize::new(1).unwrap();
+        store.limit_id_cache(one, one);
+        let acme = org(&store, "acme").await;
+        for i in 0..5 {
+            let a = attestation(
+                &format!("sha256:c{i}"),
+                "api",
+                &format!("1.{i}.0"),
+                1_000 + i,
+            );
+            store.ingest(acme.id, &a, 2_000).await.unwrap();
+            let (versions, workflows, series) = store.id_cache_entries();
+            assert!(versions <= 1 && workflows <= 1 && series <= 1, "bounded");
+        }
+        // 1.0.0 was forgotten long ago: its ids are found again, not made twice.
+        let again = attestation("sha256:c-again", "api", "1.0.0", 3_000);
+        assert!(store.ingest(acme.id, &again, 3_500).await.unwrap().created);
+        let projects = store.list_projects(acme.id).await.unwrap();
+        assert_eq!(projects.len(), 1);
+        assert_eq!(projects[0].versions.len(), 5);
+        assert_eq!(projects[0].workflows.len(), 1);
+        let pv = projects[0]
+            .versions
+            .iter()
+            .find(|v| v.version == "1.0.0")
+            .unwrap()
+            .id;
+        let windows = BTreeMap::from([
+            ("vulnerabilities".to_owned(), 86_400_000),
+            ("sbom-ntia".to_owned(), 86_400_000),
+        ]);
+        let facts = store
+            .status_evidence(acme.id, &[pv], 10_000, &windows)
+            .await
+            .unwrap();
+        let mut seen: Vec<(String, String)> = facts
+            .iter()
+            .map(|(_, f)| (f.policy.clone(), f.attestation.clone()))
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("sbom-ntia".to_owned(), "sha256:c-again".to_owned()),
+                ("sbom-ntia".to_owned(), "sha256:c0".to_owned()),
+                ("vulnerabilities".to_owned(), "sha256:c-again".to_owned()),
+                ("vulnerabilities".to_owned(), "sha256:c0".to_owned()),
+            ],
+            "both attestations' evaluations in the version's two series"
+        );
+    })
+    .await;
+}
