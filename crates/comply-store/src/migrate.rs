@@ -2,6 +2,11 @@
 //!
 //! Several servers may start at once against one PostgreSQL database: an advisory lock
 //! makes one of them migrate while the others wait, then find nothing to do.
+//!
+//! Released migrations are append-only (decision 0039): each applied one's SHA-256 is
+//! recorded, and a binary whose migration of that number differs, or that does not
+//! know a migration the database has, refuses to start rather than run on a schema it
+//! does not describe.
 
 use crate::{Backend, Store, StoreError};
 use sqlx::{Any, AssertSqlSafe, Connection, Executor, Row, Transaction};
@@ -13,6 +18,21 @@ struct Migration {
     postgres: &'static str,
     /// Work SQL cannot do, run in the migration's transaction after its SQL.
     data: Option<DataStep>,
+}
+
+impl Migration {
+    /// What this backend runs: its SQL and the data step, as a `sha256:<hex>` digest.
+    fn checksum(&self, backend: Backend) -> String {
+        let sql = match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        };
+        let data = match self.data {
+            Some(DataStep::RedigestResources) => "redigest-resources",
+            None => "",
+        };
+        comply_core::digest::sha256(format!("{sql}\0{data}").as_bytes())
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -114,12 +134,59 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
                  version BIGINT PRIMARY KEY, description TEXT NOT NULL)",
         )
         .await?;
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS comply_migration_checksums (\
+                 version BIGINT PRIMARY KEY, checksum TEXT NOT NULL)",
+        )
+        .await?;
         let applied: Vec<i64> = sqlx::query("SELECT version FROM comply_migrations")
             .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<_, _>>()?;
+        let recorded: Vec<(i64, String)> =
+            sqlx::query("SELECT version, checksum FROM comply_migration_checksums")
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        for version in &applied {
+            let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) else {
+                return Err(StoreError::Migration {
+                    version: *version,
+                    message: "the database has a migration this comply does not know: it was \
+                              migrated by a newer release; run that release (or newer)"
+                        .into(),
+                });
+            };
+            let checksum = m.checksum(store.backend);
+            match recorded.iter().find(|(v, _)| v == version) {
+                Some((_, stored)) if *stored != checksum => {
+                    return Err(StoreError::Migration {
+                        version: *version,
+                        message: format!(
+                            "migration {version} ({}) differs from the one this database \
+                             applied ({stored}, this release has {checksum}): released \
+                             migrations must not change; add a new one instead",
+                            m.description
+                        ),
+                    });
+                }
+                Some(_) => {}
+                // Applied before checksums were recorded: this release's is taken as the one.
+                None => {
+                    sqlx::query(
+                        "INSERT INTO comply_migration_checksums (version, checksum) VALUES ($1, $2)",
+                    )
+                    .bind(*version)
+                    .bind(&checksum)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+        }
         for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
             let sql = match store.backend {
                 Backend::Sqlite => m.sqlite,
@@ -140,6 +207,15 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
             sqlx::query("INSERT INTO comply_migrations (version, description) VALUES ($1, $2)")
                 .bind(m.version)
                 .bind(m.description)
+                .execute(&mut *tx)
+                .await?;
+            // A checksum left without its migration row (a row removed by hand) is stale.
+            sqlx::query(
+                "INSERT INTO comply_migration_checksums (version, checksum) VALUES ($1, $2) \
+                 ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum",
+            )
+            .bind(m.version)
+            .bind(m.checksum(store.backend))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -4,6 +4,7 @@
 mod as_of;
 mod audit;
 mod evidence;
+mod migrations;
 mod orgs;
 mod resources;
 mod support;
