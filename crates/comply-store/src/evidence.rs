@@ -218,6 +218,22 @@ impl IdCache {
     }
 }
 
+/// One attestation written in a transaction not yet committed.
+pub(crate) struct Ingested {
+    outcome: IngestOutcome,
+    /// Ids to remember once the transaction commits (`None`: stored before).
+    remember: Option<Remember>,
+}
+
+pub(crate) struct Remember {
+    version_key: (i64, String, String),
+    project_id: i64,
+    version_id: i64,
+    series: Vec<((String, String), i64)>,
+    /// (workflow, its id, the contract the attestation named)
+    workflow: Option<(String, i64, Option<String>)>,
+}
+
 /// Creates the workflow when missing and records the contract its latest attestation
 /// names, unless a contract was set explicitly (`comply workflow create`).
 async fn workflow_id(
@@ -288,17 +304,74 @@ impl Store {
     }
 
     /// Stores a verified attestation with its evaluations, creating project, version
-    /// and workflow as needed. Idempotent by digest.
+    /// and workflow as needed. Idempotent by digest. Returns once the transaction that
+    /// holds it has committed.
     ///
     /// Ingestion is the hot write path: ids already seen come from [`IdCache`], so a
     /// typical attestation costs one insert for itself, one for its evaluations and one
-    /// conditional update of its version's last-attested time.
+    /// conditional update of its version's last-attested time. On SQLite, attestations
+    /// arriving together share one transaction, each in its own savepoint
+    /// ([`crate::group_commit`]); PostgreSQL writes them side by side.
     pub async fn ingest(
         &self,
         org_id: i64,
         a: &NewAttestation,
         now_ms: i64,
     ) -> Result<IngestOutcome, StoreError> {
+        match self.backend {
+            crate::Backend::Sqlite => self.ingest_grouped(org_id, a, now_ms).await,
+            crate::Backend::Postgres => {
+                let outcome = self.ingest_alone(org_id, a, now_ms).await?;
+                self.count_ingested(1, 1);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// One attestation in a transaction of its own.
+    pub(crate) async fn ingest_alone(
+        &self,
+        org_id: i64,
+        a: &NewAttestation,
+        now_ms: i64,
+    ) -> Result<IngestOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let ingested = self.ingest_in(&mut tx, org_id, a, now_ms).await?;
+        tx.commit().await?;
+        Ok(self.remember(ingested))
+    }
+
+    /// Remembers the ids of what committed, and gives the outcome.
+    pub(crate) fn remember(&self, ingested: Ingested) -> IngestOutcome {
+        let Some(r) = ingested.remember else {
+            return ingested.outcome;
+        };
+        let mut ids = self.ids.lock().expect("id cache");
+        ids.versions
+            .put(r.version_key, (r.project_id, r.version_id));
+        for ((policy, config), id) in r.series {
+            ids.series.put((r.version_id, policy, config), id);
+        }
+        if let Some((name, id, contract)) = r.workflow {
+            let contract = contract.or_else(|| {
+                ids.workflows
+                    .get(&(r.project_id, name.clone()))
+                    .and_then(|(_, c)| c.clone())
+            });
+            ids.workflows.put((r.project_id, name), (id, contract));
+        }
+        ingested.outcome
+    }
+
+    /// Writes one attestation in `tx`; the ids it resolved are remembered by the caller
+    /// once `tx` commits ([`Store::remember`]).
+    pub(crate) async fn ingest_in(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        a: &NewAttestation,
+        now_ms: i64,
+    ) -> Result<Ingested, StoreError> {
         let outcome = |id, created| IngestOutcome {
             id,
             digest: a.digest.clone(),
@@ -306,7 +379,6 @@ impl Store {
             version: a.version.clone(),
             created,
         };
-        let mut tx = self.begin_write().await?;
         let version_key = (org_id, a.project.clone(), a.version.clone());
         let cached = self
             .ids
@@ -318,7 +390,7 @@ impl Store {
         let (project_id, version_id) = match cached {
             Some(ids) => ids,
             None => {
-                let project_id = project_id(&mut tx, org_id, &a.project, now_ms).await?;
+                let project_id = project_id(tx, org_id, &a.project, now_ms).await?;
                 sqlx::query(
                     "INSERT INTO project_versions (org_id, project_id, version, prerelease, released_at, created_at, last_attested_at) \
                      VALUES ($1, $2, $3, 1, NULL, $4, $5) ON CONFLICT (project_id, version) DO NOTHING",
@@ -328,14 +400,14 @@ impl Store {
                 .bind(&a.version)
                 .bind(now_ms)
                 .bind(a.finished_at)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 let row = sqlx::query(
                     "SELECT id FROM project_versions WHERE project_id = $1 AND version = $2",
                 )
                 .bind(project_id)
                 .bind(&a.version)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 (project_id, row.try_get::<i64, _>(0)?)
             }
@@ -355,15 +427,8 @@ impl Store {
                         Some(id)
                     }
                     _ => Some(
-                        workflow_id(
-                            &mut tx,
-                            org_id,
-                            project_id,
-                            name,
-                            a.contract.as_deref(),
-                            now_ms,
-                        )
-                        .await?,
+                        workflow_id(tx, org_id, project_id, name, a.contract.as_deref(), now_ms)
+                            .await?,
                     ),
                 }
             }
@@ -389,17 +454,19 @@ impl Store {
                 .map(|r| serde_json::to_string(r).expect("references serialize")),
         )
         .bind((a.evaluations_ref.is_some() && a.evaluations_supplied).then_some(now_ms))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some(row) = inserted else {
-            // Stored before: nothing else changes. The transaction ends unused.
-            drop(tx);
+            // Stored before: nothing else changes.
             let row = sqlx::query("SELECT id FROM attestations WHERE org_id = $1 AND digest = $2")
                 .bind(org_id)
                 .bind(&a.digest)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut **tx)
                 .await?;
-            return Ok(outcome(row.try_get(0)?, false));
+            return Ok(Ingested {
+                outcome: outcome(row.try_get(0)?, false),
+                remember: None,
+            });
         };
         let attestation_id: i64 = row.try_get(0)?;
         // A version is released once an attestation says so; it never goes back.
@@ -417,11 +484,11 @@ impl Store {
         .bind(flag(released))
         .bind(version_id)
         .bind(a.finished_at.max(now_ms))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let created = self
             .insert_evaluations(
-                &mut tx,
+                tx,
                 org_id,
                 attestation_id,
                 version_id,
@@ -430,23 +497,20 @@ impl Store {
                 None,
             )
             .await?;
-        tx.commit().await?;
-        // Only what committed is remembered.
-        let mut ids = self.ids.lock().expect("id cache");
-        ids.versions.put(version_key, (project_id, version_id));
-        for ((policy, config), id) in created {
-            ids.series.put((version_id, policy, config), id);
-        }
-        if let (Some(name), Some(id)) = (&a.workflow, workflow_id) {
-            let contract = a.contract.clone().or_else(|| {
-                ids.workflows
-                    .get(&(project_id, name.clone()))
-                    .and_then(|(_, c)| c.clone())
-            });
-            ids.workflows
-                .put((project_id, name.clone()), (id, contract));
-        }
-        Ok(outcome(attestation_id, true))
+        Ok(Ingested {
+            outcome: outcome(attestation_id, true),
+            remember: Some(Remember {
+                version_key,
+                project_id,
+                version_id,
+                series: created,
+                workflow: a
+                    .workflow
+                    .clone()
+                    .zip(workflow_id)
+                    .map(|(name, id)| (name, id, a.contract.clone())),
+            }),
+        })
     }
 
     /// Files evaluations of one attestation in their series and stores them; returns the

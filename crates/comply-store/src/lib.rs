@@ -14,6 +14,7 @@ mod audit;
 mod decisions;
 mod error;
 mod evidence;
+mod group_commit;
 mod keys;
 mod migrate;
 mod orgs;
@@ -34,6 +35,7 @@ pub use evidence::{
     AttachOutcome, AttestationRow, EvaluationRow, EvaluationsRef, IngestOutcome, NewAttestation,
     NewEvaluation, ProjectRow, ProjectVersionRow, ReferencedRow, WorkflowRow,
 };
+pub use group_commit::IngestStats;
 pub use keys::KeyRow;
 pub use orgs::OrgRow;
 pub use reference_data::ReferenceDataRow;
@@ -62,6 +64,8 @@ pub struct Store {
     /// Ids of projects, versions and workflows ingestion has seen. Rows of these tables
     /// are never deleted or renamed, so an id once read stays true for every server.
     ids: std::sync::Arc<std::sync::Mutex<evidence::IdCache>>,
+    /// Attestations waiting for SQLite's writer (group commit).
+    queue: std::sync::Arc<group_commit::IngestQueue>,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -122,6 +126,7 @@ impl Store {
             pool,
             backend,
             ids: Default::default(),
+            queue: Default::default(),
         };
         migrate::run(&store).await?;
         Ok(store)

@@ -180,6 +180,58 @@ async fn concurrent_ingestion_loses_nothing() {
 }
 
 #[tokio::test]
+async fn attestations_arriving_together_fail_alone() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let before = store.ingest_stats();
+        // Twenty at once, one of them for an org that does not exist (the database
+        // refuses it): on SQLite they share transactions, and the refused one fails only
+        // its own request.
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let store = store.clone();
+            let org_id = if i == 7 { 999_999 } else { acme.id };
+            tasks.spawn(async move {
+                let a = attestation(&format!("sha256:t{i}"), "api", "1.0.0", 1_000 + i);
+                (i, store.ingest(org_id, &a, 2_000).await)
+            });
+        }
+        let mut results: Vec<_> = tasks.join_all().await;
+        results.sort_by_key(|(i, _)| *i);
+        let results: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_err(), i == 7, "attestation {i}: {r:?}");
+        }
+        let all = store
+            .list_attestations(acme.id, None, None, 100, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(all.len(), 19);
+        let (row, _, evaluations) = store
+            .get_attestation(acme.id, "sha256:t8")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.version, "1.0.0");
+        assert_eq!(
+            evaluations.len(),
+            2,
+            "the neighbour of the refused one is whole"
+        );
+        let after = store.ingest_stats();
+        assert_eq!(after.attestations - before.attestations, 19);
+        if store.backend() == comply_store::Backend::Sqlite {
+            assert!(
+                after.transactions - before.transactions < 19,
+                "grouped: {before:?} → {after:?}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn keys_are_per_org_and_audited() {
     each_backend(|store| async move {
         let acme = org(&store, "acme").await;
