@@ -168,36 +168,43 @@ pub fn ingest(agent: &ureq::Agent, postgres: bool, count: usize, clients: usize)
         .collect();
     let started = Instant::now();
     let per = count.div_ceil(clients);
-    std::thread::scope(|scope| -> Result<()> {
+    let mut latencies = std::thread::scope(|scope| -> Result<Vec<Duration>> {
         let handles: Vec<_> = envelopes
             .chunks(per)
             .map(|chunk| {
                 let agent = agent.clone();
                 let target = &target;
-                scope.spawn(move || -> Result<()> {
+                scope.spawn(move || -> Result<Vec<Duration>> {
+                    let mut times = Vec::with_capacity(chunk.len());
                     for e in chunk {
+                        let t = Instant::now();
                         let a = post(&agent, target, "/api/v1/orgs/default/attestations", e)?;
+                        times.push(t.elapsed());
                         if a["created"] != true {
                             bail!("not created: {a}");
                         }
                     }
-                    Ok(())
+                    Ok(times)
                 })
             })
             .collect();
+        let mut all = Vec::with_capacity(count);
         for h in handles {
-            h.join().expect("client thread")?;
+            all.extend(h.join().expect("client thread")?);
         }
-        Ok(())
+        Ok(all)
     })?;
+    latencies.sort();
     let elapsed = started.elapsed();
     let backend = if postgres { "postgres" } else { "sqlite" };
     println!(
         "ingest: {count} signed attestations (10 evaluations each) from {clients} clients over HTTP, backend {backend}"
     );
     println!(
-        "  wall {elapsed:.2?}  throughput {:.0} attestations/s",
-        count as f64 / elapsed.as_secs_f64()
+        "  wall {elapsed:.2?}  throughput {:.0} attestations/s  latency p50 {:.1?}  p99 {:.1?}",
+        count as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99)
     );
 
     // Cost of one attestation, in process: parse, verify, store.
