@@ -7,4 +7,5 @@ mod evidence;
 mod orgs;
 mod resources;
 mod support;
+mod webhooks;
 mod window;
