@@ -629,3 +629,117 @@ async fn webhooks_are_per_org_and_managed_by_admins() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// `exception.expiring` within each webhook's own horizon, and `coverage.dropped` when
+/// fewer projects' contracts cover a requirement.
+#[tokio::test]
+async fn expiring_exceptions_and_dropping_coverage_are_notified() {
+    let server = Server::sqlite().await;
+    setup_portal(&server).await;
+    let contract = |policy: &str| {
+        format!(
+            "apiVersion: chainloop.dev/v1\nkind: Contract\nmetadata:\n  name: c0\nspec:\n  materials:\n    - {{name: scan, type: SARIF}}\n  policies:\n    materials:\n      - {{ref: {policy}, selector: {{name: scan}}, with: {{severity: HIGH}}}}\n"
+        )
+    };
+    let (status, body) = server
+        .apply("default", &server.admin, "c.yaml", &contract("policy-0"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    ok(
+        &server,
+        Method::POST,
+        "/api/v1/orgs/default/workflows",
+        Some(json!({"project": "api", "name": "build", "contract": "c0"})),
+    )
+    .await;
+    let coverage = ok(
+        &server,
+        Method::GET,
+        "/api/v1/orgs/default/requirements/scanned/coverage",
+        None,
+    )
+    .await;
+    let api = coverage["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["project"] == "api")
+        .unwrap_or_else(|| panic!("{coverage}"))
+        .clone();
+    assert_eq!(api["coverage"], "FULL", "{coverage}");
+
+    let receiver = Receiver::start(0).await;
+    let events = ["exception.expiring", "coverage.dropped"];
+    let (wide, _) = add_webhook(&server, &receiver.url, &events).await;
+    let narrow = ok(
+        &server,
+        Method::POST,
+        "/api/v1/orgs/default/webhooks",
+        Some(json!({"url": receiver.url, "events": events, "horizon": "1h"})),
+    )
+    .await;
+    let narrow = narrow["id"].as_str().unwrap().to_owned();
+    let state = AppState::new(server.store.clone());
+    assert_eq!(watch(&state).await.unwrap(), 0, "the baseline");
+
+    // An exception ending in 2 h: within 24 h, not within 1 h.
+    let expires =
+        jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond() + 2 * 3_600_000)
+            .unwrap()
+            .to_string();
+    let exception = ok(
+        &server,
+        Method::POST,
+        "/api/v1/orgs/default/exceptions",
+        Some(
+            json!({"product": "portal", "version": "1.0", "project": "api",
+                    "requirement": "scanned", "reason": "rescan pending", "expires": expires}),
+        ),
+    )
+    .await;
+    // The contract stops attaching policy-0: api no longer covers `scanned`.
+    let (status, body) = server
+        .apply("default", &server.admin, "c.yaml", &contract("policy-1"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Two events: the exception (for the 24 h webhook) and the coverage drop (for both).
+    assert_eq!(watch(&state).await.unwrap(), 2);
+    assert_eq!(watch(&state).await.unwrap(), 0);
+    let config = fast("a");
+    deliver_until(&state, &config, &receiver, |got| got.len() >= 3).await;
+    let got: Vec<Value> = receiver.received().iter().map(Received::json).collect();
+    let expiring: Vec<&Value> = got
+        .iter()
+        .filter(|e| e["type"] == "exception.expiring")
+        .collect();
+    assert_eq!(expiring.len(), 1, "only the 24 h webhook: {got:?}");
+    assert_eq!(
+        expiring[0]["data"]["exception"],
+        exception["id"].to_string().trim_matches('"')
+    );
+    assert_eq!(expiring[0]["data"]["reason"], "rescan pending");
+    let dropped: Vec<&Value> = got
+        .iter()
+        .filter(|e| e["type"] == "coverage.dropped")
+        .collect();
+    assert_eq!(dropped.len(), 2, "one event, delivered to both webhooks");
+    assert_eq!(dropped[0]["id"], dropped[1]["id"]);
+    assert_eq!(
+        dropped[0]["data"],
+        json!({"requirement": "scanned", "full": 0, "previous": 1})
+    );
+    let log = |id: String| {
+        let server = &server;
+        async move {
+            ok(
+                server,
+                Method::GET,
+                &format!("/api/v1/orgs/default/webhooks/{id}/deliveries"),
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(log(wide).await.as_array().unwrap().len(), 2);
+    assert_eq!(log(narrow).await.as_array().unwrap().len(), 1);
+}
