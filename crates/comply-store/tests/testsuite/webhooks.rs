@@ -44,7 +44,7 @@ async fn events_are_enqueued_once_per_key_and_fan_out_to_subscribers() {
         let e = event("e1", "cell.failed", "cell-failed:x");
         assert_eq!(
             store
-                .enqueue_events(acme.id, &[e.clone()], 20)
+                .enqueue_events(acme.id, std::slice::from_ref(&e), 20)
                 .await
                 .unwrap(),
             1
