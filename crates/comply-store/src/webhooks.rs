@@ -544,9 +544,31 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
+            "SELECT d.webhook_id, d.org_id, w.failures FROM webhook_deliveries d \
+             JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.id = $1 AND d.lease_owner = $2 AND d.state = 'pending'",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(false);
+        };
+        let (webhook_id, org_id): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        // A failure that may disable the webhook writes an audit event: take the org's
+        // lock before the webhook's row, in the order every configuration change takes
+        // them (`enable_webhook`, `remove_webhook`), so the two cannot deadlock.
+        let mut audit = if row.try_get::<i64, _>(2)? + 1 >= disable_after {
+            Some(AuditWriter::lock(self, &mut tx, org_id, now_ms).await?)
+        } else {
+            None
+        };
+        let recorded = sqlx::query(
             "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, last_status = $3, \
              last_error = $4, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $5 AND lease_owner = $6 AND state = 'pending' RETURNING webhook_id, org_id",
+             WHERE id = $5 AND lease_owner = $6 AND state = 'pending'",
         )
         .bind(if retry_at.is_some() {
             "pending"
@@ -558,13 +580,13 @@ impl Store {
         .bind(error)
         .bind(id)
         .bind(owner)
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        let Some(row) = row else {
+        // Delivered or re-leased by another server since the read above: not ours.
+        if recorded.rows_affected() == 0 {
             tx.commit().await?;
             return Ok(false);
-        };
-        let (webhook_id, org_id): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        }
         let failures: i64 = sqlx::query(
             "UPDATE webhooks SET failures = failures + 1 WHERE id = $1 RETURNING failures",
         )
@@ -585,7 +607,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 1 {
-                let mut audit = AuditWriter::lock(self, &mut tx, org_id, now_ms).await?;
+                // Another failure raced this one past the count read above.
+                let audit = match audit.as_mut() {
+                    Some(a) => a,
+                    None => audit.insert(AuditWriter::lock(self, &mut tx, org_id, now_ms).await?),
+                };
                 audit.push(
                     NewEvent::new(
                         "comply:webhooks",
@@ -594,9 +620,11 @@ impl Store {
                     )
                     .detail(serde_json::json!({ "reason": reason })),
                 );
-                audit.flush(&mut tx).await?;
                 disabled = true;
             }
+        }
+        if let Some(audit) = audit {
+            audit.flush(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(disabled)
