@@ -405,15 +405,19 @@ pub async fn run_worker(
             }
             next_watch = tokio::time::Instant::now() + config.watch_every;
         }
-        match deliver_due(&state, &config).await {
-            // A full batch: more may be due; go again at once.
-            Ok(n) if n as i64 >= config.batch => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "webhook delivery pass failed"),
-        }
+        let full = match deliver_due(&state, &config).await {
+            Ok(n) => n as i64 >= config.batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook delivery pass failed");
+                false
+            }
+        };
+        // A full batch: more may be due; go again at once (shutdown still comes first).
+        let pause = if full { Duration::ZERO } else { config.poll };
         tokio::select! {
+            biased;
             () = &mut shutdown => break,
-            () = tokio::time::sleep(config.poll) => {}
+            () = tokio::time::sleep(pause) => {}
             () = nudge.notified() => { next_watch = tokio::time::Instant::now(); }
         }
     }
