@@ -21,6 +21,8 @@ use std::time::Duration;
 struct Received {
     headers: HeaderMap,
     body: Vec<u8>,
+    /// Whether the receiver answered 2xx.
+    accepted: bool,
 }
 
 impl Received {
@@ -51,13 +53,14 @@ impl Receiver {
             axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
                 let (g, f) = (g.clone(), f.clone());
                 async move {
-                    g.lock().unwrap().push(Received {
-                        headers,
-                        body: body.to_vec(),
-                    });
                     let failing = f
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                         .is_ok();
+                    g.lock().unwrap().push(Received {
+                        headers,
+                        body: body.to_vec(),
+                        accepted: !failing,
+                    });
                     if failing {
                         StatusCode::INTERNAL_SERVER_ERROR
                     } else {
@@ -335,7 +338,8 @@ async fn two_servers_send_each_event_once() {
         let backend = db.backend;
         let server = Server::start(db).await;
         setup_portal(&server).await;
-        let receiver = Receiver::start(0).await;
+        // The receiver fails its first 6 requests: retries race between the servers too.
+        let receiver = Receiver::start(6).await;
         let (id, secret) = add_webhook(
             &server,
             &receiver.url,
@@ -399,7 +403,7 @@ async fn two_servers_send_each_event_once() {
             let _ = stopped_b.await;
         }));
         for _ in 0..500 {
-            if receiver.received().len() >= 43 {
+            if receiver.received().iter().filter(|r| r.accepted).count() >= 43 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -411,7 +415,13 @@ async fn two_servers_send_each_event_once() {
         worker_a.await.unwrap();
         worker_b.await.unwrap();
         let got = receiver.received();
-        let mut per_event: BTreeMap<String, usize> = BTreeMap::new();
+        assert_eq!(
+            got.len(),
+            43 + 6,
+            "{backend:?}: 6 failed attempts retried, no more"
+        );
+        // Per event: (requests, accepted ones).
+        let mut per_event: BTreeMap<String, (i64, usize)> = BTreeMap::new();
         for r in &got {
             let ts: i64 = r.header("x-comply-timestamp").parse().unwrap();
             assert!(verify_signature(
@@ -420,14 +430,16 @@ async fn two_servers_send_each_event_once() {
                 &r.body,
                 r.header("x-comply-signature")
             ));
-            *per_event
+            let e = per_event
                 .entry(r.header("x-comply-event-id").to_owned())
-                .or_default() += 1;
+                .or_default();
+            e.0 += 1;
+            e.1 += usize::from(r.accepted);
         }
         assert_eq!(per_event.len(), 43, "{backend:?}: every event arrived");
         assert!(
-            per_event.values().all(|n| *n == 1),
-            "{backend:?}: an event arrived twice: {per_event:?}"
+            per_event.values().all(|(_, accepted)| *accepted == 1),
+            "{backend:?}: an event was accepted twice: {per_event:?}"
         );
         let log = ok(
             &server,
@@ -438,10 +450,13 @@ async fn two_servers_send_each_event_once() {
         .await;
         let log = log.as_array().unwrap();
         assert_eq!(log.len(), 43);
-        assert!(
-            log.iter()
-                .all(|d| d["state"] == "delivered" && d["attempts"] == 1)
-        );
+        // Each delivery's attempts are exactly the requests the receiver saw for its
+        // event: no server sent it while another held it.
+        for d in log {
+            assert_eq!(d["state"], "delivered", "{d}");
+            let (requests, _) = per_event[d["event"].as_str().unwrap()];
+            assert_eq!(d["attempts"].as_i64(), Some(requests), "{backend:?}: {d}");
+        }
         other.close().await;
     }
 }
