@@ -460,6 +460,19 @@ impl Store {
                  RETURNING webhook_deliveries.id"
             ),
         };
+        // Every server polls every few seconds: look before taking the write lock
+        // (SQLite's is the whole database), which ingestion would otherwise queue behind.
+        let any_due = sqlx::query(
+            "SELECT 1 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+             AND (d.lease_until IS NULL OR d.lease_until <= $1) AND w.disabled_at IS NULL LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
