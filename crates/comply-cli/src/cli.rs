@@ -137,6 +137,9 @@ pub enum Command {
     /// API tokens of the organization
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Webhooks: events POSTed to a URL, signed, retried, with a delivery log
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -185,6 +188,17 @@ pub struct ServeArgs {
     /// exit without serving (needs access to the database; audited)
     #[arg(long)]
     pub reset_admin_token: bool,
+    /// Do not run the webhook worker on this server (another server on the database
+    /// delivers; events are still detected and queued by servers that run it)
+    #[arg(long, env = "COMPLY_NO_WEBHOOKS")]
+    pub no_webhooks: bool,
+    /// Seconds between two looks at posture changes for webhooks (also after evidence
+    /// or a decision arrives)
+    #[arg(long, env = "COMPLY_WEBHOOK_WATCH_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub webhook_watch_seconds: u64,
+    /// Seconds a webhook receiver has to answer
+    #[arg(long, env = "COMPLY_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_seconds: u64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,6 +375,42 @@ pub struct TokenCreateArgs {
     /// Expiry time (RFC 3339)
     #[arg(long)]
     pub expires: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Add a webhook (admin); its signing secret is printed once
+    #[command(
+        after_help = "Events: cell.failed, grace.ending, exception.expiring, coverage.dropped, product_version.noncompliant\n\nExample:\n  comply webhook add https://hooks.example.com/comply --events cell.failed,grace.ending --horizon 48h"
+    )]
+    Add(WebhookAddArgs),
+    /// List webhooks (never their secrets)
+    List,
+    /// Remove a webhook (admin); its pending deliveries are not sent
+    Remove { id: String },
+    /// A webhook's delivery log, newest first
+    Deliveries {
+        id: String,
+        /// At most this many
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Enable a webhook disabled after repeated failures (admin)
+    Enable { id: String },
+    /// Send a ping event to a webhook (admin)
+    Test { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct WebhookAddArgs {
+    /// Where events are POSTed (http:// or https://)
+    pub url: String,
+    /// Event kinds, comma-separated
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub events: Vec<String>,
+    /// How far ahead grace.ending and exception.expiring look (90m, 24h, 7d; at most 30d)
+    #[arg(long, default_value = "24h")]
+    pub horizon: String,
 }
 
 #[derive(Subcommand, Debug)]

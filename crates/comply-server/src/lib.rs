@@ -15,6 +15,7 @@ pub mod pack;
 pub(crate) mod routes;
 mod state;
 pub mod web;
+pub mod webhooks;
 
 pub use auth::{IssuedToken, issue_token};
 pub use builtins::load_builtins;

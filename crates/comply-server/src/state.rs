@@ -51,6 +51,9 @@ pub struct AppState {
     /// Overview rows of product versions, reused while nothing they depend on changed
     /// and no deadline passed (see `routes::compliance::overview`).
     pub overview_rows: Arc<Mutex<HashMap<RowKey, crate::routes::CachedRow>>>,
+    /// Wakes this server's webhook worker to watch now (evidence or a decision arrived)
+    /// instead of at its next tick. Other servers see the change at theirs.
+    pub webhook_nudge: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             coverage_views: Default::default(),
             past_catalogs: Default::default(),
             overview_rows: Default::default(),
+            webhook_nudge: Default::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ mod sessions;
 mod signing;
 pub mod testing;
 mod tokens;
+mod webhooks;
 mod window;
 
 pub use as_of::ConfigEpoch;
@@ -43,6 +44,7 @@ pub use resources::{ApplyOutcome, StoredResource};
 pub use sessions::SessionRow;
 pub use signing::InstanceKeyRow;
 pub use tokens::{NewToken, TokenRow};
+pub use webhooks::{ClaimedDelivery, DeliveryRow, NewWebhook, OutboxEvent, WebhookRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};

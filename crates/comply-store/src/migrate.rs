@@ -107,6 +107,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_decision_approval.sql"),
         data: None,
     },
+    Migration {
+        version: 12,
+        description: "webhooks, the outbox and deliveries",
+        sqlite: include_str!("../migrations/sqlite/0012_webhooks.sql"),
+        postgres: include_str!("../migrations/postgres/0012_webhooks.sql"),
+        data: None,
+    },
     // Kept last in the list: it digests the documents the migrations before it leave.
     Migration {
         version: 9,

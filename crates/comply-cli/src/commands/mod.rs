@@ -15,6 +15,7 @@ mod resolve;
 mod resources;
 mod serve;
 mod trust;
+mod webhook;
 
 use crate::cli::{Cli, Command};
 use crate::client::Client;
@@ -86,6 +87,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Org(cmd) => org::org(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Token(cmd) => org::token(&mut Client::from_global(&global)?, global.output, cmd),
+        Command::Webhook(cmd) => {
+            webhook::run(&mut Client::from_global(&global)?, global.output, cmd)
+        }
         Command::Audit(cmd) => audit::run(&mut Client::from_global(&global)?, global.output, cmd),
         Command::Completion(args) => completion::completion(args),
         Command::Manpage(args) => completion::manpages(args),

@@ -92,9 +92,38 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(issued) = first {
         announce_first_start(&issued.secret, &format!("http://{addr}"));
     }
-    comply_server::serve(listener, AppState::new(store), shutdown_signal())
+    let state = AppState::new(store);
+    // One signal stops both the connection loop and the webhook worker.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let worker = (!args.no_webhooks).then(|| {
+        let config = comply_server::webhooks::WebhookConfig {
+            watch_every: std::time::Duration::from_secs(args.webhook_watch_seconds),
+            timeout: std::time::Duration::from_secs(args.webhook_timeout_seconds),
+            // A lease outlives the longest send, so a slow receiver is not sent twice.
+            lease: std::time::Duration::from_secs(args.webhook_timeout_seconds * 3 + 30),
+            ..Default::default()
+        };
+        tracing::info!(owner = %config.owner, "webhook worker started");
+        tokio::spawn(comply_server::webhooks::run_worker(
+            state.clone(),
+            config,
+            until_stopped(stopped.clone()),
+        ))
+    });
+    let served = comply_server::serve(listener, state, until_stopped(stopped))
         .await
-        .map_err(|e| CliError::failed(format!("server error: {e}")))
+        .map_err(|e| CliError::failed(format!("server error: {e}")));
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    served
 }
 
 /// Prints the new token on stdout (and nothing else there), so it can be captured.

@@ -17,3 +17,4 @@ mod report;
 mod serve;
 mod support;
 mod tenancy;
+mod webhooks;

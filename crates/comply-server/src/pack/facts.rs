@@ -28,6 +28,11 @@ pub struct PackFacts {
     /// verifier has no Rego engine, so it replays them (and reports a question the
     /// pack cannot answer).
     pub auto_match: Vec<AutoMatchAnswer>,
+    /// Framework → requirement → the section path it is listed under (`A / B`; "" at
+    /// the top level), for the report's per-section scores. Absent in packs made
+    /// before they were recorded: those verify without per-section scores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sections: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +178,7 @@ impl PackFacts {
             )
             .collect();
         PackFacts {
+            sections: BTreeMap::new(),
             org: org.to_owned(),
             auto_matching,
             requirements: facts

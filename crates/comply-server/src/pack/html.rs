@@ -78,10 +78,31 @@ pub(super) fn render(
     for fw in &posture.frameworks {
         let _ = write!(
             h,
-            "<section class=\"framework\"><h2>{}: {}</h2><table><tr><th>Requirement</th><th>Subject</th><th>Status</th><th>Explanation</th></tr>",
+            "<section class=\"framework\"><h2>{}: {}</h2>",
             esc(&fw.framework),
             score(fw.score)
         );
+        // Scores per section first, then the cells.
+        if !fw.sections.is_empty() {
+            h.push_str("<table class=\"sections\"><tr><th>Section</th><th>Score</th></tr>");
+            for s in &fw.sections {
+                let name = if s.section.is_empty() {
+                    "(top level)"
+                } else {
+                    s.section.as_str()
+                };
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td>{} ({} of {} counted cells passing)</td></tr>",
+                    esc(name),
+                    score(s.score),
+                    s.passing,
+                    s.counted
+                );
+            }
+            h.push_str("</table>");
+        }
+        h.push_str("<table><tr><th>Requirement</th><th>Subject</th><th>Status</th><th>Explanation</th></tr>");
         for c in posture.cells.iter().filter(|c| {
             c.cell["frameworks"]
                 .as_array()

@@ -99,6 +99,19 @@ pub struct FrameworkScore {
     pub score: Option<f64>,
     pub passing: usize,
     pub counted: usize,
+    /// The same score per section, in path order (empty when the facts record no
+    /// sections: packs made before they did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionScore>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionScore {
+    /// `A / B`; "" for requirements at the framework's top level.
+    pub section: String,
+    pub score: Option<f64>,
+    pub passing: usize,
+    pub counted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,11 +168,13 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-/// The posture of `cells` (already limited to `framework` when given).
+/// The posture of `cells` (already limited to `framework` when given), scored per
+/// framework and, where `sections` lists a framework's, per section of it.
 pub fn posture(
     manifest_like: (&str, &str, Option<&str>),
     at_ms: i64,
     frameworks: &[String],
+    sections: &BTreeMap<String, BTreeMap<String, String>>,
     cells: &[CellStatus],
     time: &dyn Fn(i64) -> String,
 ) -> Posture {
@@ -184,11 +199,34 @@ pub fn posture(
             .filter(|f| framework.is_none_or(|x| x == f.as_str()))
             .map(|f| {
                 let s = Score::of_framework(shown.iter().copied(), f);
+                // As the status answer groups them: each cell under the section its
+                // requirement is listed in.
+                let mut by_section: BTreeMap<&str, Vec<&CellStatus>> = BTreeMap::new();
+                if let Some(paths) = sections.get(f) {
+                    for c in shown.iter().filter(|c| c.frameworks.iter().any(|x| x == f)) {
+                        by_section
+                            .entry(paths.get(&c.requirement).map_or("", String::as_str))
+                            .or_default()
+                            .push(c);
+                    }
+                }
                 FrameworkScore {
                     framework: f.clone(),
                     score: s.score,
                     passing: s.passing,
                     counted: s.counted,
+                    sections: by_section
+                        .into_iter()
+                        .map(|(section, cells)| {
+                            let s = Score::of(cells);
+                            SectionScore {
+                                section: section.to_owned(),
+                                score: s.score,
+                                passing: s.passing,
+                                counted: s.counted,
+                            }
+                        })
+                        .collect(),
                 }
             })
             .collect(),

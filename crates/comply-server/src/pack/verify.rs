@@ -395,6 +395,7 @@ fn check_posture(
         ),
         manifest.at_ms,
         &frameworks,
+        &facts.sections,
         &cells,
         &crate::state::fmt_time,
     );
@@ -433,7 +434,7 @@ fn check_posture(
     }
     if posture.frameworks != again.frameworks {
         report.problem(format!(
-            "{POSTURE}: the per-framework scores differ from the facts'"
+            "{POSTURE}: the per-framework or per-section scores differ from the facts'"
         ));
     }
     let recomputed: HashMap<(String, String), &PostureCell> =

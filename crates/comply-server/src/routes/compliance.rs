@@ -1120,6 +1120,7 @@ async fn create_decision(
             now,
         )
         .await?;
+    state.webhook_nudge.notify_one();
     Ok((StatusCode::CREATED, Json(decision_view(&row, now))))
 }
 
@@ -1241,7 +1242,10 @@ async fn approval(
         .decide_approval(ctx.org.id, id, kind, approve, &ctx.principal.actor(), now)
         .await?
     {
-        Some(d) => Ok(Json(decision_view(&d, now))),
+        Some(d) => {
+            state.webhook_nudge.notify_one();
+            Ok(Json(decision_view(&d, now)))
+        }
         None => Err(ApiError::NotFound(format!("no {kind} {id}"))),
     }
 }

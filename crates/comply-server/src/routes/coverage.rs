@@ -227,6 +227,26 @@ async fn report(
     Ok(filtered)
 }
 
+/// How many projects' contracts fully cover each of `requirements` (what the
+/// webhook watch compares to notice coverage dropping).
+pub(crate) async fn full_counts(
+    state: &AppState,
+    ctx: &OrgCtx,
+    requirements: &[&Requirement],
+) -> Result<BTreeMap<String, usize>, ApiError> {
+    let q = CoverageQuery {
+        status: None,
+        assigned: None,
+        product: None,
+    };
+    let mut counts = BTreeMap::new();
+    for requirement in requirements {
+        let r = report(state, ctx, requirement, &q).await?;
+        counts.insert(requirement.metadata.name.clone(), r.counts().0);
+    }
+    Ok(counts)
+}
+
 pub async fn saved(
     State(state): State<AppState>,
     Extension(ctx): Extension<OrgCtx>,

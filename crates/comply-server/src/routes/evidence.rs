@@ -311,6 +311,8 @@ async fn ingest(state: &AppState, ctx: &OrgCtx, body: &[u8]) -> Result<Json<Valu
         evaluations_supplied,
     };
     let outcome = state.store.ingest(ctx.org.id, &new, now).await?;
+    // Posture may have changed: this server's webhook watch looks now.
+    state.webhook_nudge.notify_one();
     // Pushed again with the bundle it referenced: supplied now, as attach-evaluations
     // would (a bundle supplied before is left as it is).
     let mut attached = None;

@@ -17,6 +17,7 @@ pub use report::{PackAnswer, PackFile, ReportKey};
 pub(crate) mod resources;
 pub(crate) mod system;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 
 use crate::api::{Access, Api, Method, q};
 use crate::error::ApiError;
@@ -443,6 +444,50 @@ pub fn api_with(state: Option<AppState>) -> Api {
             deadlines::list,
         )
         .query(&[q("within", "a duration such as 90m, 48h, 7d, 2w; default 7d"), q("product", "only this product"), q("at", "an RFC 3339 time; default now")])
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/webhooks",
+            Org(Role::Viewer),
+            "Webhooks of the org (never their secrets).",
+            webhooks::list,
+        )
+        .route_with_body(
+            Post,
+            "/api/v1/orgs/{org}/webhooks",
+            Org(Role::Admin),
+            "Add a webhook: events are POSTed to the URL, signed with a secret returned once.",
+            Some(r#"{"url":"https://hooks.example.com/comply","events":["cell.failed","grace.ending"],"horizon":"24h"}"#),
+            webhooks::create,
+        )
+        .route(
+            Delete,
+            "/api/v1/orgs/{org}/webhooks/{id}",
+            Org(Role::Admin),
+            "Remove a webhook; its pending deliveries are not sent.",
+            webhooks::remove,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/webhooks/{id}/enable",
+            Org(Role::Admin),
+            "Enable a webhook disabled after repeated failures; its pending deliveries resume.",
+            webhooks::enable,
+        )
+        .route(
+            Post,
+            "/api/v1/orgs/{org}/webhooks/{id}/test",
+            Org(Role::Admin),
+            "Enqueue a ping event for this webhook.",
+            webhooks::test,
+        )
+        .route(
+            Get,
+            "/api/v1/orgs/{org}/webhooks/{id}/deliveries",
+            Org(Role::Viewer),
+            "A webhook's delivery log, newest first (query: limit).",
+            webhooks::deliveries,
+        )
+        .query(&[q("limit", "at most this many, newest first (default 100)").integer()])
         .route(
             Get,
             "/api/v1/report-key",

@@ -177,7 +177,7 @@ pub async fn evidence_pack(
     };
     let auto_matching = ctx.org.settings.requirements_auto_matching;
     let (cells, answers) = compute_recorded(&catalog, &ctx.org.name, auto_matching, at, &facts);
-    let pack_facts = pack::PackFacts::of(
+    let mut pack_facts = pack::PackFacts::of(
         &ctx.org.name,
         auto_matching,
         &facts,
@@ -185,10 +185,24 @@ pub async fn evidence_pack(
         &proofs,
         answers,
     );
+    // The section each attached framework lists each requirement under, recorded so
+    // that `report verify` recomputes the per-section scores too.
+    pack_facts.sections = version
+        .frameworks
+        .iter()
+        .filter_map(|f| {
+            let paths = catalog.sections.get(f)?;
+            Some((
+                f.clone(),
+                paths.iter().map(|(r, p)| (r.clone(), p.clone())).collect(),
+            ))
+        })
+        .collect();
     let posture = pack::posture(
         (&name, &version.name, q.framework.as_deref()),
         at,
         &version.frameworks,
+        &pack_facts.sections,
         &cells,
         &fmt_time,
     );

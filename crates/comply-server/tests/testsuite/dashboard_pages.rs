@@ -825,3 +825,34 @@ async fn the_staleness_limit_is_set_in_general_settings() {
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
     assert!(a.body.contains("is not a hostname"), "{}", a.body);
 }
+
+#[tokio::test]
+async fn webhooks_are_listed_in_settings_without_their_secrets() {
+    let (s, owner) = acme().await;
+    let (cookie, _) = sign_in(&s, &owner).await;
+    let a = send(&s, Method::GET, "/settings/webhooks", Some(&cookie), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("No webhook."), "{}", a.body);
+    let (status, created) = s
+        .call(
+            Method::POST,
+            "/api/v1/orgs/acme/webhooks",
+            Some(&owner),
+            Some(json!({"url": "https://hooks.example.com/comply", "events": ["cell.failed", "grace.ending"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let a = send(&s, Method::GET, "/settings/webhooks", Some(&cookie), None).await;
+    assert!(
+        a.body.contains("https://hooks.example.com/comply"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("cell.failed, grace.ending"), "{}", a.body);
+    assert!(a.body.contains(created["id"].as_str().unwrap()));
+    assert!(a.body.contains("enabled"));
+    assert!(
+        !a.body.contains(created["secret"].as_str().unwrap()),
+        "never the secret"
+    );
+}

@@ -12,3 +12,4 @@ mod report;
 mod security;
 mod support;
 mod two_servers;
+mod webhooks;

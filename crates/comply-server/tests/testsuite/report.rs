@@ -467,3 +467,92 @@ async fn ssdf_findings_carry_nists_control_ids() {
         "{targets:?}"
     );
 }
+
+/// Issue 18 item 4: the pack scores each framework per section, as the status answer
+/// does; the report shows them, and `verify` recomputes them from the facts.
+#[tokio::test]
+async fn the_pack_scores_each_section_and_verify_recomputes_them() {
+    let server = Server::sqlite().await;
+    let fw = "apiVersion: chainloop.dev/v1\nkind: Framework\nmetadata: {name: fw}\nspec:\n  sections:\n    - name: Build\n      requirements: [{ref: scanned}, {ref: tested}]\n    - name: Governance\n      requirements: [{ref: reviewed}]\n";
+    setup_portal(&server).await;
+    let (status, body) = server.apply("default", &server.admin, "fw.yaml", fw).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let status = ok(
+        &server,
+        Method::GET,
+        "/api/v1/orgs/default/products/portal/status?version=1.0",
+        None,
+    )
+    .await;
+    let answer = ok(
+        &server,
+        Method::GET,
+        "/api/v1/orgs/default/products/portal/report?version=1.0",
+        None,
+    )
+    .await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let files: Files = answer["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                b64.decode(f["content"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let report = pack::verify(&files, None);
+    assert!(report.ok(), "{report:?}");
+    let posture: Value = serde_json::from_slice(&files[pack::POSTURE]).unwrap();
+    let sections = &posture["frameworks"][0]["sections"];
+    let names: Vec<&str> = sections
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Build", "Governance"], "{posture}");
+    // The same numbers as the status answer's sections.
+    for (packed, live) in sections
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(status["frameworks"][0]["sections"].as_array().unwrap())
+    {
+        for field in ["section", "score", "passing", "counted"] {
+            assert_eq!(packed[field], live[field], "{field}: {packed} {live}");
+        }
+    }
+    // Build: api and web for two requirements (web's tested is excepted, not counted).
+    assert_eq!(
+        (
+            sections[0]["passing"].as_u64(),
+            sections[0]["counted"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        (
+            sections[1]["passing"].as_u64(),
+            sections[1]["counted"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let html = String::from_utf8(files[pack::REPORT].clone()).unwrap();
+    assert!(
+        html.contains("<td>Governance</td><td>100% (1 of 1 counted cells passing)</td>"),
+        "{html}"
+    );
+
+    // A section's score changed and the manifest re-signed: recomputation catches it.
+    let attacker = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+    let mut f = files.clone();
+    edit_json(&mut f, pack::POSTURE, |p| {
+        p["frameworks"][0]["sections"][1]["passing"] = json!(0);
+    });
+    reseal(&mut f, &attacker);
+    let found = problems(&f);
+    assert!(found.contains("per-section scores differ"), "{found}");
+}

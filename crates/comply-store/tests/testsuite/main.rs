@@ -8,4 +8,5 @@ mod migrations;
 mod orgs;
 mod resources;
 mod support;
+mod webhooks;
 mod window;

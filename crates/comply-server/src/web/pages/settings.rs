@@ -1,7 +1,7 @@
 //! Settings → General: the org's switches (owner only, as in the API).
 
 use crate::api::Method::{Get, Post};
-use crate::routes::{evidence, system, tokens};
+use crate::routes::{evidence, system, tokens, webhooks};
 use crate::state::AppState;
 use crate::web::call::{input, output};
 use crate::web::error::describe;
@@ -73,6 +73,13 @@ pub fn register(p: Pages) -> Pages {
         "Stop trusting a key.",
         remove_key,
     )
+    .page(
+        Get,
+        "/settings/webhooks",
+        Some(Role::Owner),
+        "Settings: webhooks and their state (read-only; managed with `comply webhook`).",
+        webhooks_page,
+    )
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -80,6 +87,7 @@ enum Tab {
     General,
     Tokens,
     Keys,
+    Webhooks,
 }
 
 fn tabs(current: Tab) -> maud::Markup {
@@ -91,6 +99,7 @@ fn tabs(current: Tab) -> maud::Markup {
             (item(Tab::General, "/settings", "General"))
             (item(Tab::Tokens, "/settings/tokens", "API tokens"))
             (item(Tab::Keys, "/settings/keys", "Trusted keys"))
+            (item(Tab::Webhooks, "/settings/webhooks", "Webhooks"))
         }
     }
 }
@@ -620,4 +629,59 @@ async fn remove_key(
         Ok(_) => Ok(Redirect::to("/settings/keys?done=removed").into_response()),
         Err(e) => Err(WebError(e)),
     }
+}
+
+// Webhooks, read-only: the API's list (never a secret); managed from the CLI.
+
+#[derive(Deserialize)]
+struct WebhookRow {
+    id: String,
+    url: String,
+    events: Vec<String>,
+    horizon: String,
+    created: String,
+    enabled: bool,
+    failures: i64,
+    disabled_reason: Option<String>,
+}
+
+async fn webhooks_page(
+    State(state): State<AppState>,
+    Extension(web): Extension<Web>,
+) -> Result<Response, WebError> {
+    let hooks: Vec<WebhookRow> =
+        output(webhooks::list(State(state.clone()), Extension(web.ctx.clone())).await?)?;
+    Ok(page(
+        &web,
+        Nav::Settings,
+        "Webhooks",
+        html! {
+            div.head { h1 { "Settings" } p.sub { "Organization " (web.ctx.org.name) } }
+            (tabs(Tab::Webhooks))
+            section.card aria-labelledby="wh-h" {
+                h2 #wh-h { "Webhooks" }
+                p.muted.small { "Signed events POSTed when posture changes. Add, test, enable and remove them with " code { "comply webhook" } "; delivery logs: " code { "comply webhook deliveries ID" } "." }
+                @if hooks.is_empty() { p.empty { "No webhook." } } @else {
+                    table.grid {
+                        thead { tr { th scope="col" { "Id" } th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "Horizon" } th scope="col" { "State" } th scope="col" { "Added" } } }
+                        tbody { @for h in &hooks { tr {
+                            th scope="row" { code { (h.id) } }
+                            td { code { (h.url) } }
+                            td { (h.events.join(", ")) }
+                            td.nowrap { (h.horizon) }
+                            td {
+                                @if h.enabled {
+                                    "enabled" @if h.failures > 0 { " (" (h.failures) " failed attempts in a row)" }
+                                } @else {
+                                    strong { "disabled" } @if let Some(r) = &h.disabled_reason { ": " (r) }
+                                }
+                            }
+                            td { (crate::web::layout::when(&h.created)) }
+                        } } }
+                    }
+                }
+            }
+        },
+    )
+    .into_response())
 }
