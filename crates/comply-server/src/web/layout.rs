@@ -220,9 +220,9 @@ pub fn thousands(n: u64) -> String {
 
 /// "Showing 101–200 of 5,000 projects" and links to the first, previous, next and last
 /// pages. `base` is the list's path and `kept` its filters, carried by every link so a
-/// page keeps them. Plain links: they work without JavaScript, and `hx-boost` loads them
+/// page keeps them; `noun` what a row is (singular; an `s` makes the plural). Plain links: they work without JavaScript, and `hx-boost` loads them
 /// without a full reload.
-pub fn pager(base: &str, kept: &[(&str, &str)], paging: &Paging, what: &str) -> Markup {
+pub fn pager(base: &str, kept: &[(&str, &str)], paging: &Paging, noun: &str) -> Markup {
     let href = |page: u64| {
         let number = page.to_string();
         let mut pairs: Vec<(&str, &str)> = kept.to_vec();
@@ -241,19 +241,24 @@ pub fn pager(base: &str, kept: &[(&str, &str)], paging: &Paging, what: &str) -> 
     } = *paging;
     let first = if total == 0 { 0 } else { paging.offset() + 1 };
     let last = (paging.offset() + PAGE_ROWS).min(total);
+    let what = if total == 1 {
+        noun.to_owned()
+    } else {
+        format!("{noun}s")
+    };
     html! {
         @if let Some(asked) = paging.past {
-            p.notice.warn role="status" { "There is no page " (asked) ": " (thousands(total)) " " (what) " make " (pages) @if pages == 1 { " page" } @else { " pages" } "; this is the last." }
+            p.notice.warn role="status" { "There is no page " (asked) ": this list has " (pages) @if pages == 1 { " page" } @else { " pages" } ". This is the last." }
         }
         nav.pager aria-label={ "Pages of " (what) } {
             p.count { "Showing " (thousands(first)) "–" (thousands(last)) " of " (thousands(total)) " " (what) }
             @if pages > 1 {
                 ul.plain {
-                    li { @if page > 1 { a href=(href(1)) { "« First" } } @else { span.muted aria-disabled="true" { "« First" } } }
-                    li { @if page > 1 { a href=(href(page - 1)) rel="prev" { "‹ Previous" } } @else { span.muted aria-disabled="true" { "‹ Previous" } } }
+                    li { @if page > 1 { a href=(href(1)) { "« First" } } @else { span.off { "« First" } } }
+                    li { @if page > 1 { a href=(href(page - 1)) rel="prev" { "‹ Previous" } } @else { span.off { "‹ Previous" } } }
                     li.at { "Page " (page) " of " (pages) }
-                    li { @if page < pages { a href=(href(page + 1)) rel="next" { "Next ›" } } @else { span.muted aria-disabled="true" { "Next ›" } } }
-                    li { @if page < pages { a href=(href(pages)) { "Last »" } } @else { span.muted aria-disabled="true" { "Last »" } } }
+                    li { @if page < pages { a href=(href(page + 1)) rel="next" { "Next ›" } } @else { span.off { "Next ›" } } }
+                    li { @if page < pages { a href=(href(pages)) { "Last »" } } @else { span.off { "Last »" } } }
                 }
             }
         }

@@ -153,7 +153,7 @@ async fn list_page(
         } @else if total == 0 {
             p.empty { "No project's name contains " code { (needle) } "." }
         } @else {
-            (pager("/projects", &kept, &paging, "projects"))
+            (pager("/projects", &kept, &paging, "project"))
             table.grid {
                 thead { tr { th scope="col" { "Project" } th scope="col" { "Latest version" } th scope="col" { "Versions" }
                     th scope="col" { "Workflows" } th scope="col" { "Last attested" } } }
@@ -165,7 +165,7 @@ async fn list_page(
                     td { @match p.version_details.iter().map(|v| v.last_attested_at.as_str()).max() { Some(t) => (when(t)), None => "–" } }
                 } } }
             }
-            @if paging.pages > 1 { (pager("/projects", &kept, &paging, "projects")) }
+            @if paging.pages > 1 { (pager("/projects", &kept, &paging, "project")) }
         }
     };
     Ok(page(&web, Nav::Projects, "Projects", body).into_response())

@@ -528,18 +528,12 @@ async fn coverage_tab_body(
             (count_link("NONE", counts.none))
         }
     };
-    let pager = pager(&base, &kept, &paging, "projects");
-    let product_names: Vec<String> = output::<_, Vec<Value>>(
-        resources::list(
-            Kind::Product,
-            State(state.clone()),
-            Extension(web.ctx.clone()),
-        )
-        .await?,
-    )?
-    .iter()
-    .filter_map(|p| p["name"].as_str().map(str::to_owned))
-    .collect();
+    let pager = pager(&base, &kept, &paging, "project");
+    // The product filter's choices: the org's products, from the cached catalog (the
+    // API's product list reads and summarizes every stored document: a thousand of
+    // them cost more than the page's coverage).
+    let catalog = OrgCatalog::get(state, web.ctx.org.id).await?;
+    let product_names: Vec<&String> = catalog.products.keys().collect();
     Ok(html! {
         form.filters method="get" action={ "/requirements/" (seg(name)) } role="search" aria-label="Coverage filters" {
             input type="hidden" name="tab" value="coverage";
@@ -562,7 +556,7 @@ async fn coverage_tab_body(
                 label for="cov-product" { "Product" }
                 select #cov-product name="product" data-autosubmit {
                     option value="" { "Any" }
-                    @for p in &product_names { option value=(p) selected[q.product == *p] { (p) } }
+                    @for p in &product_names { option value=(p) selected[q.product == **p] { (p) } }
                 }
             }
             button type="submit" { "Apply" }
