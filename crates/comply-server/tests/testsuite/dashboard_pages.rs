@@ -446,6 +446,12 @@ async fn project_page_shows_versions_workflows_and_evaluations() {
     // The frameworks that reach api 1.0 through portal 1.0.
     assert!(a.body.contains("href=\"/frameworks/fw\""), "{}", a.body);
     assert!(a.body.contains("portal 1.0"), "{}", a.body);
+    assert!(
+        a.body
+            .contains("product-level requirements are on each product version"),
+        "{}",
+        a.body
+    );
     let a = send(&s, Method::GET, "/projects/nope", Some(&cookie), None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     // A project portal lists but nothing has named yet: the product waiting for it.

@@ -298,6 +298,9 @@ async fn project_page(
                     " · project score " span.num { (score_text(r.score)) } " "
                     @if r.compliant { span.chip.s-passed { "compliant" } } @else { span.chip.s-failed { "not compliant" } }
                 } } }
+                // Product-scoped requirements have product-level cells, not this
+                // project's (decision 0038).
+                @if !reach.products.is_empty() { p.muted.small { "Scores count this project's cells; product-level requirements are on each product version's page." } }
             }
         }
         section.card.block aria-labelledby="v-h" {
