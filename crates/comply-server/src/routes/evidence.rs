@@ -598,11 +598,19 @@ pub async fn list_workflows(
     Extension(ctx): Extension<OrgCtx>,
     Query(q): Query<WorkflowQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    let projects = state.store.list_projects(ctx.org.id).await?;
+    // One project's: that project read alone, not the org's list.
+    let projects = match &q.project {
+        Some(name) => state
+            .store
+            .project(ctx.org.id, name)
+            .await?
+            .into_iter()
+            .collect(),
+        None => state.store.list_projects(ctx.org.id).await?,
+    };
     Ok(Json(
         projects
             .iter()
-            .filter(|p| q.project.as_ref().is_none_or(|n| &p.name == n))
             .flat_map(|p| p.workflows.iter().map(workflow_view))
             .collect(),
     ))

@@ -428,6 +428,23 @@ async fn a_projects_status_is_its_cells_of_each_product_version() {
     let (status, body) = s.apply("acme", &owner, "r.yaml", docs).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     crate::dashboard::seed_project(&s, &owner).await;
+    // One project's workflows are that project's alone.
+    for (query, expected) in [("?project=api", 1), ("?project=web", 0), ("", 1)] {
+        let (status, listed) = s
+            .call(
+                Method::GET,
+                &format!("/api/v1/orgs/acme/workflows{query}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            expected,
+            "{query}: {listed}"
+        );
+    }
     // Decisions on api's cell and on web's: only api's may show.
     for (kind, project, requirement, extra) in [
         ("exceptions", "api", "req-a", json!({})),
