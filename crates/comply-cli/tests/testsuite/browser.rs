@@ -527,6 +527,10 @@ async fn scenario() {
         .await
         .unwrap();
     p.wait_text("table.coverage th a", "api").await;
+    // The count over every project, and where this page stands (decision 0038).
+    p.wait_text(".summary", "2 projects").await;
+    p.wait_text(".pager .count", "Showing 1–2 of 2 projects")
+        .await;
     p.check("coverage").await;
 
     // Edit the custom requirement: the preview follows the draft before anything is saved.
@@ -562,6 +566,8 @@ async fn scenario() {
     // A project: versions, workflows, its attestation and evaluations.
     p.go("/projects").await;
     p.wait_text("table.grid th a", "api").await;
+    p.wait_text(".pager .count", "Showing 1–1 of 1 project")
+        .await;
     p.check("projects").await;
     p.go("/projects/api").await;
     p.wait_text(".attestation td", "VIOLATION").await;

@@ -2,8 +2,8 @@
 //! at a time `t`, from facts the store loads. Pure: `t` is a parameter (unix ms), and
 //! the same facts and `t` give the same answer whatever order the facts come in.
 //!
-//! Entry points: [`product_status`] for a whole product version, [`cell_status`] for
-//! one cell, [`Score::of`] over any set of cells, [`explain`] for words.
+//! Entry points: [`product_status`] for a whole product version, [`project_status`]
+//! for one project's cells of it, [`cell_status`] for one cell, [`Score::of`] over any set of cells, [`explain`] for words.
 //! Decisions behind the details: `docs/decisions/0010-status-computation.md`.
 
 mod candidates;
@@ -85,6 +85,32 @@ pub fn product_status_part(
     part: usize,
     parts: usize,
 ) -> Vec<CellStatus> {
+    cells(ctx, facts, part, parts, None)
+}
+
+/// The cells of one project of a product version: one per project-scoped requirement,
+/// sorted by requirement; exactly the cells [`product_status`] gives that project. The
+/// product-level cells of product-scoped requirements are the product's, not the
+/// project's, and are left out. A project cell reads only that project's evidence and
+/// the proofs and decisions recorded for it (semantics §3), so `facts.projects` may hold
+/// that project alone: a page about one project need not read the others' evidence.
+/// No cell when `facts` has no project of that name.
+pub fn project_status(
+    ctx: &Context<'_>,
+    facts: &ProductVersionFacts,
+    project: &str,
+) -> Vec<CellStatus> {
+    cells(ctx, facts, 0, 1, Some(project))
+}
+
+/// [`product_status_part`], or with `only` the cells of that project alone.
+fn cells(
+    ctx: &Context<'_>,
+    facts: &ProductVersionFacts,
+    part: usize,
+    parts: usize,
+    only: Option<&str>,
+) -> Vec<CellStatus> {
     // Borrowed unless a requirement comes twice and its frameworks must be united.
     let mut requirements: BTreeMap<&str, Cow<'_, RequirementFacts>> = BTreeMap::new();
     for r in &facts.requirements {
@@ -117,7 +143,11 @@ pub fn product_status_part(
     for a in &facts.applicability {
         applicability.entry(&a.requirement).or_default().push(a);
     }
-    let mut projects: Vec<&ProjectFacts> = facts.projects.iter().collect();
+    let mut projects: Vec<&ProjectFacts> = facts
+        .projects
+        .iter()
+        .filter(|p| only.is_none_or(|o| p.name == o))
+        .collect();
     projects.sort_by(|a, b| a.name.cmp(&b.name));
 
     let parts = parts.max(1);
@@ -138,6 +168,7 @@ pub fn product_status_part(
             cells.extend(cell);
         };
         match requirement.scope {
+            Scope::Product if only.is_some() => {}
             Scope::Product => one(Subject::Product, None),
             Scope::Project => {
                 for p in &projects {

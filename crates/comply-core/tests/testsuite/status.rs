@@ -7,7 +7,7 @@ use comply_core::status::{
     ApplicabilityFact, AutoMatchHook, CellStatus, ComponentKind, ComponentStatus, Context,
     DecisionFact, DecisionKind, DecisionRefKind, EvaluationFact, Evidence, Forced, MatchSource,
     ProductVersionFacts, ProjectFacts, ProofFact, RequirementFacts, Score, Status, Subject,
-    Violation, cell_status, combine, explain, product_status, product_status_part,
+    Violation, cell_status, combine, explain, product_status, product_status_part, project_status,
 };
 use std::collections::BTreeMap;
 
@@ -1849,6 +1849,44 @@ fn results_never_depend_on_the_order_of_facts() {
         seen.len() >= 8,
         "the generator reaches most statuses: {seen:?}"
     );
+}
+
+/// A project's cells alone (what a project page computes) are the cells the whole
+/// product version gives that project, whether the other projects' facts are there or
+/// not; the product-level cells are not among them.
+#[test]
+fn a_projects_cells_alone_are_its_cells_of_the_whole() {
+    let policies = catalog();
+    let mut rng = Rng(0x5EED_0FCE_1100);
+    let mut compared = 0;
+    for _ in 0..300 {
+        let facts = random_facts(&mut rng);
+        let at = T0 + rng.below(60) as i64 * H;
+        let mut ctx = Context::new("acme", at, &policies);
+        ctx.auto_matching = rng.below(4) != 0;
+        ctx.details = rng.below(3) != 0;
+        let whole = product_status(&ctx, &facts);
+        for project in PROJECTS {
+            let expected: Vec<&CellStatus> = whole
+                .iter()
+                .filter(|c| c.project.as_deref() == Some(project))
+                .collect();
+            let mut alone = shuffled(&facts, &mut rng);
+            alone.projects.retain(|p| p.name == project);
+            for given in [&facts, &alone] {
+                let got = project_status(&ctx, given, project);
+                assert!(got.iter().all(|c| c.scope == Scope::Project));
+                assert_eq!(
+                    serde_json::to_string(&got).unwrap(),
+                    serde_json::to_string(&expected).unwrap(),
+                    "{project} at {at}"
+                );
+            }
+            compared += expected.len();
+        }
+        assert!(project_status(&ctx, &facts, "absent").is_empty());
+    }
+    assert!(compared > 1000, "the comparison saw cells: {compared}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use super::catalog::OrgCatalog;
 use super::computation::{
-    Detail, PARALLEL_CELLS, attach_findings, compute, compute_many, in_chunks,
+    Detail, PARALLEL_CELLS, attach_findings, compute, compute_many, compute_project, in_chunks,
     stored_project_versions,
 };
 use crate::auth::OrgCtx;
@@ -509,14 +509,23 @@ pub async fn project_status(
             resolved == Some(&version)
         })
         .collect();
-    let stored = stored_project_versions(&state, &ctx, &targets).await?;
-    let all = compute_many(&state, &ctx, &catalog, &targets, &stored, at, Detail::Full).await?;
+    // Only this project's cells, from its evidence alone (`status::project_status`):
+    // the same cells a whole product version's status gives it. Product-level cells
+    // (product-scoped requirements) belong to the product and are not among them.
+    let all = compute_project(
+        &state,
+        &ctx,
+        &catalog,
+        &targets,
+        &name,
+        &stored,
+        at,
+        Detail::Full,
+    )
+    .await?;
     let mut products = Vec::new();
     for ((product, pv), cells) in targets.iter().zip(all) {
-        let mine: Vec<&CellStatus> = cells
-            .iter()
-            .filter(|c| c.project.as_deref() == Some(name.as_str()))
-            .collect();
+        let mine: Vec<&CellStatus> = cells.iter().collect();
         let score = Score::of(mine.iter().copied());
         products.push(json!({
             "product": product.metadata.name,

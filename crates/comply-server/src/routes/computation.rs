@@ -129,22 +129,7 @@ pub async fn compute_many(
     let referenced = detail == Detail::Full;
     let mut evidence =
         EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
-    let (decisions, proofs) = if let [(p, v)] = targets {
-        let store = &state.store;
-        (
-            store
-                .list_decisions(ctx.org.id, Some(&p.metadata.name), Some(&v.name))
-                .await?,
-            store
-                .list_proofs(ctx.org.id, &p.metadata.name, &v.name)
-                .await?,
-        )
-    } else {
-        (
-            state.store.list_decisions(ctx.org.id, None, None).await?,
-            state.store.list_proofs(ctx.org.id, "", "").await?,
-        )
-    };
+    let (decisions, proofs) = manual_rows(state, ctx, targets).await?;
     let facts: Vec<ProductVersionFacts> = targets
         .iter()
         .zip(requirements)
@@ -180,6 +165,112 @@ pub async fn compute_many(
         let out = on_every_core(&facts, status_of);
         drop(facts);
         out
+    })
+    .await
+}
+
+/// The decisions and proofs of the targets: read per product version when they are
+/// few (an index seek each), else the org's at once.
+async fn manual_rows(
+    state: &AppState,
+    ctx: &OrgCtx,
+    targets: &[(&Product, &ProductVersion)],
+) -> Result<(Vec<DecisionRow>, Vec<comply_store::ProofRow>), ApiError> {
+    /// Above this many product versions one read of the org's rows costs less.
+    const PER_VERSION: usize = 8;
+    let store = &state.store;
+    if targets.len() > PER_VERSION {
+        return Ok((
+            store.list_decisions(ctx.org.id, None, None).await?,
+            store.list_proofs(ctx.org.id, "", "").await?,
+        ));
+    }
+    let (mut decisions, mut proofs) = (Vec::new(), Vec::new());
+    for (p, v) in targets {
+        decisions.extend(
+            store
+                .list_decisions(ctx.org.id, Some(&p.metadata.name), Some(&v.name))
+                .await?,
+        );
+        proofs.extend(
+            store
+                .list_proofs(ctx.org.id, &p.metadata.name, &v.name)
+                .await?,
+        );
+    }
+    Ok((decisions, proofs))
+}
+
+/// The cells of project `project` in each of the targets (product versions whose
+/// product contains it) at `at`: its project-scoped cells only, the same cells
+/// [`compute_many`] gives it (`status::project_status`). Only that project's evidence
+/// is read, and only its cells are computed: a project page costs one project's
+/// share of each product version, not the whole of each.
+#[allow(clippy::too_many_arguments)]
+pub async fn compute_project(
+    state: &AppState,
+    ctx: &OrgCtx,
+    catalog: &Arc<OrgCatalog>,
+    targets: &[(&Product, &ProductVersion)],
+    project: &str,
+    // The project as the store knows it (its other entries are not read).
+    stored: &StoredVersions,
+    at: i64,
+    detail: Detail,
+) -> Result<Vec<Vec<CellStatus>>, ApiError> {
+    let requirements = requirement_facts(catalog, targets);
+    let resolved: Vec<Vec<ResolvedProject>> = resolve_projects(targets, stored)
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .filter(|(name, _, _)| name == project)
+                .collect()
+        })
+        .collect();
+    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
+    let referenced = detail == Detail::Full;
+    let mut evidence =
+        EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
+    let (decisions, proofs) = manual_rows(state, ctx, targets).await?;
+    let facts: Vec<ProductVersionFacts> = targets
+        .iter()
+        .zip(requirements)
+        .zip(resolved)
+        .map(|((&(product, version), requirements), resolved)| {
+            let projects = resolved
+                .into_iter()
+                .map(|(name, wanted, id)| ProjectFacts {
+                    name,
+                    version: wanted,
+                    evidence: id.map(|id| evidence.take(id)).unwrap_or_default(),
+                })
+                .collect();
+            ProductVersionFacts {
+                requirements,
+                projects,
+                ..manual_facts(product, version, &proofs, &decisions)
+            }
+        })
+        .collect();
+    let auto_matching = ctx.org.settings.requirements_auto_matching;
+    let org = ctx.org.name.clone();
+    let catalog = catalog.clone();
+    let project = project.to_owned();
+    on_pool(move || {
+        let status_of = |facts: &ProductVersionFacts| {
+            let hook = AutoMatchModules(&catalog.auto_match);
+            let mut context = Context::new(&org, at, &catalog.policies);
+            context.auto_matching = auto_matching;
+            context.hook = &hook;
+            context.details = detail == Detail::Full;
+            status::project_status(&context, facts, &project)
+        };
+        let cells: usize = facts.iter().map(|f| f.requirements.len()).sum();
+        if rayon::current_num_threads() == 1 || cells < PARALLEL_CELLS {
+            facts.iter().map(status_of).collect()
+        } else {
+            facts.par_iter().map(status_of).collect()
+        }
     })
     .await
 }

@@ -156,6 +156,18 @@ async fn report(
     requirement: &Requirement,
     q: &CoverageQuery,
 ) -> Result<CoverageReport, ApiError> {
+    let (full, keep) = unfiltered(state, ctx, requirement, q).await?;
+    Ok(filter(full, &keep))
+}
+
+/// The report over every project, and the filter the query asks for (checked: an
+/// unknown status or product is refused).
+async fn unfiltered(
+    state: &AppState,
+    ctx: &OrgCtx,
+    requirement: &Requirement,
+    q: &CoverageQuery,
+) -> Result<(CoverageReport, CoverageFilter), ApiError> {
     let status = match &q.status {
         Some(s) => Some(Coverage::parse(s).ok_or_else(|| {
             ApiError::BadRequest(format!("status '{s}' is not one of full, partial, none"))
@@ -216,15 +228,92 @@ async fn report(
     context.policy_digests = Some(&view.digests);
     let projects: Vec<ProjectInput> = projects.into_values().collect();
     let full = coverage(&context, &view.index, requirement, &frameworks, &projects);
-    let filtered = filter(
+    Ok((
         full,
-        &CoverageFilter {
+        CoverageFilter {
             status,
             assigned: q.assigned,
             product: q.product.clone(),
         },
-    );
-    Ok(filtered)
+    ))
+}
+
+async fn stored_requirement(
+    state: &AppState,
+    ctx: &OrgCtx,
+    name: &str,
+) -> Result<Requirement, ApiError> {
+    let stored = state
+        .store
+        .get_resource(ctx.org.id, Kind::Requirement, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Requirement/{name} does not exist")))?;
+    let Resource::Requirement(requirement) = stored.resource()? else {
+        return Err(ApiError::Internal("stored requirement is not one".into()));
+    };
+    Ok(requirement)
+}
+
+/// A page of a saved requirement's coverage (the dashboard's Coverage tab): the
+/// answer [`saved`] gives, its projects cut to `limit` from `offset` after the filters
+/// (an offset past the end gives the last page); with the counts per coverage over the
+/// projects the other filters keep (the status filter picks one of them), and how many
+/// projects the filters keep. One computation over every project; only the page's
+/// projects are handed on (decision 0038).
+pub(crate) async fn saved_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    name: &str,
+    q: &CoverageQuery,
+    offset: usize,
+    limit: usize,
+) -> Result<CoveragePage, ApiError> {
+    let requirement = stored_requirement(state, ctx, name).await?;
+    let (full, keep) = unfiltered(state, ctx, &requirement, q).await?;
+    let by_status = CoverageFilter {
+        status: None,
+        ..keep.clone()
+    };
+    let mut report = filter(full, &by_status);
+    let (full, partial, none) = report.counts();
+    report.projects.retain(|p| keep.keeps(p));
+    let matching = report.projects.len();
+    // Past the end: the last page.
+    let limit = limit.max(1);
+    let start = if offset >= matching && matching > 0 {
+        (matching - 1) / limit * limit
+    } else {
+        offset
+    };
+    report
+        .projects
+        .truncate(start.saturating_add(limit).min(matching));
+    report.projects.drain(..start);
+    let view = OrgView::get(state, ctx.org.id).await?;
+    Ok(CoveragePage {
+        answer: answer(&view, &ctx.org.name, name, report),
+        counts: CoverageCounts {
+            full,
+            partial,
+            none,
+        },
+        matching,
+    })
+}
+
+/// Projects per coverage.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverageCounts {
+    pub full: usize,
+    pub partial: usize,
+    pub none: usize,
+}
+
+pub(crate) struct CoveragePage {
+    pub answer: CoverageAnswer,
+    pub counts: CoverageCounts,
+    /// Projects the filters keep (the page shows some of them).
+    pub matching: usize,
 }
 
 /// How many projects' contracts fully cover each of `requirements` (what the
@@ -253,14 +342,7 @@ pub async fn saved(
     Path((_, name)): Path<(String, String)>,
     Query(q): Query<CoverageQuery>,
 ) -> Result<Json<CoverageAnswer>, ApiError> {
-    let stored = state
-        .store
-        .get_resource(ctx.org.id, Kind::Requirement, &name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Requirement/{name} does not exist")))?;
-    let Resource::Requirement(requirement) = stored.resource()? else {
-        return Err(ApiError::Internal("stored requirement is not one".into()));
-    };
+    let requirement = stored_requirement(&state, &ctx, &name).await?;
     let report = report(&state, &ctx, &requirement, &q).await?;
     let view = OrgView::get(&state, ctx.org.id).await?;
     Ok(Json(answer(&view, &ctx.org.name, &name, report)))

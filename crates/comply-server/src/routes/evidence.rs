@@ -561,12 +561,33 @@ pub async fn get_project(
     Extension(ctx): Extension<OrgCtx>,
     Path((_, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let projects = state.store.list_projects(ctx.org.id).await?;
-    projects
-        .iter()
-        .find(|p| p.name == name)
-        .map(|p| Json(project_view(p)))
+    state
+        .store
+        .project(ctx.org.id, &name)
+        .await?
+        .map(|p| Json(project_view(&p)))
         .ok_or_else(|| ApiError::NotFound(format!("project '{name}' does not exist")))
+}
+
+/// One page of [`list_projects`]' answer (the same views) for the dashboard: projects
+/// whose name contains `containing`, in name order, `limit` from `offset`, and how many
+/// match in all. Only the page's rows are read.
+pub(crate) async fn projects_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    containing: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<Value>, u64), ApiError> {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let (rows, total) = state
+        .store
+        .list_projects_page(ctx.org.id, containing, clamp(limit), clamp(offset))
+        .await?;
+    Ok((
+        rows.iter().map(project_view).collect(),
+        u64::try_from(total).unwrap_or(0),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -579,11 +600,19 @@ pub async fn list_workflows(
     Extension(ctx): Extension<OrgCtx>,
     Query(q): Query<WorkflowQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    let projects = state.store.list_projects(ctx.org.id).await?;
+    // One project's: that project read alone, not the org's list.
+    let projects = match &q.project {
+        Some(name) => state
+            .store
+            .project(ctx.org.id, name)
+            .await?
+            .into_iter()
+            .collect(),
+        None => state.store.list_projects(ctx.org.id).await?,
+    };
     Ok(Json(
         projects
             .iter()
-            .filter(|p| q.project.as_ref().is_none_or(|n| &p.name == n))
             .flat_map(|p| p.workflows.iter().map(workflow_view))
             .collect(),
     ))

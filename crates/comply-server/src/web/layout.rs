@@ -153,3 +153,114 @@ pub fn when_as(t: &str, format: &str) -> Markup {
         .unwrap_or_else(|_| t.to_owned());
     html! { time datetime=(t) title=(t) { (shown) } }
 }
+
+/// Rows per page of a long list (projects, a requirement's coverage): a page stays a
+/// few hundred KB at most, whatever the portfolio (decision 0038).
+pub const PAGE_ROWS: u64 = 100;
+
+/// Which page of a list a request asks for, from its `page` query parameter (1 when
+/// absent or empty). Anything but a whole number from 1 is refused with the reason,
+/// never read as the first page.
+pub fn page_number(value: Option<&str>) -> Result<u64, crate::ApiError> {
+    let text = value.unwrap_or("").trim();
+    if text.is_empty() {
+        return Ok(1);
+    }
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(crate::ApiError::BadRequest(format!(
+            "page {}: pages are numbered from 1",
+            comply_core::name::quote(text)
+        ))),
+    }
+}
+
+/// Where a list of `total` rows stands at the page asked for: pages past the last show
+/// the last (and say so), an empty list has one empty page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// The page shown, from 1.
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    /// The page asked for when it was past the last.
+    pub past: Option<u64>,
+}
+
+impl Paging {
+    pub fn new(asked: u64, total: u64) -> Paging {
+        let pages = total.div_ceil(PAGE_ROWS).max(1);
+        let page = asked.clamp(1, pages);
+        Paging {
+            page,
+            pages,
+            total,
+            past: (asked > pages).then_some(asked),
+        }
+    }
+
+    /// The first row of the page, from 0.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * PAGE_ROWS
+    }
+}
+
+/// A count as people read it: `5,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "Showing 101–200 of 5,000 projects" and links to the first, previous, next and last
+/// pages. `base` is the list's path and `kept` its filters, carried by every link so a
+/// page keeps them; `noun` what a row is (singular; an `s` makes the plural). Plain links: they work without JavaScript, and `hx-boost` loads them
+/// without a full reload.
+pub fn pager(base: &str, kept: &[(&str, &str)], paging: &Paging, noun: &str) -> Markup {
+    let href = |page: u64| {
+        let number = page.to_string();
+        let mut pairs: Vec<(&str, &str)> = kept.to_vec();
+        if page > 1 {
+            pairs.push(("page", &number));
+        }
+        let q = query(&pairs);
+        if q.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{q}")
+        }
+    };
+    let Paging {
+        page, pages, total, ..
+    } = *paging;
+    let first = if total == 0 { 0 } else { paging.offset() + 1 };
+    let last = (paging.offset() + PAGE_ROWS).min(total);
+    let what = if total == 1 {
+        noun.to_owned()
+    } else {
+        format!("{noun}s")
+    };
+    html! {
+        @if let Some(asked) = paging.past {
+            p.notice.warn role="status" { "There is no page " (asked) ": this list has " (pages) @if pages == 1 { " page" } @else { " pages" } ". This is the last." }
+        }
+        nav.pager aria-label={ "Pages of " (what) } {
+            p.count { "Showing " (thousands(first)) "–" (thousands(last)) " of " (thousands(total)) " " (what) }
+            @if pages > 1 {
+                ul.plain {
+                    li { @if page > 1 { a href=(href(1)) { "« First" } } @else { span.off { "« First" } } }
+                    li { @if page > 1 { a href=(href(page - 1)) rel="prev" { "‹ Previous" } } @else { span.off { "‹ Previous" } } }
+                    li.at { "Page " (page) " of " (pages) }
+                    li { @if page < pages { a href=(href(page + 1)) rel="next" { "Next ›" } } @else { span.off { "Next ›" } } }
+                    li { @if page < pages { a href=(href(pages)) { "Last »" } } @else { span.off { "Last »" } } }
+                }
+            }
+        }
+    }
+}

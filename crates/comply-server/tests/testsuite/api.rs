@@ -415,3 +415,129 @@ async fn policies_are_compiled_at_apply_and_protected_by_groups() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+/// A project's status (what the project page shows) computes that project's cells
+/// alone; they must be the cells each product version's full status gives it, decisions
+/// included, with the product-level cells left to the product.
+#[tokio::test]
+async fn a_projects_status_is_its_cells_of_each_product_version() {
+    let s = Server::sqlite().await;
+    s.create_org("acme").await;
+    let owner = s.token("acme", Role::Owner).await;
+    let docs = "apiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-a\nspec:\n  policies: [{ref: vulnerabilities, with: {severity: HIGH}}]\n---\napiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-b\nspec:\n  policies: [{ref: sbom-present}]\n  manual_proofs: [{name: review}]\n---\napiVersion: chainloop.dev/v1\nkind: Requirement\nmetadata:\n  name: req-p\n  annotations: {scope: PRODUCT}\nspec:\n  manual_proofs: [{name: policy-doc}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw\nspec:\n  requirements: [{ref: req-a}, {ref: req-b}, {ref: req-p}]\n---\napiVersion: chainloop.dev/v1\nkind: Framework\nmetadata:\n  name: fw2\nspec:\n  requirements: [{ref: req-a}]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata:\n  name: portal\nspec:\n  projects: [api, web]\n  versions:\n    - name: \"1.0\"\n      frameworks: [fw, fw2]\n---\napiVersion: chainloop.dev/v1\nkind: Product\nmetadata:\n  name: shop\nspec:\n  projects: [web, api]\n  versions:\n    - name: \"2\"\n      frameworks: [fw]\n";
+    let (status, body) = s.apply("acme", &owner, "r.yaml", docs).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    crate::dashboard::seed_project(&s, &owner).await;
+    // One project's workflows are that project's alone.
+    for (query, expected) in [("?project=api", 1), ("?project=web", 0), ("", 1)] {
+        let (status, listed) = s
+            .call(
+                Method::GET,
+                &format!("/api/v1/orgs/acme/workflows{query}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            expected,
+            "{query}: {listed}"
+        );
+    }
+    // Decisions on api's cell and on web's: only api's may show.
+    for (kind, project, requirement, extra) in [
+        ("exceptions", "api", "req-a", json!({})),
+        ("overrides", "web", "req-b", json!({"status": "passed"})),
+        ("overrides", "api", "req-b", json!({"status": "failed"})),
+    ] {
+        let mut body = json!({"product": "portal", "version": "1.0", "project": project,
+                              "requirement": requirement, "reason": "tested"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (status, answer) = s
+            .call(
+                Method::POST,
+                &format!("/api/v1/orgs/acme/{kind}"),
+                Some(&owner),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    let key = |c: &serde_json::Value| {
+        let components: Vec<String> = c["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| format!("{}:{}", x["name"], x["status"]))
+            .collect();
+        format!(
+            "{} {} {} {} {} {} {} {:?}",
+            c["framework"],
+            c["requirement"],
+            c["project"],
+            c["project_version"],
+            c["status"],
+            c["overridden"],
+            c["deadline"],
+            components
+        )
+    };
+    let (status, mine) = s
+        .call(
+            Method::GET,
+            "/api/v1/orgs/acme/projects/api/status",
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let products = mine["products"].as_array().unwrap();
+    assert_eq!(products.len(), 2, "{mine}");
+    let mut statuses = Vec::new();
+    for p in products {
+        let (status, whole) = s
+            .call(
+                Method::GET,
+                &format!(
+                    "/api/v1/orgs/acme/products/{}/status?version={}",
+                    p["product"].as_str().unwrap(),
+                    p["product_version"].as_str().unwrap()
+                ),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{whole}");
+        let cells = whole["cells"].as_array().unwrap();
+        assert!(
+            cells.iter().any(|c| c["project"].is_null()),
+            "the product has a product-level cell: {whole}"
+        );
+        let mut expected: Vec<String> = cells
+            .iter()
+            .filter(|c| c["project"] == "api")
+            .map(key)
+            .collect();
+        let mut got: Vec<String> = p["cells"].as_array().unwrap().iter().map(key).collect();
+        expected.sort();
+        got.sort();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected, "{}", p["product"]);
+        statuses.extend(
+            p["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["status"].clone()),
+        );
+    }
+    for wanted in ["EXCEPTED", "FAILED"] {
+        assert!(
+            statuses.iter().any(|s| s == wanted),
+            "{wanted}: {statuses:?}"
+        );
+    }
+}

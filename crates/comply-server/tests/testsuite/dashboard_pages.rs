@@ -446,6 +446,12 @@ async fn project_page_shows_versions_workflows_and_evaluations() {
     // The frameworks that reach api 1.0 through portal 1.0.
     assert!(a.body.contains("href=\"/frameworks/fw\""), "{}", a.body);
     assert!(a.body.contains("portal 1.0"), "{}", a.body);
+    assert!(
+        a.body
+            .contains("product-level requirements are on each product version"),
+        "{}",
+        a.body
+    );
     let a = send(&s, Method::GET, "/projects/nope", Some(&cookie), None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     // A project portal lists but nothing has named yet: the product waiting for it.
@@ -855,4 +861,169 @@ async fn webhooks_are_listed_in_settings_without_their_secrets() {
         !a.body.contains(created["secret"].as_str().unwrap()),
         "never the secret"
     );
+}
+
+/// The projects list and the Coverage tab show 100 rows a page (decision 0038): the
+/// next page shows the next rows, filters ride along in every page link, a page past
+/// the last shows the last and says so, and a page that is not a number is refused.
+#[tokio::test]
+async fn long_lists_page_by_a_hundred() {
+    let (s, owner) = acme().await;
+    let (status, body) = s
+        .apply("acme", &owner, "c.yaml", crate::dashboard::CONTRACT)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let org = s.store.org_by_name("acme").await.unwrap().unwrap();
+    // 230 projects: the even ones use the contract that covers req-a, the odd ones a
+    // contract comply does not hold.
+    for i in 0..230 {
+        let contract = if i % 2 == 0 { "build" } else { "elsewhere" };
+        s.store
+            .upsert_workflow(org.id, &format!("p-{i:03}"), "build", contract, 1_000)
+            .await
+            .unwrap();
+    }
+    let (cookie, _) = sign_in(&s, &s.token("acme", Role::Viewer).await).await;
+    let (server, cookie) = (&s, cookie.as_str());
+    let get = move |path: &'static str| send(server, Method::GET, path, Some(cookie), None);
+
+    let a = get("/projects").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("Showing 1–100 of 230 projects"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("href=\"/projects/p-000\"") && a.body.contains("href=\"/projects/p-099\"")
+    );
+    assert!(!a.body.contains("href=\"/projects/p-100\""), "{}", a.body);
+    assert!(
+        a.body.contains("href=\"/projects?page=2\" rel=\"next\""),
+        "{}",
+        a.body
+    );
+    let a = get("/projects?page=2").await;
+    assert!(
+        a.body.contains("Showing 101–200 of 230 projects"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("href=\"/projects/p-100\"") && !a.body.contains("href=\"/projects/p-099\"")
+    );
+    assert!(
+        a.body.contains("href=\"/projects\" rel=\"prev\""),
+        "{}",
+        a.body
+    );
+    // Past the end: the last page, said so.
+    let a = get("/projects?page=7").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("There is no page 7"), "{}", a.body);
+    assert!(
+        a.body.contains("Showing 201–230 of 230 projects"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("href=\"/projects/p-229\""));
+    for bad in [
+        "/projects?page=abc",
+        "/projects?page=0",
+        "/projects?page=-1",
+    ] {
+        let a = get(bad).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}: {}", a.body);
+        assert!(a.body.contains("pages are numbered from 1"), "{}", a.body);
+    }
+    // The name filter is kept across pages.
+    let a = get("/projects?q=p-1").await;
+    assert!(
+        a.body.contains("Showing 1–100 of 100 projects"),
+        "{}",
+        a.body
+    );
+    let a = get("/projects?q=p-22").await;
+    assert!(a.body.contains("of 10 projects"), "{}", a.body);
+    assert!(!a.body.contains("href=\"/projects/p-000\""));
+    let a = get("/projects?q=p-&page=2").await;
+    assert!(
+        a.body.contains("Showing 101–200 of 230 projects"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body
+            .contains("href=\"/projects?q=p-&amp;page=3\" rel=\"next\""),
+        "{}",
+        a.body
+    );
+    let a = get("/projects?q=nothing-like-it").await;
+    assert!(a.body.contains("No project"), "{}", a.body);
+
+    // Coverage: api (in portal, no workflow) and the 230, in name order.
+    let a = get("/requirements/req-a?tab=coverage").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("Showing 1–100 of 231 projects"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("href=\"/projects/api\""));
+    assert!(
+        a.body.contains("href=\"/projects/p-098\"") && !a.body.contains("href=\"/projects/p-099\"")
+    );
+    // The counts are over every project, not the page.
+    let counts = |body: &str| {
+        ["FULL", "PARTIAL", "NONE"].map(|status| {
+            let marker = format!(">{status}</span> <span class=\"num\">");
+            let at = body
+                .find(&marker)
+                .unwrap_or_else(|| panic!("{status} count: {body}"));
+            let rest = &body[at + marker.len()..];
+            rest[..rest.find('<').unwrap()].to_owned()
+        })
+    };
+    assert_eq!(counts(&a.body), ["115", "0", "116"]);
+    let a = get("/requirements/req-a?tab=coverage&page=2").await;
+    assert!(
+        a.body.contains("Showing 101–200 of 231 projects"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("href=\"/projects/p-099\"") && !a.body.contains("href=\"/projects/api\"")
+    );
+    assert_eq!(counts(&a.body), ["115", "0", "116"]);
+    // With the status filter: its projects only, the filter in the page links, the
+    // counts unchanged.
+    let a = get("/requirements/req-a?tab=coverage&status=FULL&page=2").await;
+    assert!(
+        a.body.contains("Showing 101–115 of 115 projects"),
+        "{}",
+        a.body
+    );
+    assert!(
+        a.body.contains("href=\"/projects/p-200\"") && !a.body.contains("href=\"/projects/p-198\"")
+    );
+    assert!(
+        a.body
+            .contains("href=\"/requirements/req-a?tab=coverage&amp;status=FULL\" rel=\"prev\""),
+        "{}",
+        a.body
+    );
+    assert_eq!(counts(&a.body), ["115", "0", "116"]);
+    let a = get("/requirements/req-a?tab=coverage&status=FULL&page=3").await;
+    assert!(a.body.contains("There is no page 3"), "{}", a.body);
+    assert!(
+        a.body.contains("Showing 101–115 of 115 projects"),
+        "{}",
+        a.body
+    );
+    let a = get("/requirements/req-a?tab=coverage&page=x").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("pages are numbered from 1"), "{}", a.body);
+    // The API's own answer still lists every project.
+    let all = api(&s, &owner, "/requirements/req-a/coverage").await;
+    assert_eq!(all["projects"].as_array().unwrap().len(), 231);
 }

@@ -606,3 +606,114 @@ async fn the_id_cache_stays_bounded_and_ingestion_stays_right() {
     })
     .await;
 }
+
+/// The dashboard's projects list reads a page and a count; the project page reads one
+/// project; a project's attestations come newest first by version, with or without a
+/// version, and never another project's or org's.
+#[tokio::test]
+async fn projects_by_page_by_name_and_their_attestations() {
+    each_backend(|store| async move {
+        let acme = org(&store, "acme").await;
+        let other = org(&store, "other").await;
+        for (i, name) in ["web", "api", "api-gw", "worker", "x_y", "x%y"]
+            .iter()
+            .enumerate()
+        {
+            let t = 1_000 * (i as i64 + 1);
+            store
+                .ingest(
+                    acme.id,
+                    &attestation(&format!("sha256:{i:02}"), name, "1.0", t),
+                    t,
+                )
+                .await
+                .unwrap();
+        }
+        store
+            .ingest(
+                acme.id,
+                &attestation("sha256:a2", "api", "2.0", 50_000),
+                50_000,
+            )
+            .await
+            .unwrap();
+        store
+            .ingest(
+                other.id,
+                &attestation("sha256:o1", "api", "1.0", 60_000),
+                60_000,
+            )
+            .await
+            .unwrap();
+        let names = |rows: &[comply_store::ProjectRow]| {
+            rows.iter().map(|p| p.name.clone()).collect::<Vec<_>>()
+        };
+        let (page, total) = store.list_projects_page(acme.id, "", 2, 0).await.unwrap();
+        assert_eq!(total, 6);
+        assert_eq!(names(&page), ["api", "api-gw"]);
+        assert_eq!(page[0].versions.len(), 2, "the page's versions: {page:?}");
+        assert_eq!(page[0].latest.as_deref(), Some("2.0"));
+        assert_eq!(page[0].workflows.len(), 1);
+        let (page, _) = store.list_projects_page(acme.id, "", 2, 2).await.unwrap();
+        assert_eq!(names(&page), ["web", "worker"]);
+        let (page, total) = store.list_projects_page(acme.id, "", 2, 10).await.unwrap();
+        assert!(page.is_empty());
+        assert_eq!(total, 6);
+        // Contains, case-insensitively; `_` and `%` are themselves.
+        let (page, total) = store
+            .list_projects_page(acme.id, "API", 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            (names(&page), total),
+            (vec!["api".into(), "api-gw".into()], 2)
+        );
+        let (page, _) = store.list_projects_page(acme.id, "_", 10, 0).await.unwrap();
+        assert_eq!(names(&page), ["x_y"]);
+        let (page, _) = store.list_projects_page(acme.id, "%", 10, 0).await.unwrap();
+        assert_eq!(names(&page), ["x%y"]);
+        let (page, total) = store.list_projects_page(other.id, "", 10, 0).await.unwrap();
+        assert_eq!((names(&page), total), (vec!["api".into()], 1));
+
+        let api = store.project(acme.id, "api").await.unwrap().unwrap();
+        let listed = store.list_projects(acme.id).await.unwrap();
+        let same = listed.iter().find(|p| p.name == "api").unwrap();
+        assert_eq!(
+            serde_json::to_value(&api).unwrap(),
+            serde_json::to_value(same).unwrap()
+        );
+        assert!(store.project(acme.id, "nope").await.unwrap().is_none());
+        assert_eq!(
+            store
+                .project(other.id, "api")
+                .await
+                .unwrap()
+                .unwrap()
+                .versions
+                .len(),
+            1
+        );
+
+        let digests = |project: Option<&str>, version: Option<&str>| {
+            let store = store.clone();
+            let (project, version) = (project.map(str::to_owned), version.map(str::to_owned));
+            async move {
+                store
+                    .list_attestations(acme.id, project.as_deref(), version.as_deref(), 10, None)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| a.digest)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(digests(Some("api"), None).await, ["sha256:a2", "sha256:01"]);
+        assert_eq!(digests(Some("api"), Some("1.0")).await, ["sha256:01"]);
+        assert!(digests(Some("api"), Some("9.9")).await.is_empty());
+        assert!(digests(Some("nope"), None).await.is_empty());
+        assert_eq!(digests(None, Some("2.0")).await, ["sha256:a2"]);
+        assert_eq!(digests(None, None).await.len(), 7);
+    })
+    .await;
+}

@@ -6,7 +6,9 @@ use crate::api::Method::Get;
 use crate::routes::{compliance, evidence};
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
-use crate::web::layout::{Nav, page, query, seg, when};
+use crate::web::layout::{
+    Nav, PAGE_ROWS, Paging, page, page_number, pager, query, seg, thousands, when,
+};
 use crate::web::pages::product::{product_href, score_text};
 use crate::web::{Pages, Web, WebError};
 use axum::Extension;
@@ -26,7 +28,7 @@ pub fn register(p: Pages) -> Pages {
         Get,
         "/projects",
         Some(Role::Viewer),
-        "Projects with their versions and workflows.",
+        "Projects with their versions and workflows, a page at a time (query: q, page).",
         list_page,
     )
     .page(
@@ -108,26 +110,54 @@ struct ProductReach {
     compliant: bool,
 }
 
-async fn projects(state: &AppState, web: &Web) -> Result<Vec<ProjectView>, WebError> {
-    Ok(output(
-        evidence::list_projects(State(state.clone()), Extension(web.ctx.clone())).await?,
-    )?)
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    /// Part of the name.
+    #[serde(default)]
+    q: String,
+    /// The page, from 1 (decision 0038).
+    page: Option<String>,
 }
 
 async fn list_page(
     State(state): State<AppState>,
     Extension(web): Extension<Web>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    let all = projects(&state, &web).await?;
+    let asked = page_number(q.page.as_deref())?;
+    let needle = q.q.trim();
+    // One read of this page's rows and the count; a page past the last is read again as
+    // the last (the count says which that is).
+    let (st, ctx) = (&state, &web.ctx);
+    let read = move |offset: u64| evidence::projects_page(st, ctx, needle, PAGE_ROWS, offset);
+    let (mut rows, total) = read((asked - 1).saturating_mul(PAGE_ROWS)).await?;
+    let paging = Paging::new(asked, total);
+    if paging.past.is_some() && total > 0 {
+        rows = read(paging.offset()).await?.0;
+    }
+    let shown: Vec<ProjectView> = rows
+        .into_iter()
+        .map(|v| output(axum::Json(v)))
+        .collect::<Result<_, _>>()?;
+    let kept = [("q", needle)];
     let body = html! {
-        div.head { h1 { "Projects" } p.sub { (all.len()) @if all.len() == 1 { " project" } @else { " projects" } " · created by the first attestation that names them" } }
-        @if all.is_empty() {
+        div.head { h1 { "Projects" } p.sub { (thousands(total)) @if total == 1 { " project" } @else { " projects" }
+            @if !needle.is_empty() { " whose name contains " code { (needle) } } " · created by the first attestation that names them" } }
+        form.filters method="get" action="/projects" role="search" aria-label="Project filters" {
+            div.field { label for="pq" { "Name contains" } input #pq type="search" name="q" value=(needle) autocomplete="off"; }
+            button type="submit" { "Apply" }
+            @if !needle.is_empty() { a href="/projects" { "Clear" } }
+        }
+        @if total == 0 && needle.is_empty() {
             p.empty { "No project yet. Push an attestation (" code { "comply attestation push" } " or " code { "comply attest push" } ") and its project appears here." }
+        } @else if total == 0 {
+            p.empty { "No project's name contains " code { (needle) } "." }
         } @else {
+            (pager("/projects", &kept, &paging, "project"))
             table.grid {
                 thead { tr { th scope="col" { "Project" } th scope="col" { "Latest version" } th scope="col" { "Versions" }
                     th scope="col" { "Workflows" } th scope="col" { "Last attested" } } }
-                tbody { @for p in &all { tr {
+                tbody { @for p in &shown { tr {
                     th scope="row" { a href={ "/projects/" (seg(&p.name)) } { (p.name) } }
                     td { (p.latest.as_deref().unwrap_or("–")) }
                     td.num { (p.version_details.len()) }
@@ -135,6 +165,7 @@ async fn list_page(
                     td { @match p.version_details.iter().map(|v| v.last_attested_at.as_str()).max() { Some(t) => (when(t)), None => "–" } }
                 } } }
             }
+            @if paging.pages > 1 { (pager("/projects", &kept, &paging, "project")) }
         }
     };
     Ok(page(&web, Nav::Projects, "Projects", body).into_response())
@@ -267,6 +298,9 @@ async fn project_page(
                     " · project score " span.num { (score_text(r.score)) } " "
                     @if r.compliant { span.chip.s-passed { "compliant" } } @else { span.chip.s-failed { "not compliant" } }
                 } } }
+                // Product-scoped requirements have product-level cells, not this
+                // project's (decision 0038).
+                @if !reach.products.is_empty() { p.muted.small { "Scores count this project's cells; product-level requirements are on each product version's page." } }
             }
         }
         section.card.block aria-labelledby="v-h" {

@@ -9,7 +9,10 @@ use crate::routes::{OrgCatalog, coverage, resources};
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
 use crate::web::error::describe;
-use crate::web::layout::{Html, Nav, csrf_field, field_error, notice, page, seg};
+use crate::web::layout::{
+    Html, Nav, PAGE_ROWS, Paging, csrf_field, field_error, notice, page, page_number, pager, query,
+    seg, thousands,
+};
 use crate::web::{Pages, Web, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -34,7 +37,7 @@ pub fn register(p: Pages) -> Pages {
         Get,
         "/requirements/{name}",
         Some(Role::Viewer),
-        "A requirement: details, fully qualified names; with tab=coverage, its Coverage tab (status, assigned, product).",
+        "A requirement: details, fully qualified names; with tab=coverage, its Coverage tab (status, assigned, product, page).",
         requirement_page,
     )
     .page(
@@ -148,6 +151,8 @@ pub struct PageQuery {
     assigned: String,
     #[serde(default)]
     product: String,
+    /// The Coverage tab's page, from 1 (decision 0038).
+    page: Option<String>,
     done: Option<String>,
 }
 
@@ -417,11 +422,17 @@ fn coverage_chip(status: &str) -> Markup {
 }
 
 fn coverage_table(c: &CoverageView) -> Markup {
+    coverage_table_paged(c, None)
+}
+
+/// The coverage table; `pager` (the Coverage tab's) goes above and below the rows.
+fn coverage_table_paged(c: &CoverageView, pager: Option<Markup>) -> Markup {
     html! {
         @if !c.auto_matching { p.notice role="status" { "Requirements auto-matching is off for this organization: only explicit contract references count." } }
         @if let Some(n) = &c.note { p.muted { (n) } }
         p.muted.small { "Policies: " @for p in &c.policies { code { (p) } " " } }
         @if c.projects.is_empty() { p.empty { "No project matches." } } @else {
+            @if let Some(p) = &pager { (p) }
             table.grid.coverage {
                 thead { tr { th scope="col" { "Project" } th scope="col" { "Coverage" } th scope="col" { "Assigned" } th scope="col" { "Contracts and their policies" } } }
                 tbody { @for p in &c.projects { tr {
@@ -446,6 +457,7 @@ fn coverage_table(c: &CoverageView) -> Markup {
                     }
                 } } }
             }
+            @if let Some(p) = &pager { (p) }
         }
         @if !c.dangling_references.is_empty() {
             h3 { "Explicit references that name nothing" }
@@ -471,26 +483,57 @@ async fn coverage_tab_body(
     name: &str,
     q: &PageQuery,
 ) -> Result<Markup, WebError> {
-    let answer: CoverageView = output(
-        coverage::saved(
-            State(state.clone()),
-            Extension(web.ctx.clone()),
-            Path((org(&web.ctx), name.to_owned())),
-            Query(input(coverage_query(q))?),
-        )
-        .await?,
-    )?;
-    let product_names: Vec<String> = output::<_, Vec<Value>>(
-        resources::list(
-            Kind::Product,
-            State(state.clone()),
-            Extension(web.ctx.clone()),
-        )
-        .await?,
-    )?
-    .iter()
-    .filter_map(|p| p["name"].as_str().map(str::to_owned))
-    .collect();
+    let asked = page_number(q.page.as_deref())?;
+    let offset = usize::try_from((asked - 1).saturating_mul(PAGE_ROWS)).unwrap_or(usize::MAX);
+    // One coverage computation over every project; the page gets its 100.
+    let part = coverage::saved_page(
+        state,
+        &web.ctx,
+        name,
+        &input(coverage_query(q))?,
+        offset,
+        PAGE_ROWS as usize,
+    )
+    .await?;
+    let answer: CoverageView = output(Json(part.answer))?;
+    let counts = part.counts;
+    let paging = Paging::new(asked, part.matching as u64);
+    let base = format!("/requirements/{}", seg(name));
+    let kept = [
+        ("tab", "coverage"),
+        ("status", q.status.as_str()),
+        ("assigned", q.assigned.as_str()),
+        ("product", q.product.as_str()),
+    ];
+    let all = counts.full + counts.partial + counts.none;
+    let narrowed = !q.assigned.is_empty() || !q.product.is_empty();
+    // Each count links to its status with the other filters kept.
+    let count_link = |status: &str, n: usize| {
+        let href = format!(
+            "{base}?{}",
+            query(&[
+                ("tab", "coverage"),
+                ("status", status),
+                ("assigned", q.assigned.as_str()),
+                ("product", q.product.as_str()),
+            ])
+        );
+        html! { a href=(href) aria-current=[q.status.eq_ignore_ascii_case(status).then_some("true")] { (coverage_chip(status)) " " span.num { (thousands(n as u64)) } } }
+    };
+    let summary = html! {
+        p.summary aria-label="Coverage counts" {
+            span { strong { (thousands(all as u64)) } @if narrowed { " projects with these filters:" } @else { @if all == 1 { " project:" } @else { " projects:" } } }
+            (count_link("FULL", counts.full))
+            (count_link("PARTIAL", counts.partial))
+            (count_link("NONE", counts.none))
+        }
+    };
+    let pager = pager(&base, &kept, &paging, "project");
+    // The product filter's choices: the org's products, from the cached catalog (the
+    // API's product list reads and summarizes every stored document: a thousand of
+    // them cost more than the page's coverage).
+    let catalog = OrgCatalog::get(state, web.ctx.org.id).await?;
+    let product_names: Vec<&String> = catalog.products.keys().collect();
     Ok(html! {
         form.filters method="get" action={ "/requirements/" (seg(name)) } role="search" aria-label="Coverage filters" {
             input type="hidden" name="tab" value="coverage";
@@ -513,12 +556,12 @@ async fn coverage_tab_body(
                 label for="cov-product" { "Product" }
                 select #cov-product name="product" data-autosubmit {
                     option value="" { "Any" }
-                    @for p in &product_names { option value=(p) selected[q.product == *p] { (p) } }
+                    @for p in &product_names { option value=(p) selected[q.product == **p] { (p) } }
                 }
             }
             button type="submit" { "Apply" }
         }
-        section.card aria-label="Coverage" { (coverage_table(&answer)) }
+        section.card aria-label="Coverage" { (summary) (coverage_table_paged(&answer, Some(pager))) }
     })
 }
 
