@@ -29,7 +29,9 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:t
 th{background:#f3f3f3}.s{font-weight:600;white-space:nowrap}\
 .PASSED{color:#0a6b2d}.FAILED,.EXPIRED{color:#a40e0e}.GRACE,.PARTIAL{color:#8a5a00}\
 .meta td:first-child{width:12rem;font-weight:600}code{font-size:.8rem;word-break:break-all}\
-section.framework{break-before:page}@media print{body{margin:0}a{color:inherit}}";
+td.none{color:#555;font-style:italic}section.framework{break-before:page}@media print{body{margin:0}a{color:inherit}}";
+
+const NO_ROWS_7: &str = "<tr><td colspan=\"7\" class=\"none\">No exception, override or applicability decision.</td></tr>";
 
 pub(super) fn render(
     manifest: &Manifest,
@@ -166,6 +168,9 @@ pub(super) fn render(
             esc(a.rationale.as_deref().unwrap_or("(no rationale)"))
         );
     }
+    if decisions.decisions.is_empty() && decisions.applicability.is_empty() {
+        h.push_str(NO_ROWS_7);
+    }
     h.push_str("</table><h2>Manual proofs</h2><table><tr><th>Requirement</th><th>Proof</th><th>Kind</th><th>Value</th><th>Collected</th><th>By</th></tr>");
     for p in &decisions.proofs {
         let _ = write!(
@@ -178,6 +183,9 @@ pub(super) fn render(
             t(Some(p.collected_at)),
             esc(&p.submitter)
         );
+    }
+    if decisions.proofs.is_empty() {
+        h.push_str("<tr><td colspan=\"6\" class=\"none\">No manual proof.</td></tr>");
     }
     h.push_str("</table><h2>Attestations</h2><table><tr><th>Digest</th><th>Project</th><th>Finished</th><th>Signer</th></tr>");
     for e in envelopes {
@@ -194,6 +202,9 @@ pub(super) fn render(
                 "unsigned (accepted by setting)"
             })
         );
+    }
+    if envelopes.is_empty() {
+        h.push_str("<tr><td colspan=\"4\" class=\"none\">No attestation decides a cell.</td></tr>");
     }
     h.push_str("</table></section></body></html>\n");
     h
