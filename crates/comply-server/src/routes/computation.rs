@@ -125,31 +125,7 @@ pub async fn compute_many(
 ) -> Result<Vec<Vec<CellStatus>>, ApiError> {
     let requirements = requirement_facts(catalog, targets);
     let resolved = resolve_projects(targets, stored);
-    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
-    let referenced = detail == Detail::Full;
-    let mut evidence =
-        EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
-    let (decisions, proofs) = manual_rows(state, ctx, targets).await?;
-    let facts: Vec<ProductVersionFacts> = targets
-        .iter()
-        .zip(requirements)
-        .zip(resolved)
-        .map(|((&(product, version), requirements), resolved)| {
-            let projects = resolved
-                .into_iter()
-                .map(|(name, wanted, id)| ProjectFacts {
-                    name,
-                    version: wanted,
-                    evidence: id.map(|id| evidence.take(id)).unwrap_or_default(),
-                })
-                .collect();
-            ProductVersionFacts {
-                requirements,
-                projects,
-                ..manual_facts(product, version, &proofs, &decisions)
-            }
-        })
-        .collect();
+    let facts = gather_facts(state, ctx, targets, requirements, resolved, at, detail).await?;
     let auto_matching = ctx.org.settings.requirements_auto_matching;
     let org = ctx.org.name.clone();
     let catalog = catalog.clone();
@@ -201,6 +177,44 @@ async fn manual_rows(
     Ok((decisions, proofs))
 }
 
+/// The facts of each target: its requirements, its projects as resolved (with the
+/// evidence of each that the store holds at `at`) and its manual decisions and proofs.
+async fn gather_facts(
+    state: &AppState,
+    ctx: &OrgCtx,
+    targets: &[(&Product, &ProductVersion)],
+    requirements: Vec<Vec<RequirementFacts>>,
+    resolved: Vec<Vec<ResolvedProject>>,
+    at: i64,
+    detail: Detail,
+) -> Result<Vec<ProductVersionFacts>, ApiError> {
+    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
+    let referenced = detail == Detail::Full;
+    let mut evidence =
+        EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
+    let (decisions, proofs) = manual_rows(state, ctx, targets).await?;
+    Ok(targets
+        .iter()
+        .zip(requirements)
+        .zip(resolved)
+        .map(|((&(product, version), requirements), resolved)| {
+            let projects = resolved
+                .into_iter()
+                .map(|(name, wanted, id)| ProjectFacts {
+                    name,
+                    version: wanted,
+                    evidence: id.map(|id| evidence.take(id)).unwrap_or_default(),
+                })
+                .collect();
+            ProductVersionFacts {
+                requirements,
+                projects,
+                ..manual_facts(product, version, &proofs, &decisions)
+            }
+        })
+        .collect())
+}
+
 /// The cells of project `project` in each of the targets (product versions whose
 /// product contains it) at `at`: its project-scoped cells only, the same cells
 /// [`compute_many`] gives it (`status::project_status`). Only that project's evidence
@@ -227,31 +241,7 @@ pub async fn compute_project(
                 .collect()
         })
         .collect();
-    let windows = evidence_windows(&requirements.iter().flatten().collect::<Vec<_>>());
-    let referenced = detail == Detail::Full;
-    let mut evidence =
-        EvidenceByVersion::read(state, ctx, &resolved, at, &windows, referenced).await?;
-    let (decisions, proofs) = manual_rows(state, ctx, targets).await?;
-    let facts: Vec<ProductVersionFacts> = targets
-        .iter()
-        .zip(requirements)
-        .zip(resolved)
-        .map(|((&(product, version), requirements), resolved)| {
-            let projects = resolved
-                .into_iter()
-                .map(|(name, wanted, id)| ProjectFacts {
-                    name,
-                    version: wanted,
-                    evidence: id.map(|id| evidence.take(id)).unwrap_or_default(),
-                })
-                .collect();
-            ProductVersionFacts {
-                requirements,
-                projects,
-                ..manual_facts(product, version, &proofs, &decisions)
-            }
-        })
-        .collect();
+    let facts = gather_facts(state, ctx, targets, requirements, resolved, at, detail).await?;
     let auto_matching = ctx.org.settings.requirements_auto_matching;
     let org = ctx.org.name.clone();
     let catalog = catalog.clone();
