@@ -12,7 +12,8 @@
 //! place: a request dropped halfway (a client that hangs up) cannot abandon the others'
 //! attestations with it.
 
-use crate::evidence::{IngestOutcome, Ingested, NewAttestation};
+use crate::evidence::{IngestOutcome, NewAttestation};
+use crate::ingest::Ingested;
 use crate::{Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

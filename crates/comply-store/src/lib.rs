@@ -15,10 +15,12 @@ mod decisions;
 mod error;
 mod evidence;
 mod group_commit;
+mod ingest;
 mod keys;
 mod migrate;
 mod orgs;
 mod packed;
+mod projects;
 mod reference_data;
 mod resources;
 mod sessions;
@@ -34,11 +36,12 @@ pub use decisions::{DecisionRow, NewDecision, NewProof, ProofRow};
 pub use error::StoreError;
 pub use evidence::{
     AttachOutcome, AttestationRow, EvaluationRow, EvaluationsRef, IngestOutcome, NewAttestation,
-    NewEvaluation, ProjectRow, ProjectVersionRow, ReferencedRow, WorkflowRow,
+    NewEvaluation, ReferencedRow,
 };
 pub use group_commit::IngestStats;
 pub use keys::KeyRow;
 pub use orgs::OrgRow;
+pub use projects::{ProjectRow, ProjectVersionRow, WorkflowRow};
 pub use reference_data::ReferenceDataRow;
 pub use resources::{ApplyOutcome, StoredResource};
 pub use sessions::SessionRow;
@@ -65,7 +68,7 @@ pub struct Store {
     backend: Backend,
     /// Ids of projects, versions and workflows ingestion has seen. Rows of these tables
     /// are never deleted or renamed, so an id once read stays true for every server.
-    ids: std::sync::Arc<std::sync::Mutex<evidence::IdCache>>,
+    ids: std::sync::Arc<std::sync::Mutex<ingest::IdCache>>,
     /// Attestations waiting for SQLite's writer (group commit).
     queue: std::sync::Arc<group_commit::IngestQueue>,
 }
