@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 mod boundary;
 mod builtins;
+pub(crate) mod catalog;
+pub(crate) mod computation;
 mod error;
 mod middleware;
 mod openapi;

@@ -3,12 +3,12 @@
 //! overrides. The computation itself is `comply_core::status`, a pure function; this
 //! module only gathers its facts from the store.
 
-use super::catalog::OrgCatalog;
-use super::computation::{
+use crate::auth::OrgCtx;
+use crate::catalog::OrgCatalog;
+use crate::computation::{
     Detail, PARALLEL_CELLS, attach_findings, compute, compute_many, compute_project, in_chunks,
     stored_project_versions,
 };
-use crate::auth::OrgCtx;
 use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use axum::extract::{Path, Query, State};

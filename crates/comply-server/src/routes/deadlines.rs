@@ -2,9 +2,9 @@
 //! evidence and proofs going stale, exceptions and overrides expiring. Read from the
 //! same status computation as every answer (the instants are the cells' own).
 
-use super::catalog::OrgCatalog;
-use super::computation::{Detail, compute_many, stored_project_versions};
 use crate::auth::OrgCtx;
+use crate::catalog::OrgCatalog;
+use crate::computation::{Detail, compute_many, stored_project_versions};
 use crate::error::ApiError;
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use axum::extract::{Query, State};

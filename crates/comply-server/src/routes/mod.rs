@@ -1,10 +1,8 @@
 //! All routes, registered through [`Api`] so each is documented and guarded.
 
 pub(crate) mod audit;
-pub(crate) mod catalog;
 pub(crate) mod compliance;
-mod computation;
-pub use catalog::OrgCatalog;
+pub use crate::catalog::OrgCatalog;
 pub use compliance::CachedRow;
 pub(crate) mod coverage;
 mod deadlines;

@@ -3,12 +3,12 @@
 //! `crate::pack`; this module gathers what goes in from the store, through the same
 //! fact gathering as every status (`computation`).
 
-use super::catalog::{AutoMatchModules, OrgCatalog};
-use super::computation::{
+use crate::auth::OrgCtx;
+use crate::catalog::{AutoMatchModules, OrgCatalog};
+use crate::computation::{
     EvidenceByVersion, evidence_windows, manual_facts, requirement_facts, resolve_projects,
     stored_project_versions,
 };
-use crate::auth::OrgCtx;
 use crate::error::ApiError;
 use crate::pack::{self, facts::RecordingHook};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};

@@ -178,7 +178,7 @@ async fn reference_warnings(
     if !parsed.iter().any(|d| d.resource.kind() == Kind::Contract) {
         return Ok(Vec::new());
     }
-    let catalog = super::catalog::OrgCatalog::get(state, ctx.org.id).await?;
+    let catalog = crate::catalog::OrgCatalog::get(state, ctx.org.id).await?;
     let mut frameworks = catalog.frameworks.clone();
     for d in parsed {
         if let Resource::Framework(f) = &d.resource {
@@ -351,7 +351,7 @@ async fn attached_frameworks(
     if ctx.org.settings.in_preview_frameworks || kind != Kind::Framework {
         return Ok(HashSet::new());
     }
-    let catalog = super::catalog::OrgCatalog::get(state, ctx.org.id).await?;
+    let catalog = crate::catalog::OrgCatalog::get(state, ctx.org.id).await?;
     Ok(catalog
         .products
         .values()

@@ -1,9 +1,9 @@
 //! Org webhooks (decision 0037): the API that manages them, their delivery log, and
 //! the watch that turns posture changes into outbox events.
 
-use super::catalog::OrgCatalog;
-use super::computation::{Detail, compute_many, stored_project_versions};
 use crate::auth::{OrgCtx, Principal};
+use crate::catalog::OrgCatalog;
+use crate::computation::{Detail, compute_many, stored_project_versions};
 use crate::error::{ApiError, Body};
 use crate::state::{AppState, fmt_time, now_ms};
 use crate::webhooks::{

@@ -3,7 +3,8 @@
 //! inputs recorded from it (exceptions, overrides, proofs, applicability).
 
 use crate::api::Method::{Get, Post};
-use crate::routes::{catalog::OrgCatalog, compliance, resources};
+use crate::catalog::OrgCatalog;
+use crate::routes::{compliance, resources};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use crate::web::call::{input, org, output};
 use crate::web::error::describe;

@@ -1,8 +1,8 @@
 //! A status computation: its facts gathered from the store for one or many product
 //! versions at once, then `comply_core::status` run over them on every core.
 
-use super::catalog::{AutoMatchModules, OrgCatalog};
 use crate::auth::OrgCtx;
+use crate::catalog::{AutoMatchModules, OrgCatalog};
 use crate::error::ApiError;
 use crate::state::AppState;
 use comply_core::resource::{Product, ProductVersion};
