@@ -6,6 +6,7 @@ pub use crate::catalog::OrgCatalog;
 pub use compliance::CachedRow;
 pub(crate) mod coverage;
 mod deadlines;
+pub(crate) mod decisions;
 pub use coverage::OrgView as CoverageView;
 pub(crate) mod evidence;
 pub(crate) mod reference_data;
@@ -341,14 +342,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Member),
             "Submit manual evidence for a requirement's proof: a file (base64), a URL or a text.",
             Some(r#"{"product":"portal","version":"2.4","requirement":"architecture-review","proof":"review-record","url":"https://wiki/review"}"#),
-            compliance::submit_proof,
+            decisions::submit_proof,
         )
         .route(
             Get,
             "/api/v1/orgs/{org}/proofs",
             Org(Role::Viewer),
             "Proofs of a product version (query: product, version).",
-            compliance::list_proofs,
+            decisions::list_proofs,
         )
         .query(&[q("product", "the product").required(), q("version", "the product version").required()])
         .route_with_body(
@@ -357,14 +358,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Admin),
             "Grant an exception for a cell; it ends the cell's active override or exception.",
             Some(r#"{"product":"portal","version":"2.4","project":"api","requirement":"container-signed","reason":"legacy base image","expires":null}"#),
-            compliance::create_exception,
+            decisions::create_exception,
         )
         .route(
             Get,
             "/api/v1/orgs/{org}/exceptions",
             Org(Role::Viewer),
             "Exceptions (query: product, version).",
-            compliance::list_exceptions,
+            decisions::list_exceptions,
         )
         .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
@@ -372,21 +373,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "/api/v1/orgs/{org}/exceptions/{id}",
             Org(Role::Admin),
             "Revoke an active exception (or withdraw one waiting for approval).",
-            compliance::revoke_exception,
+            decisions::revoke_exception,
         )
         .route(
             Post,
             "/api/v1/orgs/{org}/exceptions/{id}/approve",
             Org(Role::Admin),
             "Approve an exception waiting for a second person (four eyes): it takes effect now.",
-            compliance::approve_exception,
+            decisions::approve_exception,
         )
         .route(
             Post,
             "/api/v1/orgs/{org}/exceptions/{id}/reject",
             Org(Role::Admin),
             "Reject an exception waiting for a second person: it never takes effect.",
-            compliance::reject_exception,
+            decisions::reject_exception,
         )
         .route_with_body(
             Post,
@@ -394,14 +395,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             Org(Role::Admin),
             "Force a cell's status; it ends the cell's active exception or override.",
             Some(r#"{"product":"portal","version":"2.4","project":"api","requirement":"container-signed","status":"passed","reason":"verified by hand"}"#),
-            compliance::set_override,
+            decisions::set_override,
         )
         .route(
             Get,
             "/api/v1/orgs/{org}/overrides",
             Org(Role::Viewer),
             "Overrides (query: product, version).",
-            compliance::list_overrides,
+            decisions::list_overrides,
         )
         .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
@@ -409,21 +410,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             "/api/v1/orgs/{org}/overrides/{id}",
             Org(Role::Admin),
             "Clear an active override (or withdraw one waiting for approval).",
-            compliance::clear_override,
+            decisions::clear_override,
         )
         .route(
             Post,
             "/api/v1/orgs/{org}/overrides/{id}/approve",
             Org(Role::Admin),
             "Approve an override waiting for a second person (four eyes): it takes effect now.",
-            compliance::approve_override,
+            decisions::approve_override,
         )
         .route(
             Post,
             "/api/v1/orgs/{org}/overrides/{id}/reject",
             Org(Role::Admin),
             "Reject an override waiting for a second person: it never takes effect.",
-            compliance::reject_override,
+            decisions::reject_override,
         );
     api = api
         .route(

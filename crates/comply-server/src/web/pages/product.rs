@@ -4,7 +4,7 @@
 
 use crate::api::Method::{Get, Post};
 use crate::catalog::OrgCatalog;
-use crate::routes::{compliance, resources};
+use crate::routes::{compliance, decisions, resources};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
 use crate::web::call::{input, org, output};
 use crate::web::error::describe;
@@ -1075,9 +1075,9 @@ async fn decide(
     let s = State(state.clone());
     let e = Extension(web.ctx.clone());
     if kind == "override" {
-        let _ = compliance::set_override(s, e, body).await?;
+        let _ = decisions::set_override(s, e, body).await?;
     } else {
-        let _ = compliance::create_exception(s, e, body).await?;
+        let _ = decisions::create_exception(s, e, body).await?;
     }
     Ok(())
 }
@@ -1113,8 +1113,8 @@ async fn end_decision(
     let s = State(state.clone());
     let e = Extension(web.ctx.clone());
     let outcome = match f.kind.as_deref() {
-        Some("override") => compliance::clear_override(s, e, path).await,
-        _ => compliance::revoke_exception(s, e, path).await,
+        Some("override") => decisions::clear_override(s, e, path).await,
+        _ => decisions::revoke_exception(s, e, path).await,
     };
     finish(&state, &web, &name, f.query(None), "ended", outcome).await
 }
@@ -1172,7 +1172,7 @@ async fn proof(
         body["file_name"] = json!(file_name);
     }
     let outcome = match input(body) {
-        Ok(b) => compliance::submit_proof(
+        Ok(b) => decisions::submit_proof(
             State(state.clone()),
             Extension(web.ctx.clone()),
             crate::error::Body(b),
