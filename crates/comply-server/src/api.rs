@@ -22,32 +22,16 @@ pub enum Access {
     Org(Role),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Method {
-    Get,
-    Post,
-    Patch,
-    Delete,
+/// HTTP methods are `http`'s own; the registry serializes them by name.
+pub use axum::http::Method;
+
+pub(crate) fn method_name<S: serde::Serializer>(method: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(method.as_str())
 }
 
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    fn filter(self) -> MethodFilter {
-        match self {
-            Method::Get => MethodFilter::GET,
-            Method::Post => MethodFilter::POST,
-            Method::Patch => MethodFilter::PATCH,
-            Method::Delete => MethodFilter::DELETE,
-        }
-    }
+/// The router's filter for a method the registry uses.
+pub(crate) fn method_filter(method: &Method) -> MethodFilter {
+    MethodFilter::try_from(method.clone()).expect("routes use GET, POST, PATCH or DELETE")
 }
 
 /// A query parameter a route reads.
@@ -89,6 +73,7 @@ impl QueryParam {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteDoc {
+    #[serde(serialize_with = "method_name")]
     pub method: Method,
     pub path: String,
     pub access: Access,
@@ -143,6 +128,7 @@ impl Api {
         H: Handler<T, AppState>,
         T: 'static,
     {
+        let filter = method_filter(&method);
         self.docs.push(RouteDoc {
             method,
             path: path.to_owned(),
@@ -152,8 +138,8 @@ impl Api {
             query: Vec::new(),
         });
         if let Some(state) = &self.state {
-            let guarded = on(method.filter(), handler)
-                .route_layer(from_fn_with_state((state.clone(), access), guard));
+            let guarded =
+                on(filter, handler).route_layer(from_fn_with_state((state.clone(), access), guard));
             self.router = self.router.route(path, guarded);
         }
         self

@@ -37,45 +37,44 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Every route. With `state`, a router; without, the documentation.
 pub fn api_with(state: Option<AppState>) -> Api {
     use Access::*;
-    use Method::*;
     let mut api = Api::new(state)
         .route(
-            Get,
+            Method::GET,
             "/healthz",
             Public,
             "Liveness: the process answers.",
             system::healthz,
         )
         .route(
-            Get,
+            Method::GET,
             "/readyz",
             Public,
             "Readiness: the database answers.",
             system::readyz,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/openapi.json",
             Public,
             "This API's OpenAPI document.",
             system::openapi,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/whoami",
             Authenticated,
             "The caller's token, org and role.",
             system::whoami,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs",
             Authenticated,
             "Organizations the caller can act in.",
             system::list_orgs,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs",
             InstanceAdmin,
             "Create an organization.",
@@ -83,14 +82,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             system::create_org,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/settings",
             Org(Role::Viewer),
             "The organization's settings.",
             system::get_settings,
         )
         .route_with_body(
-            Patch,
+            Method::PATCH,
             "/api/v1/orgs/{org}/settings",
             Org(Role::Owner),
             "Change settings; absent fields keep their value.",
@@ -98,14 +97,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             system::patch_settings,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/tokens",
             Org(Role::Owner),
             "List API tokens (never their secrets).",
             tokens::list,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/tokens",
             Org(Role::Owner),
             "Create an API token; the secret is returned once.",
@@ -113,14 +112,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             tokens::create,
         )
         .route(
-            Delete,
+            Method::DELETE,
             "/api/v1/orgs/{org}/tokens/{id}",
             Org(Role::Owner),
             "Revoke an API token.",
             tokens::revoke,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/apply",
             Org(Role::Admin),
             "Apply YAML documents: all or nothing, idempotent.",
@@ -128,7 +127,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             resources::apply,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/audit",
             Org(Role::Viewer),
             "Audit events, oldest first (query: since, until, target, actor, action, limit).",
@@ -152,7 +151,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             q("limit", "at most this many events").integer(),
         ])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/audit/verify",
             Org(Role::Viewer),
             "Re-hash the audit chain and report the first break.",
@@ -160,14 +159,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
         );
     api = api
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/keys",
             Org(Role::Viewer),
             "Trusted keys and CA certificates.",
             evidence::list_keys,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/keys",
             Org(Role::Owner),
             "Trust a public key (Ed25519, ECDSA P-256; PEM) or a CA certificate.",
@@ -175,28 +174,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::add_key,
         )
         .route(
-            Delete,
+            Method::DELETE,
             "/api/v1/orgs/{org}/keys/{name}",
             Org(Role::Owner),
             "Stop trusting a key.",
             evidence::remove_key,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/reference-data",
             Org(Role::Viewer),
             "Reference data catalogs (CISA KEV) the org uses: its own and the instance's, with their dates.",
             reference_data::list,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/reference-data/{kind}",
             Org(Role::Viewer),
             "The catalog of one kind the org uses (its own, else the instance's), with its content.",
             reference_data::get,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/reference-data/{kind}",
             Org(Role::Admin),
             "Import a catalog (CISA's known_exploited_vulnerabilities.json) for the org, or with instance: true for the instance.",
@@ -204,7 +203,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             reference_data::import,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/attestations",
             Org(Role::Member),
             "Push a signed attestation (DSSE envelope or Sigstore bundle), or {\"envelope\": …, \"policy_evaluations\": …}.",
@@ -212,7 +211,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::push,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/attestations",
             Authenticated,
             "Push an attestation into the token's organization (member role).",
@@ -220,7 +219,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::push_token_org,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/attestations",
             Org(Role::Viewer),
             "Stored attestations, newest first (query: project, version, limit).",
@@ -228,14 +227,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("project", "only this project"), q("version", "only this project version"), q("limit", "at most this many, newest first").integer()])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/attestations/{digest}",
             Org(Role::Viewer),
             "One attestation with its statement and policy evaluations.",
             evidence::get_attestation,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/attestations/{digest}/policy-evaluations",
             Org(Role::Member),
             "Supply the policy-evaluation bundle an attestation references (policyEvaluationsRef) without carrying it: checked against the reference's digest, stored once.",
@@ -243,21 +242,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::attach_evaluations,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/projects",
             Org(Role::Viewer),
             "Projects with their versions (latest marked) and workflows.",
             evidence::list_projects,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/projects/{name}",
             Org(Role::Viewer),
             "One project.",
             evidence::get_project,
         )
         .route_with_body(
-            Patch,
+            Method::PATCH,
             "/api/v1/orgs/{org}/projects/{name}/latest",
             Org(Role::Admin),
             "Pin the version `latest` resolves to (null: follow the newest attestation).",
@@ -265,14 +264,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             evidence::pin_latest,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/projects/{name}/versions/{version}/release",
             Org(Role::Admin),
             "Mark a project version released.",
             evidence::release,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/workflows",
             Org(Role::Viewer),
             "Workflows (query: project).",
@@ -280,7 +279,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("project", "only this project's workflows")])
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/workflows",
             Org(Role::Admin),
             "Create a workflow, or set its contract explicitly.",
@@ -289,7 +288,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         );
     api = api
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/requirements/{name}/coverage",
             Org(Role::Viewer),
             "Which projects' contracts implement the requirement's policies (query: status, assigned, product).",
@@ -297,7 +296,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("status", "only projects with this coverage status"), q("assigned", "only projects whose products use the requirement").boolean(), q("product", "only this product's projects")])
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/requirement-coverage",
             Org(Role::Viewer),
             "Coverage of a draft requirement sent in the request, without storing it.",
@@ -305,7 +304,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             coverage::draft,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/products/{name}/status",
             Org(Role::Viewer),
             "Status of every cell of a product version at a time (query: version, framework, project, requirement, at).",
@@ -313,7 +312,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("version", "the product version; default: latest"), q("framework", "only this framework"), q("project", "only this project"), q("requirement", "only this requirement"), q("at", "an RFC 3339 time; default now"), q("explain", "include why each cell has its status").boolean()])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/projects/{name}/status",
             Org(Role::Viewer),
             "A project version's cells under every product and framework that reach it (query: version, at).",
@@ -321,7 +320,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("version", "the project version; default: latest"), q("at", "an RFC 3339 time; default now")])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/products/{name}/history",
             Org(Role::Viewer),
             "Daily score of a product version between two dates (query: version, from, to).",
@@ -329,7 +328,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("version", "the product version; default: latest"), q("from", "first day, YYYY-MM-DD").required(), q("to", "last day, YYYY-MM-DD").required()])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/status",
             Org(Role::Viewer),
             "Every product version with its score, compliance and counts per status (query: at).",
@@ -337,7 +336,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("at", "an RFC 3339 time; default now")])
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/proofs",
             Org(Role::Member),
             "Submit manual evidence for a requirement's proof: a file (base64), a URL or a text.",
@@ -345,7 +344,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             decisions::submit_proof,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/proofs",
             Org(Role::Viewer),
             "Proofs of a product version (query: product, version).",
@@ -353,7 +352,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("product", "the product").required(), q("version", "the product version").required()])
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/exceptions",
             Org(Role::Admin),
             "Grant an exception for a cell; it ends the cell's active override or exception.",
@@ -361,7 +360,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             decisions::create_exception,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/exceptions",
             Org(Role::Viewer),
             "Exceptions (query: product, version).",
@@ -369,28 +368,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
-            Delete,
+            Method::DELETE,
             "/api/v1/orgs/{org}/exceptions/{id}",
             Org(Role::Admin),
             "Revoke an active exception (or withdraw one waiting for approval).",
             decisions::revoke_exception,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/exceptions/{id}/approve",
             Org(Role::Admin),
             "Approve an exception waiting for a second person (four eyes): it takes effect now.",
             decisions::approve_exception,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/exceptions/{id}/reject",
             Org(Role::Admin),
             "Reject an exception waiting for a second person: it never takes effect.",
             decisions::reject_exception,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/overrides",
             Org(Role::Admin),
             "Force a cell's status; it ends the cell's active exception or override.",
@@ -398,7 +397,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
             decisions::set_override,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/overrides",
             Org(Role::Viewer),
             "Overrides (query: product, version).",
@@ -406,21 +405,21 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("product", "only this product"), q("version", "only this product version")])
         .route(
-            Delete,
+            Method::DELETE,
             "/api/v1/orgs/{org}/overrides/{id}",
             Org(Role::Admin),
             "Clear an active override (or withdraw one waiting for approval).",
             decisions::clear_override,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/overrides/{id}/approve",
             Org(Role::Admin),
             "Approve an override waiting for a second person (four eyes): it takes effect now.",
             decisions::approve_override,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/overrides/{id}/reject",
             Org(Role::Admin),
             "Reject an override waiting for a second person: it never takes effect.",
@@ -428,7 +427,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         );
     api = api
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/products/{name}/report",
             Org(Role::Viewer),
             "An evidence pack of a product version at a time: posture, envelopes, proofs, decisions, audit chain, signed manifest (query: version, framework, at).",
@@ -436,7 +435,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("version", "the product version; default: latest"), q("framework", "only this framework"), q("at", "an RFC 3339 time; default now")])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/deadlines",
             Org(Role::Viewer),
             "What changes soon without anyone acting: grace periods ending, evidence and proofs expiring, exceptions and overrides expiring (query: within, product, at).",
@@ -444,14 +443,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("within", "a duration such as 90m, 48h, 7d, 2w; default 7d"), q("product", "only this product"), q("at", "an RFC 3339 time; default now")])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/webhooks",
             Org(Role::Viewer),
             "Webhooks of the org (never their secrets).",
             webhooks::list,
         )
         .route_with_body(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/webhooks",
             Org(Role::Admin),
             "Add a webhook: events are POSTed to the URL, signed with a secret returned once.",
@@ -459,28 +458,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
             webhooks::create,
         )
         .route(
-            Delete,
+            Method::DELETE,
             "/api/v1/orgs/{org}/webhooks/{id}",
             Org(Role::Admin),
             "Remove a webhook; its pending deliveries are not sent.",
             webhooks::remove,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/webhooks/{id}/enable",
             Org(Role::Admin),
             "Enable a webhook disabled after repeated failures; its pending deliveries resume.",
             webhooks::enable,
         )
         .route(
-            Post,
+            Method::POST,
             "/api/v1/orgs/{org}/webhooks/{id}/test",
             Org(Role::Admin),
             "Enqueue a ping event for this webhook.",
             webhooks::test,
         )
         .route(
-            Get,
+            Method::GET,
             "/api/v1/orgs/{org}/webhooks/{id}/deliveries",
             Org(Role::Viewer),
             "A webhook's delivery log, newest first (query: limit).",
@@ -488,7 +487,7 @@ pub fn api_with(state: Option<AppState>) -> Api {
         )
         .query(&[q("limit", "at most this many, newest first (default 100)").integer()])
         .route(
-            Get,
+            Method::GET,
             "/api/v1/report-key",
             Authenticated,
             "The public key that signs this instance's evidence-pack manifests.",
@@ -499,28 +498,28 @@ pub fn api_with(state: Option<AppState>) -> Api {
         let item_path = format!("{list_path}/{{name}}");
         api = api
             .route(
-                Get,
+                Method::GET,
                 &list_path,
                 Org(Role::Viewer),
                 "List the org's and the built-in resources of this kind.",
                 move |s, e| resources::list(kind, s, e),
             )
             .route(
-                Get,
+                Method::GET,
                 &item_path,
                 Org(Role::Viewer),
                 "One resource: the org's own, else the built-in one.",
                 move |s, e, p| resources::get(kind, s, e, p),
             )
             .route(
-                Delete,
+                Method::DELETE,
                 &item_path,
                 Org(Role::Admin),
                 "Delete a custom resource no other resource lists.",
                 move |s, e, p| resources::delete(kind, s, e, p),
             )
             .route_with_body(
-                Post,
+                Method::POST,
                 &format!("{item_path}/duplicate"),
                 Org(Role::Admin),
                 "Copy a resource into a new custom one.",
@@ -529,14 +528,14 @@ pub fn api_with(state: Option<AppState>) -> Api {
             );
     }
     api.route(
-        Post,
+        Method::POST,
         "/api/v1/orgs/{org}/requirements/{name}/activate",
         Org(Role::Admin),
         "Activate a requirement for this org.",
         |s, e, p| resources::set_active(true, s, e, p),
     )
     .route(
-        Post,
+        Method::POST,
         "/api/v1/orgs/{org}/requirements/{name}/deactivate",
         Org(Role::Admin),
         "Deactivate a requirement: it leaves every score.",

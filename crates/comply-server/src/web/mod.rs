@@ -23,7 +23,7 @@ use axum::handler::Handler;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::{MethodFilter, on};
+use axum::routing::on;
 use comply_core::Role;
 use serde::Serialize;
 
@@ -33,6 +33,7 @@ pub use session::Web;
 /// One dashboard page or form target.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageDoc {
+    #[serde(serialize_with = "crate::api::method_name")]
     pub method: Method,
     pub path: String,
     /// `None`: reachable without a session (sign-in, assets).
@@ -68,22 +69,15 @@ impl Pages {
         T: 'static,
     {
         self.docs.push(PageDoc {
-            method,
+            method: method.clone(),
             path: path.to_owned(),
             role,
             summary,
         });
         if let Some(state) = &self.state {
-            let filter = match method {
-                Method::Get => MethodFilter::GET,
-                Method::Post => MethodFilter::POST,
-                Method::Patch => MethodFilter::PATCH,
-                Method::Delete => MethodFilter::DELETE,
-            };
-            let guarded = on(filter, handler).route_layer(from_fn_with_state(
-                (state.clone(), method, role),
-                session::guard,
-            ));
+            let guarded = on(crate::api::method_filter(&method), handler).route_layer(
+                from_fn_with_state((state.clone(), method, role), session::guard),
+            );
             self.router = self.router.route(path, guarded);
         }
         self
@@ -91,7 +85,6 @@ impl Pages {
 }
 
 fn pages_with(state: Option<AppState>) -> Pages {
-    use Method::*;
     let p = Pages::new(state);
     let p = pages::signin::register(p);
     let p = pages::overview::register(p);
@@ -102,7 +95,7 @@ fn pages_with(state: Option<AppState>) -> Pages {
     let p = pages::audit::register(p);
     let p = pages::settings::register(p);
     p.page(
-        Get,
+        Method::GET,
         "/assets/{file}",
         None,
         "Embedded stylesheet and scripts (fingerprinted names).",

@@ -179,7 +179,7 @@ pub async fn guard(
     let web = match current(&state, request.headers()).await {
         Ok(Some(web)) => web,
         Ok(None) => {
-            if method == Method::Get {
+            if method == Method::GET {
                 let next_path = request
                     .uri()
                     .path_and_query()
@@ -206,7 +206,7 @@ pub async fn guard(
         .into_response();
     }
     let mut request = request;
-    if method != Method::Get {
+    if method != Method::GET {
         let (parts, body) = request.into_parts();
         let (bytes, body) = if is_form(&parts.headers) {
             match axum::body::to_bytes(body, FORM_LIMIT).await {

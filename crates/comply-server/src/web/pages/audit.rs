@@ -1,7 +1,7 @@
 //! The audit log: filters (time range, actor, action, target) over the API's list, and
 //! the chain's verification as the API reports it.
 
-use crate::api::Method::Get;
+use crate::api::Method;
 use crate::routes::audit;
 use crate::state::AppState;
 use crate::web::call::{input, output};
@@ -23,7 +23,7 @@ const SHOWN: usize = 200;
 
 pub fn register(p: Pages) -> Pages {
     p.page(
-        Get,
+        Method::GET,
         "/audit",
         Some(Role::Viewer),
         "The audit log (query: from, to, actor, action, target) and the chain's verification.",

@@ -1,7 +1,7 @@
 //! Frameworks: the list with built-in / custom / preview ("lab") badges; a framework's
 //! sections as a tree with their requirements; duplicate; delete a custom one.
 
-use crate::api::Method::{Get, Post};
+use crate::api::Method;
 use crate::routes::resources;
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
@@ -21,28 +21,28 @@ use std::collections::HashMap;
 
 pub fn register(p: Pages) -> Pages {
     p.page(
-        Get,
+        Method::GET,
         "/frameworks",
         Some(Role::Viewer),
         "Frameworks: built-in, custom and in preview.",
         list_page,
     )
     .page(
-        Get,
+        Method::GET,
         "/frameworks/{name}",
         Some(Role::Viewer),
         "A framework: its sections as a tree with their requirements.",
         framework_page,
     )
     .page(
-        Post,
+        Method::POST,
         "/frameworks/{name}/duplicate",
         Some(Role::Admin),
         "Copy a framework into a new custom one.",
         duplicate,
     )
     .page(
-        Post,
+        Method::POST,
         "/frameworks/{name}/delete",
         Some(Role::Admin),
         "Delete a custom framework.",

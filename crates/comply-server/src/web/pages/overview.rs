@@ -1,6 +1,6 @@
 //! The org's posture: every product version with its score, compliance and counts.
 
-use crate::api::Method::Get;
+use crate::api::Method;
 use crate::routes::compliance;
 use crate::state::AppState;
 use crate::web::call::{input, output};
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 pub fn register(p: Pages) -> Pages {
     p.page(
-        Get,
+        Method::GET,
         "/",
         Some(Role::Viewer),
         "Overview: every product version with score, compliance and counts per status.",

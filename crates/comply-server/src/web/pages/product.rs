@@ -2,7 +2,7 @@
 //! requirements × projects, score history, "as of"; a cell's explanation and the manual
 //! inputs recorded from it (exceptions, overrides, proofs, applicability).
 
-use crate::api::Method::{Get, Post};
+use crate::api::Method;
 use crate::catalog::OrgCatalog;
 use crate::routes::{compliance, decisions, resources};
 use crate::state::{AppState, fmt_time, now_ms, parse_time};
@@ -38,56 +38,56 @@ pub const STATUS_ORDER: &[&str] = &[
 pub fn register(p: Pages) -> Pages {
     let admin = Some(Role::Admin);
     p.page(
-        Get,
+        Method::GET,
         "/products/{name}",
         Some(Role::Viewer),
         "A product version: frameworks, projects, the matrix, score history; with r/p, a cell's explanation.",
         product_page,
     )
     .page(
-        Get,
+        Method::GET,
         "/products/{name}/trend",
         Some(Role::Viewer),
         "Score over time of a product version (a chart, or a sparkline for the overview).",
         trend,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/frameworks",
         admin,
         "Attach or detach a framework (edits the product version).",
         frameworks,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/exceptions",
         admin,
         "Record an exception for a cell.",
         exception,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/overrides",
         admin,
         "Override a cell's status (passed or failed).",
         override_cell,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/decisions/end",
         admin,
         "End a cell's active exception or override.",
         end_decision,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/proofs",
         Some(Role::Member),
         "Upload a manual proof (file, URL or text).",
         proof,
     )
     .page(
-        Post,
+        Method::POST,
         "/products/{name}/applicability",
         admin,
         "Mark a requirement not applicable (for a project or the whole product), or applicable again.",

@@ -2,7 +2,7 @@
 //! version through its products, and its latest attestations with their policy
 //! evaluations (violations, skip reasons).
 
-use crate::api::Method::Get;
+use crate::api::Method;
 use crate::routes::{compliance, evidence};
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
@@ -25,14 +25,14 @@ const LATEST: usize = 5;
 
 pub fn register(p: Pages) -> Pages {
     p.page(
-        Get,
+        Method::GET,
         "/projects",
         Some(Role::Viewer),
         "Projects with their versions and workflows, a page at a time (query: q, page).",
         list_page,
     )
     .page(
-        Get,
+        Method::GET,
         "/projects/{name}",
         Some(Role::Viewer),
         "A project: versions, workflows, frameworks through its products, latest attestations and their evaluations (query: version).",

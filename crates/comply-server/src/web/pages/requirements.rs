@@ -4,7 +4,7 @@
 //! a live coverage preview of the draft.
 
 use super::frameworks::{RequirementSummary, badges, frameworks, metadata, requirements, resource};
-use crate::api::Method::{Get, Post};
+use crate::api::Method;
 use crate::routes::{OrgCatalog, coverage, resources};
 use crate::state::AppState;
 use crate::web::call::{input, org, output};
@@ -27,49 +27,49 @@ use serde_json::{Value, json};
 pub fn register(p: Pages) -> Pages {
     let admin = Some(Role::Admin);
     p.page(
-        Get,
+        Method::GET,
         "/requirements",
         Some(Role::Viewer),
         "Requirements: built-in and custom, with scope and lifecycle.",
         list_page,
     )
     .page(
-        Get,
+        Method::GET,
         "/requirements/{name}",
         Some(Role::Viewer),
         "A requirement: details, fully qualified names; with tab=coverage, its Coverage tab (status, assigned, product, page).",
         requirement_page,
     )
     .page(
-        Post,
+        Method::POST,
         "/requirements/{name}/lifecycle",
         admin,
         "Activate or deactivate a requirement.",
         lifecycle,
     )
     .page(
-        Post,
+        Method::POST,
         "/requirements/{name}/duplicate",
         admin,
         "Copy a requirement into a new custom one.",
         duplicate,
     )
     .page(
-        Get,
+        Method::GET,
         "/requirements/{name}/edit",
         admin,
         "The edit form of a custom requirement, with a live coverage preview.",
         edit_page,
     )
     .page(
-        Post,
+        Method::POST,
         "/requirements/{name}/edit",
         admin,
         "Save an edited requirement (applied as `comply apply` applies it).",
         save,
     )
     .page(
-        Post,
+        Method::POST,
         "/requirements/{name}/preview",
         admin,
         "Coverage of the edited draft, nothing saved.",

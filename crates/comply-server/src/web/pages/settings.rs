@@ -1,6 +1,6 @@
 //! Settings → General: the org's switches (owner only, as in the API).
 
-use crate::api::Method::{Get, Post};
+use crate::api::Method;
 use crate::routes::{evidence, system, tokens, webhooks};
 use crate::state::AppState;
 use crate::web::call::{input, output};
@@ -18,63 +18,63 @@ use serde_json::json;
 
 pub fn register(p: Pages) -> Pages {
     p.page(
-        Get,
+        Method::GET,
         "/settings",
         Some(Role::Owner),
         "Settings: in-preview frameworks, auto-matching, unsigned attestations.",
         settings,
     )
     .page(
-        Post,
+        Method::POST,
         "/settings",
         Some(Role::Owner),
         "Change the org's settings.",
         save,
     )
     .page(
-        Get,
+        Method::GET,
         "/settings/tokens",
         Some(Role::Owner),
         "Settings: API tokens.",
         tokens_page,
     )
     .page(
-        Post,
+        Method::POST,
         "/settings/tokens",
         Some(Role::Owner),
         "Create an API token; its secret is shown once.",
         create_token,
     )
     .page(
-        Post,
+        Method::POST,
         "/settings/tokens/{id}/revoke",
         Some(Role::Owner),
         "Revoke an API token.",
         revoke_token,
     )
     .page(
-        Get,
+        Method::GET,
         "/settings/keys",
         Some(Role::Owner),
         "Settings: trusted keys and CA certificates.",
         keys_page,
     )
     .page(
-        Post,
+        Method::POST,
         "/settings/keys",
         Some(Role::Owner),
         "Trust a public key or CA certificate (PEM).",
         add_key,
     )
     .page(
-        Post,
+        Method::POST,
         "/settings/keys/{name}/remove",
         Some(Role::Owner),
         "Stop trusting a key.",
         remove_key,
     )
     .page(
-        Get,
+        Method::GET,
         "/settings/webhooks",
         Some(Role::Owner),
         "Settings: webhooks and their state (read-only; managed with `comply webhook`).",

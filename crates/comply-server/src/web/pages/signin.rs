@@ -1,6 +1,6 @@
 //! Sign in with an API token; sign out.
 
-use crate::api::Method::{Get, Post};
+use crate::api::Method;
 use crate::state::AppState;
 use crate::web::error::describe;
 use crate::web::layout::bare;
@@ -15,16 +15,16 @@ use maud::html;
 use serde::Deserialize;
 
 pub fn register(p: Pages) -> Pages {
-    p.page(Get, "/signin", None, "The sign-in form.", form)
+    p.page(Method::GET, "/signin", None, "The sign-in form.", form)
         .page(
-            Post,
+            Method::POST,
             "/signin",
             None,
             "Open a session with an API token.",
             submit,
         )
         .page(
-            Post,
+            Method::POST,
             "/signout",
             Some(Role::Viewer),
             "End the session.",
