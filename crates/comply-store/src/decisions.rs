@@ -210,15 +210,19 @@ impl Store {
         product: &str,
         version: &str,
     ) -> Result<Vec<ProofRow>, StoreError> {
-        let rows = sqlx::query(
+        let (filter, values) = product_filter(
+            Some(product).filter(|p| !p.is_empty()),
+            Some(version).filter(|v| !v.is_empty()),
+        );
+        let sql = format!(
             "SELECT id, product, product_version, project, requirement, proof, kind, value, collected_at, created_at, submitter \
-             FROM proofs WHERE org_id = $1 AND ($2 = '' OR product = $2) AND ($3 = '' OR product_version = $3) ORDER BY id",
-        )
-        .bind(org_id)
-        .bind(product)
-        .bind(version)
-        .fetch_all(&self.pool)
-        .await?;
+             FROM proofs WHERE {filter} ORDER BY id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id);
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(ProofRow {
@@ -465,15 +469,56 @@ impl Store {
         product: Option<&str>,
         version: Option<&str>,
     ) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DECISION_COLUMNS} FROM decisions WHERE org_id = $1 AND ($2 = '' OR product = $2) \
-             AND ($3 = '' OR product_version = $3) ORDER BY id"
-        )))
-        .bind(org_id)
-        .bind(product.unwrap_or(""))
-        .bind(version.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?;
+        let (filter, values) = product_filter(
+            product.filter(|p| !p.is_empty()),
+            version.filter(|v| !v.is_empty()),
+        );
+        let sql = format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE {filter} ORDER BY id");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id);
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(decision_row).collect()
+    }
+}
+
+/// `org_id = $1`, then `AND product = $2` and `AND product_version = $n` for the filters
+/// given, with the values to bind after the org. A filter left out is left out of the
+/// statement: written as `($2 = '' OR product = $2)` it kept SQLite from seeking the
+/// `(org_id, product, product_version)` index, and every read scanned the org's rows.
+fn product_filter<'a>(
+    product: Option<&'a str>,
+    version: Option<&'a str>,
+) -> (String, Vec<&'a str>) {
+    let mut filter = String::from("org_id = $1");
+    let mut values = Vec::new();
+    for (column, value) in [("product", product), ("product_version", version)] {
+        if let Some(value) = value {
+            values.push(value);
+            filter.push_str(&format!(" AND {column} = ${}", values.len() + 1));
+        }
+    }
+    (filter, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::product_filter;
+
+    #[test]
+    fn filters_left_out_are_not_in_the_statement() {
+        assert_eq!(product_filter(None, None), ("org_id = $1".into(), vec![]));
+        assert_eq!(
+            product_filter(Some("portal"), Some("2.4")),
+            (
+                "org_id = $1 AND product = $2 AND product_version = $3".into(),
+                vec!["portal", "2.4"]
+            )
+        );
+        assert_eq!(
+            product_filter(None, Some("2.4")),
+            ("org_id = $1 AND product_version = $2".into(), vec!["2.4"])
+        );
     }
 }
