@@ -373,6 +373,9 @@ pub async fn deliver_due(state: &AppState, config: &WebhookConfig) -> Result<usi
     Ok(delivered)
 }
 
+/// The shortest time between two watch passes that nudges asked for.
+const MIN_NUDGED_WATCH_GAP: Duration = Duration::from_secs(1);
+
 /// One watch pass over every org with an enabled webhook. Returns the events enqueued.
 pub async fn watch(state: &AppState) -> Result<usize, WebhookError> {
     let mut enqueued = 0;
@@ -396,6 +399,11 @@ pub async fn run_worker(
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
     let mut next_watch = tokio::time::Instant::now();
+    // A nudge brings the next watch forward, but never closer than this to the last
+    // one: under steady ingestion every push nudges, and back-to-back passes would keep
+    // a core recomputing every product version.
+    let nudge_gap = config.watch_every.min(MIN_NUDGED_WATCH_GAP);
+    let mut last_watch = tokio::time::Instant::now();
     let nudge = state.webhook_nudge.clone();
     loop {
         let now = tokio::time::Instant::now();
@@ -403,7 +411,8 @@ pub async fn run_worker(
             if let Err(e) = watch(&state).await {
                 tracing::warn!(error = %e, "webhook watch failed");
             }
-            next_watch = tokio::time::Instant::now() + config.watch_every;
+            last_watch = tokio::time::Instant::now();
+            next_watch = last_watch + config.watch_every;
         }
         let full = match deliver_due(&state, &config).await {
             Ok(n) => n as i64 >= config.batch,
@@ -418,7 +427,9 @@ pub async fn run_worker(
             biased;
             () = &mut shutdown => break,
             () = tokio::time::sleep(pause) => {}
-            () = nudge.notified() => { next_watch = tokio::time::Instant::now(); }
+            () = nudge.notified() => {
+                next_watch = next_watch.min(last_watch + nudge_gap);
+            }
         }
     }
     tracing::info!("webhook worker stopped");
