@@ -3,12 +3,9 @@
 //! last byte; and the size of the product version page's HTML.
 
 use crate::Target;
+use crate::evidence::percentile;
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn page(
     agent: &ureq::Agent,
